@@ -1,0 +1,58 @@
+// Command tracehop is an offline IP-attribution forensic toolkit: it turns
+// packet captures and server logs into enriched flows, events, sessions,
+// campaigns and hop chains, and writes a reproducible evidence report.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := newRootCmd(newIOStreams()).ExecuteContext(ctx)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// Exit codes of DESIGN §3.
+const (
+	exitOK      = 0
+	exitUsage   = 1
+	exitInput   = 2
+	exitSkipped = 3
+)
+
+// exitError carries an exit code chosen by a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// inputError marks an error as "input unreadable or invalid" (exit 2).
+func inputError(err error) error { return &exitError{code: exitInput, err: err} }
+
+// skippedError marks a run that completed with malformed records skipped (exit 3).
+func skippedError(err error) error { return &exitError{code: exitSkipped, err: err} }
+
+// exitCode is the one place errors become exit codes.
+func exitCode(err error, stderr *os.File) int {
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		fmt.Fprintln(stderr, "tracehop:", ee.err)
+		return ee.code
+	}
+	// cobra's own errors (unknown flag, bad args) and anything else a
+	// command did not classify are usage errors.
+	fmt.Fprintln(stderr, "tracehop:", err)
+	return exitUsage
+}

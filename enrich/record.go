@@ -1,0 +1,51 @@
+package enrich
+
+import "net/netip"
+
+// Record is the enrichment of one address: the "ip record" of DESIGN §4,
+// used by `tracehop ip` and by every *_geo field. Absent values are omitted
+// in JSON so that "unknown" is never confused with "zero".
+type Record struct {
+	IP                netip.Addr `json:"ip"`
+	Class             string     `json:"class"`
+	EmbeddedIPv4      netip.Addr `json:"embedded_ipv4,omitzero"`
+	Country           string     `json:"country,omitempty"`
+	CountryName       string     `json:"country_name,omitempty"`
+	RegisteredCountry string     `json:"registered_country,omitempty"`
+	Subdivision       string     `json:"subdivision,omitempty"`
+	City              string     `json:"city,omitempty"`
+	Lat               *float64   `json:"lat,omitempty"`
+	Lon               *float64   `json:"lon,omitempty"`
+	AccuracyKM        uint16     `json:"accuracy_km,omitempty"`
+	ASN               uint32     `json:"asn,omitempty"`
+	ASOrg             string     `json:"as_org,omitempty"`
+	ISP               string     `json:"isp,omitempty"`
+	Network           string     `json:"network,omitempty"`
+	Anonymous         *Anonymous `json:"anonymous,omitempty"`
+	// Foreign is set only when a home country was given and the country is known.
+	Foreign *bool    `json:"foreign,omitempty"`
+	Sources []Source `json:"sources,omitempty"`
+}
+
+// Anonymous holds anonymizer flags from Anonymous-IP databases and the
+// embedded hosting-ASN list.
+type Anonymous struct {
+	VPN              bool `json:"vpn,omitempty"`
+	Tor              bool `json:"tor,omitempty"`
+	Hosting          bool `json:"hosting,omitempty"`
+	Proxy            bool `json:"proxy,omitempty"`
+	ResidentialProxy bool `json:"residential_proxy,omitempty"`
+}
+
+// Source names the database build that answered part of a Record.
+type Source struct {
+	DB      string   `json:"db"`
+	Type    string   `json:"type"`
+	Build   string   `json:"build"`
+	SHA256  string   `json:"sha256"`
+	Network string   `json:"network,omitempty"`
+	Fields  []string `json:"fields,omitempty"`
+	// SnapshotDistanceDays is how far the build date lies from the event
+	// time when snapshots by date were used (negative: build after event).
+	SnapshotDistanceDays *int `json:"snapshot_distance_days,omitempty"`
+}

@@ -1,0 +1,68 @@
+package forensics
+
+// Case is everything one run (or one case file) knows: the inputs with
+// their provenance, the records, what was skipped and the parameters used.
+// forensics/analyze produces it; forensics/report renders it.
+type Case struct {
+	ID        string            `json:"case_id,omitempty"`
+	Examiner  string            `json:"examiner,omitempty"`
+	Home      string            `json:"home,omitempty"`
+	Tool      ToolInfo          `json:"tool"`
+	Inputs    []Input           `json:"inputs"`
+	Databases []DatabaseInfo    `json:"databases,omitempty"`
+	Params    map[string]string `json:"parameters,omitempty"`
+	Flows     []Flow            `json:"flows,omitempty"`
+	Events    []Event           `json:"events,omitempty"`
+	Sessions  []Session         `json:"sessions,omitempty"`
+	Campaigns []Campaign        `json:"campaigns,omitempty"`
+	Chains    []Chain           `json:"chains,omitempty"`
+	Problems  []Problem         `json:"problems,omitempty"`
+	Caps      []CapHit          `json:"caps_hit,omitempty"`
+}
+
+// ToolInfo names the build of tracehop that produced an output.
+type ToolInfo struct {
+	Name      string `json:"name"`
+	Version   string `json:"version"`
+	Commit    string `json:"commit,omitempty"`
+	GoVersion string `json:"go_version,omitempty"`
+}
+
+// Input is one evidence file as received: path as given, size, SHA-256,
+// detected kind, record and skip counts, and an error if it was unusable.
+type Input struct {
+	Path      string `json:"path"`
+	Size      int64  `json:"size"`
+	SHA256    string `json:"sha256,omitempty"`
+	Kind      string `json:"kind,omitempty"`
+	Encoding  string `json:"encoding,omitempty"`
+	Records   int64  `json:"records"`
+	Malformed int64  `json:"malformed"`
+	Error     string `json:"error,omitempty"`
+}
+
+// DatabaseInfo describes one enrichment database build used by a run.
+type DatabaseInfo struct {
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	Build       string `json:"build"`
+	SHA256      string `json:"sha256"`
+	Embedded    bool   `json:"embedded,omitempty"`
+	Attribution string `json:"attribution,omitempty"`
+}
+
+// Problem is one malformed record or unusable input, with its position.
+type Problem struct {
+	File   string `json:"file"`
+	Line   uint64 `json:"line,omitempty"`
+	Packet uint64 `json:"packet,omitempty"`
+	Offset int64  `json:"offset,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// CapHit records a limit that was reached, so no report hides a cut.
+type CapHit struct {
+	Cap   string `json:"cap"`
+	File  string `json:"file,omitempty"`
+	Count int64  `json:"count"`
+}
