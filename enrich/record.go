@@ -49,3 +49,17 @@ type Source struct {
 	// time when snapshots by date were used (negative: build after event).
 	SnapshotDistanceDays *int `json:"snapshot_distance_days,omitempty"`
 }
+
+// DatabaseInfo describes one database build in use: what `db list`
+// prints and what every report cites.
+type DatabaseInfo struct {
+	Name        string `json:"name"`
+	Path        string `json:"path,omitempty"`
+	Type        string `json:"type"`
+	Build       string `json:"build"`
+	SHA256      string `json:"sha256"`
+	IPVersion   int    `json:"ip_version,omitempty"`
+	NodeCount   uint   `json:"node_count,omitempty"`
+	Embedded    bool   `json:"embedded,omitempty"`
+	Attribution string `json:"attribution,omitempty"`
+}

@@ -1,23 +1,25 @@
 package forensics
 
+import "github.com/tracehop/tracehop/enrich"
+
 // Case is everything one run (or one case file) knows: the inputs with
 // their provenance, the records, what was skipped and the parameters used.
 // forensics/analyze produces it; forensics/report renders it.
 type Case struct {
-	ID        string            `json:"case_id,omitempty"`
-	Examiner  string            `json:"examiner,omitempty"`
-	Home      string            `json:"home,omitempty"`
-	Tool      ToolInfo          `json:"tool"`
-	Inputs    []Input           `json:"inputs"`
-	Databases []DatabaseInfo    `json:"databases,omitempty"`
-	Params    map[string]string `json:"parameters,omitempty"`
-	Flows     []Flow            `json:"flows,omitempty"`
-	Events    []Event           `json:"events,omitempty"`
-	Sessions  []Session         `json:"sessions,omitempty"`
-	Campaigns []Campaign        `json:"campaigns,omitempty"`
-	Chains    []Chain           `json:"chains,omitempty"`
-	Problems  []Problem         `json:"problems,omitempty"`
-	Caps      []CapHit          `json:"caps_hit,omitempty"`
+	ID        string                `json:"case_id,omitempty"`
+	Examiner  string                `json:"examiner,omitempty"`
+	Home      string                `json:"home,omitempty"`
+	Tool      ToolInfo              `json:"tool"`
+	Inputs    []Input               `json:"inputs"`
+	Databases []enrich.DatabaseInfo `json:"databases,omitempty"`
+	Params    map[string]string     `json:"parameters,omitempty"`
+	Flows     []Flow                `json:"flows,omitempty"`
+	Events    []Event               `json:"events,omitempty"`
+	Sessions  []Session             `json:"sessions,omitempty"`
+	Campaigns []Campaign            `json:"campaigns,omitempty"`
+	Chains    []Chain               `json:"chains,omitempty"`
+	Problems  []Problem             `json:"problems,omitempty"`
+	Caps      []CapHit              `json:"caps_hit,omitempty"`
 }
 
 // ToolInfo names the build of tracehop that produced an output.
@@ -39,16 +41,6 @@ type Input struct {
 	Records   int64  `json:"records"`
 	Malformed int64  `json:"malformed"`
 	Error     string `json:"error,omitempty"`
-}
-
-// DatabaseInfo describes one enrichment database build used by a run.
-type DatabaseInfo struct {
-	Name        string `json:"name"`
-	Type        string `json:"type"`
-	Build       string `json:"build"`
-	SHA256      string `json:"sha256"`
-	Embedded    bool   `json:"embedded,omitempty"`
-	Attribution string `json:"attribution,omitempty"`
 }
 
 // Problem is one malformed record or unusable input, with its position.
