@@ -1,0 +1,2 @@
+// Package campaign links sessions into campaigns with explainable reasons.
+package campaign

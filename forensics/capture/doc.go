@@ -1,0 +1,2 @@
+// Package capture reads pcap and pcapng captures into flows.
+package capture

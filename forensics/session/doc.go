@@ -1,0 +1,2 @@
+// Package session groups events and flows into sessions.
+package session

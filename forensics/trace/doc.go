@@ -1,0 +1,2 @@
+// Package trace builds hop chains through proxies and relays.
+package trace
