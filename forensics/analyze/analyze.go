@@ -1,0 +1,373 @@
+package analyze
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tracehop/tracehop/enrich"
+	"github.com/tracehop/tracehop/forensics"
+	"github.com/tracehop/tracehop/forensics/campaign"
+	"github.com/tracehop/tracehop/forensics/capture"
+	"github.com/tracehop/tracehop/forensics/evidence"
+	"github.com/tracehop/tracehop/forensics/logs"
+	"github.com/tracehop/tracehop/forensics/session"
+	"github.com/tracehop/tracehop/forensics/trace"
+)
+
+// Stage says how far Run goes.
+type Stage int
+
+// Stages in order.
+const (
+	StageIngest Stage = iota
+	StageSessions
+	StageCampaigns
+	StageAll
+)
+
+// Options for a run. Zero values are usable: UTC, no proxies trusted,
+// no enrichment, all stages.
+type Options struct {
+	Inputs       []string
+	InputFormat  string
+	LogFormat    string
+	TZ           *time.Location
+	ClockOffsets map[string]time.Duration // by input path as given, or base name
+	TrustProxy   []netip.Prefix
+	Fields       map[string]string
+	// Enricher answers GeoIP/ASN lookups; nil leaves records unenriched.
+	Enricher *enrich.Enricher
+	Home     string
+	Until    Stage
+	// Workers is how many inputs are read at once (0: GOMAXPROCS).
+	Workers  int
+	Evidence evidence.Options
+	Capture  capture.Options
+	Logs     logs.Options
+	Session  session.Options
+	Campaign campaign.Options
+	Trace    trace.Options
+	// Progress, when set, receives raw bytes read and records made.
+	Progress *Progress
+}
+
+// Progress counters, safe to read while a run goes on.
+type Progress struct {
+	BytesTotal atomic.Int64
+	BytesRead  atomic.Int64
+	Records    atomic.Int64
+	Inputs     atomic.Int64
+}
+
+// DefaultOptions returns the defaults of every stage.
+func DefaultOptions() Options {
+	return Options{
+		TZ:       time.UTC,
+		Until:    StageAll,
+		Evidence: evidence.DefaultOptions(),
+		Capture:  capture.DefaultOptions(),
+		Logs:     logs.DefaultOptions(),
+		Session:  session.DefaultOptions(),
+		Campaign: campaign.DefaultOptions(),
+		Trace:    trace.DefaultOptions(),
+	}
+}
+
+// InputResult is what one input gave: its provenance, its records (with
+// SHA-256 filled in and enriched), and what was skipped. Err is set when
+// the input was unusable; the run goes on with the others.
+type InputResult struct {
+	Input    forensics.Input
+	Flows    []forensics.Flow
+	Events   []forensics.Event
+	Problems []forensics.Problem
+	Caps     []forensics.CapHit
+	Err      error
+}
+
+// ErrInput wraps the errors of unusable inputs (exit code 2).
+var ErrInput = errors.New("input unreadable or invalid")
+
+// Ingest reads every input (directories walked in sorted order), several
+// at once, and calls emit once per input in input order, so the outcome
+// never depends on scheduling. An emit error stops the run.
+func Ingest(ctx context.Context, opts Options, emit func(*InputResult) error) error {
+	files, err := evidence.Walk(opts.Inputs)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInput, err)
+	}
+	if opts.Progress != nil {
+		var total int64
+		for _, f := range files {
+			if st, err := statSize(f); err == nil {
+				total += st
+			}
+		}
+		opts.Progress.BytesTotal.Store(total)
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, max(len(files), 1))
+
+	results := make([]chan *InputResult, len(files))
+	for i := range results {
+		results[i] = make(chan *InputResult, 1)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				results[i] <- ingestOne(ctx, files[i], opts)
+			}
+		})
+	}
+	go func() {
+		defer close(next)
+		for i := range files {
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var emitErr error
+	for i := range files {
+		var r *InputResult
+		select {
+		case r = <-results[i]:
+		case <-ctx.Done():
+			emitErr = ctx.Err()
+		}
+		if emitErr != nil {
+			break
+		}
+		if err := emit(r); err != nil {
+			emitErr = err
+			break
+		}
+	}
+	cancel()
+	wg.Wait()
+	return emitErr
+}
+
+func ingestOne(ctx context.Context, path string, opts Options) (res *InputResult) {
+	res = &InputResult{Input: forensics.Input{Path: path}}
+	eopts := opts.Evidence
+	eopts.Kind = evidence.Kind(opts.InputFormat)
+	if opts.Progress != nil {
+		eopts.Progress = &opts.Progress.BytesRead
+		defer opts.Progress.Inputs.Add(1)
+	}
+	src, err := evidence.Open(path, eopts)
+	if err != nil {
+		res.Err = fmt.Errorf("%w: %w", ErrInput, err)
+		res.Input.Error = err.Error()
+		return res
+	}
+	defer src.Close()
+	res.Input.Path, res.Input.Encoding = src.Name, src.Encoding
+	res.Input.Kind = string(src.Kind)
+
+	file := src.Name
+	offset := clockOffset(opts.ClockOffsets, path)
+	var readErr error
+	var records, malformed int64
+	switch {
+	case src.Kind.IsCapture():
+		st, err := capture.Read(ctx, src, file, opts.Capture, func(f forensics.Flow) {
+			res.Flows = append(res.Flows, f)
+		})
+		readErr = err
+		records, malformed = int64(len(res.Flows)), st.Malformed
+		res.Problems, res.Caps = st.Problems, st.Caps
+	default:
+		format := string(src.Kind)
+		if src.Kind == evidence.KindText {
+			format = logs.Detect(src.Head)
+		}
+		if opts.InputFormat != "" {
+			format = opts.InputFormat
+		}
+		if format == "" {
+			readErr = fmt.Errorf("%s: %w: text in no known log format (use --input-format)", file, evidence.ErrUnknownKind)
+			break
+		}
+		res.Input.Kind = format
+		lo := opts.Logs
+		lo.Format, lo.LogFormat, lo.TrustProxy, lo.Fields = format, opts.LogFormat, opts.TrustProxy, opts.Fields
+		if opts.TZ != nil {
+			lo.TZ = opts.TZ
+		}
+		lo.ClockOffset = offset
+		st, err := logs.Read(ctx, src, file, format, lo,
+			func(e forensics.Event) { res.Events = append(res.Events, e) },
+			func(f forensics.Flow) { res.Flows = append(res.Flows, f) })
+		readErr = err
+		records, malformed = int64(len(res.Events)+len(res.Flows)), st.Malformed
+		res.Problems, res.Caps = st.Problems, st.Caps
+	}
+	sum, size, herr := src.Finish()
+	res.Input.SHA256, res.Input.Size = sum, size
+	if src.Size > 0 {
+		res.Input.Size = src.Size
+	}
+	res.Input.Records, res.Input.Malformed = records, malformed
+	if opts.Progress != nil {
+		opts.Progress.Records.Add(records)
+	}
+	if err := errors.Join(readErr, herr); err != nil {
+		res.Err = fmt.Errorf("%w: %w", ErrInput, err)
+		res.Input.Error = err.Error()
+	}
+	for i := range res.Flows {
+		res.Flows[i].Evidence.SHA256 = sum
+		if offset != 0 && src.Kind.IsCapture() {
+			res.Flows[i].Start = forensics.NewTime(res.Flows[i].Start.Add(offset))
+			res.Flows[i].End = forensics.NewTime(res.Flows[i].End.Add(offset))
+		}
+	}
+	for i := range res.Events {
+		res.Events[i].Evidence.SHA256 = sum
+	}
+	for i := range res.Problems {
+		if res.Problems[i].File == "" {
+			res.Problems[i].File = file
+		}
+	}
+	enrichResult(res, opts.Enricher)
+	return res
+}
+
+// enrichResult fills the *_geo fields, looking up each address as of the
+// record's own time so snapshots by date pick the right build.
+func enrichResult(res *InputResult, e *enrich.Enricher) {
+	if e == nil {
+		return
+	}
+	look := func(ip netip.Addr, t forensics.Time) *enrich.Record {
+		if !ip.IsValid() {
+			return nil
+		}
+		r := e.Lookup(ip, t.Time)
+		return &r
+	}
+	for i := range res.Flows {
+		f := &res.Flows[i]
+		f.SrcGeo = look(f.SrcIP, f.Start)
+		f.DstGeo = look(f.DstIP, f.Start)
+	}
+	for i := range res.Events {
+		ev := &res.Events[i]
+		ev.SrcGeo = look(ev.Actor(), ev.Time)
+	}
+}
+
+func clockOffset(m map[string]time.Duration, path string) time.Duration {
+	if d, ok := m[path]; ok {
+		return d
+	}
+	for k, d := range m {
+		if k != "" && (strings.HasSuffix(path, "/"+k) || path == k) {
+			return d
+		}
+	}
+	return 0
+}
+
+// Run ingests every input into a Case and, unless opts.Until stops
+// earlier, builds sessions, campaigns and hop chains. Unusable inputs are
+// listed in the Case with their error; the returned error joins them
+// (wrapping ErrInput) after the Case is complete.
+func Run(ctx context.Context, opts Options) (*forensics.Case, error) {
+	c := &forensics.Case{Home: opts.Home}
+	var inputErrs []error
+	err := Ingest(ctx, opts, func(r *InputResult) error {
+		Add(c, r)
+		if r.Err != nil {
+			inputErrs = append(inputErrs, r.Err)
+		}
+		return nil
+	})
+	if err != nil {
+		return c, err
+	}
+	if opts.Enricher != nil {
+		c.Databases = opts.Enricher.Databases()
+	}
+	if opts.Until > StageIngest {
+		if err := Correlate(ctx, c, opts); err != nil {
+			return c, err
+		}
+	}
+	return c, errors.Join(inputErrs...)
+}
+
+// Add appends one input's records and provenance to a Case.
+func Add(c *forensics.Case, r *InputResult) {
+	c.Inputs = append(c.Inputs, r.Input)
+	c.Flows = append(c.Flows, r.Flows...)
+	c.Events = append(c.Events, r.Events...)
+	c.Problems = append(c.Problems, r.Problems...)
+	c.Caps = append(c.Caps, r.Caps...)
+	if r.Err != nil && len(r.Problems) == 0 {
+		c.Problems = append(c.Problems, forensics.Problem{File: r.Input.Path, Reason: r.Input.Error})
+	}
+}
+
+// SortRecords puts flows and events in their output order: by time, then
+// by ID, so that any input order gives the same bytes.
+func SortRecords(c *forensics.Case) {
+	slices.SortStableFunc(c.Flows, func(a, b forensics.Flow) int {
+		return cmp.Or(a.Start.Compare(b.Start.Time), cmp.Compare(a.ID, b.ID))
+	})
+	slices.SortStableFunc(c.Events, func(a, b forensics.Event) int {
+		return cmp.Or(a.Time.Compare(b.Time.Time), cmp.Compare(a.ID, b.ID))
+	})
+	slices.SortStableFunc(c.Inputs, func(a, b forensics.Input) int {
+		return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.SHA256, b.SHA256))
+	})
+	slices.SortStableFunc(c.Problems, func(a, b forensics.Problem) int {
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Packet, b.Packet), cmp.Compare(a.Offset, b.Offset), cmp.Compare(a.Reason, b.Reason))
+	})
+	slices.SortStableFunc(c.Caps, func(a, b forensics.CapHit) int {
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Cap, b.Cap))
+	})
+}
+
+// Correlate sorts the records and builds sessions, campaigns and chains,
+// recording every parameter used in c.Params.
+func Correlate(ctx context.Context, c *forensics.Case, opts Options) error {
+	SortRecords(c)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.Sessions = session.Build(c.Events, c.Flows, opts.Session)
+	if opts.Until < StageCampaigns {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.Campaigns = campaign.Build(c.Sessions, opts.Campaign)
+	if opts.Until < StageAll {
+		return nil
+	}
+	c.Chains = trace.Build(c.Events, c.Flows, c.Campaigns, opts.Trace)
+	return ctx.Err()
+}

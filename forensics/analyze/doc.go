@@ -1,0 +1,9 @@
+// Package analyze runs the stages in order for `analyze`, `case add`,
+// `report` and the record commands: inputs in (opened read-only through
+// forensics/evidence, decoded by forensics/capture or forensics/logs,
+// enriched), a forensics.Case out (records, provenance, counts of what was
+// skipped), then sessions, campaigns and hop chains.
+//
+// It owns the order of work and the parallelism across inputs; it does not
+// parse, score or render anything itself.
+package analyze

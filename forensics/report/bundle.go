@@ -1,0 +1,395 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tracehop/tracehop/forensics"
+)
+
+// Names of the files of a bundle. Every name is fixed: nothing derived from
+// evidence ever becomes a path, and all writes go through an os.Root.
+const (
+	FileReportJSON = "report.json"
+	FileReportHTML = "report.html"
+	FileReportPDF  = "report.pdf"
+	FileCampaigns  = "campaigns.csv"
+	FileSessions   = "sessions.csv"
+	FileIPs        = "ips.csv"
+	FileEvents     = "events.csv"
+	FileFlows      = "flows.csv"
+	FileChains     = "chains.csv"
+	FileLinks      = "links.csv"
+	FileSTIX       = "stix.json"
+	FileCustody    = "custody.jsonl"
+	FileManifest   = "manifest.json"
+	FileSignature  = "manifest.sig"
+)
+
+// AllFormats are the renderers WriteBundle runs when Options.Formats is empty.
+var AllFormats = []string{"html", "pdf", "json", "csv", "stix"}
+
+// Options control WriteBundle.
+type Options struct {
+	// OutDir is the bundle directory; it is created if missing.
+	OutDir string
+	// Formats selects renderers among html, pdf, json, csv, stix (default
+	// all). manifest.json and custody.jsonl are always written.
+	Formats []string
+	// SignKey is a PEM Ed25519 private key file (from GenerateKey); when set,
+	// manifest.sig is written and the cover shows the key fingerprint.
+	SignKey string
+	// ReportTime pins the time recorded in manifest.json and custody.jsonl.
+	// Zero means the wall clock; set it for reproducible bundles.
+	ReportTime time.Time
+	// CaseID, Examiner and Organisation go on the cover; CaseID and
+	// Examiner default to the Case's own.
+	CaseID, Examiner, Organisation string
+	// Command is the argument list recorded in the custody entry.
+	Command []string
+	// Custody is the custody log so far (e.g. from a case file); the
+	// bundle's custody.jsonl carries it followed by this run's entry.
+	Custody []forensics.CustodyEntry
+	// TLP is the Traffic Light Protocol marking for STIX and the cover
+	// (clear, green, amber, amber+strict, red); default amber.
+	TLP string
+}
+
+// Manifest is manifest.json: what the bundle contains and what it was made
+// from, with a SHA-256 for every file. Digest is the SHA-256 of the
+// manifest's own canonical form with Digest empty, so an edit of any byte
+// is caught even in an unsigned bundle.
+type Manifest struct {
+	Schema       string               `json:"schema"`
+	Generated    forensics.Time       `json:"generated"`
+	Tool         forensics.ToolInfo   `json:"tool"`
+	CaseID       string               `json:"case_id,omitempty"`
+	Examiner     string               `json:"examiner,omitempty"`
+	Organisation string               `json:"organisation,omitempty"`
+	Inputs       []InputCheck         `json:"inputs"`
+	Files        []forensics.FileHash `json:"files"`
+	Signer       *Signer              `json:"signer,omitempty"`
+	Digest       string               `json:"digest,omitempty"`
+}
+
+// ManifestSchema is the Manifest.Schema of this version.
+const ManifestSchema = "tracehop-manifest/1"
+
+// InputCheck is one evidence file: the SHA-256 taken at intake and the
+// result of hashing it again when the report was written.
+type InputCheck struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	// Reverified is "match", "mismatch" or "unavailable" (stdin, moved or
+	// unreadable file).
+	Reverified     string `json:"reverified"`
+	ReverifiedHash string `json:"reverified_sha256,omitempty"`
+}
+
+// Signer identifies the key that signed manifest.sig.
+type Signer struct {
+	Algorithm   string `json:"algorithm"`
+	PublicKey   string `json:"public_key"`
+	Fingerprint string `json:"fingerprint"`
+}
+
+// bundle collects rendered files before they are written.
+type bundle struct {
+	files map[string][]byte
+}
+
+func (b *bundle) add(name string, data []byte) { b.files[name] = data }
+
+// WriteBundle renders c into opts.OutDir: the selected formats, then
+// custody.jsonl (opts.Custody plus one entry for this run), manifest.json
+// and, with a key, manifest.sig. Everything except manifest.json and
+// custody.jsonl is a pure function of c and opts; with ReportTime set
+// those two are too.
+func WriteBundle(ctx context.Context, c *forensics.Case, opts Options) (*Manifest, error) {
+	if c == nil {
+		return nil, errors.New("write bundle: nil case")
+	}
+	if opts.OutDir == "" {
+		return nil, errors.New("write bundle: no output directory")
+	}
+	formats, err := checkFormats(opts.Formats)
+	if err != nil {
+		return nil, err
+	}
+	var priv ed25519.PrivateKey
+	var signer *Signer
+	if opts.SignKey != "" {
+		priv, err = ReadPrivateKey(opts.SignKey)
+		if err != nil {
+			return nil, err
+		}
+		signer = newSigner(priv.Public().(ed25519.PublicKey))
+	}
+	now := opts.ReportTime
+	if now.IsZero() {
+		now = time.Now()
+	}
+	inputs, err := reverifyInputs(ctx, c.Inputs)
+	if err != nil {
+		return nil, err
+	}
+	v := newView(c, opts, inputs, signer)
+
+	b := &bundle{files: map[string][]byte{}}
+	for _, f := range formats {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var err error
+		switch f {
+		case "json":
+			err = renderJSON(b, v)
+		case "csv":
+			err = renderCSV(b, v)
+		case "html":
+			err = renderHTML(b, v)
+		case "pdf":
+			err = renderPDF(b, v)
+		case "stix":
+			err = renderSTIX(b, v)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("render %s: %w", f, err)
+		}
+	}
+
+	// Custody entry: this run's inputs and every output written so far.
+	outputs := fileHashes(b.files)
+	entry := forensics.CustodyEntry{
+		Time:        forensics.NewTime(now),
+		Action:      "report",
+		Args:        opts.Command,
+		ToolVersion: toolString(c.Tool),
+		User:        v.Examiner,
+	}
+	for _, in := range inputs {
+		entry.Inputs = append(entry.Inputs, forensics.FileHash{Path: in.Path, Size: in.Size, SHA256: in.SHA256})
+	}
+	entry.Outputs = outputs
+	if len(opts.Custody) > 0 {
+		if err := forensics.VerifyCustody(opts.Custody); err != nil {
+			return nil, fmt.Errorf("write bundle: prior custody log: %w", err)
+		}
+	}
+	custody := append(slices.Clone(opts.Custody), forensics.ChainCustody(opts.Custody, entry)...)
+	var cb bytes.Buffer
+	for _, e := range custody {
+		line, err := json.Marshal(e)
+		if err != nil {
+			return nil, err
+		}
+		cb.Write(line)
+		cb.WriteByte('\n')
+	}
+	b.add(FileCustody, cb.Bytes())
+
+	m := &Manifest{
+		Schema:       ManifestSchema,
+		Generated:    forensics.NewTime(now),
+		Tool:         c.Tool,
+		CaseID:       v.CaseID,
+		Examiner:     v.Examiner,
+		Organisation: v.Organisation,
+		Inputs:       inputs,
+		Files:        fileHashes(b.files),
+		Signer:       signer,
+	}
+	mb, err := m.encode()
+	if err != nil {
+		return nil, err
+	}
+	b.add(FileManifest, mb)
+	if priv != nil {
+		b.add(FileSignature, signManifest(priv, mb))
+	}
+	if err := b.write(opts.OutDir); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// encode sets the digest and returns the canonical bytes of m.
+func (m *Manifest) encode() ([]byte, error) {
+	m.Digest = ""
+	body, err := marshalIndent(m)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(body)
+	m.Digest = hex.EncodeToString(sum[:])
+	return marshalIndent(m)
+}
+
+// marshalIndent is the one JSON form of bundle files: two-space indent,
+// HTML characters kept raw (the evidential form), trailing newline.
+func marshalIndent(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func checkFormats(in []string) ([]string, error) {
+	if len(in) == 0 {
+		return AllFormats, nil
+	}
+	var out []string
+	for _, f := range in {
+		for p := range strings.SplitSeq(f, ",") {
+			p = strings.ToLower(strings.TrimSpace(p))
+			if p == "" {
+				continue
+			}
+			if !slices.Contains(AllFormats, p) {
+				return nil, fmt.Errorf("unknown report format %q (want %s)", p, strings.Join(AllFormats, ","))
+			}
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	// Fixed order, whatever the flag order.
+	slices.SortFunc(out, func(a, b string) int { return slices.Index(AllFormats, a) - slices.Index(AllFormats, b) })
+	return out, nil
+}
+
+func toolString(t forensics.ToolInfo) string {
+	s := t.Name + " " + t.Version
+	if t.Commit != "" {
+		s += " (" + t.Commit + ")"
+	}
+	return strings.TrimSpace(s)
+}
+
+func fileHashes(files map[string][]byte) []forensics.FileHash {
+	out := make([]forensics.FileHash, 0, len(files))
+	for name, data := range files {
+		out = append(out, forensics.FileHash{Path: name, Size: int64(len(data)), SHA256: sha256Hex(data)})
+	}
+	slices.SortFunc(out, func(a, b forensics.FileHash) int { return strings.Compare(a.Path, b.Path) })
+	return out
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// reverifyInputs hashes every input again, read-only. An input that can no
+// longer be read is reported as unavailable, not as an error: the bundle
+// says so and the examiner decides.
+func reverifyInputs(ctx context.Context, inputs []forensics.Input) ([]InputCheck, error) {
+	out := make([]InputCheck, 0, len(inputs))
+	for _, in := range inputs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		ic := InputCheck{Path: in.Path, Size: in.Size, SHA256: in.SHA256, Reverified: "unavailable"}
+		if in.Path != "" && in.Path != "-" {
+			if h, ok := hashFile(ctx, in.Path); ok {
+				ic.ReverifiedHash = h
+				ic.Reverified = "mismatch"
+				if strings.EqualFold(h, in.SHA256) {
+					ic.Reverified = "match"
+					ic.ReverifiedHash = ""
+				}
+			}
+		}
+		out = append(out, ic)
+	}
+	return out, nil
+}
+
+func hashFile(ctx context.Context, path string) (string, bool) {
+	f, err := os.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return "", false
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, ctxReader{ctx, f}); err != nil {
+		return "", false
+	}
+	return hex.EncodeToString(h.Sum(nil)), true
+}
+
+// ctxReader stops a long hash when the context is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (r ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
+}
+
+// write puts every file under dir through an os.Root, so no name can
+// leave it (symlinks included), and removes a stale manifest.sig.
+func (b *bundle) write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create output directory: %w", err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("open output directory: %w", err)
+	}
+	defer root.Close()
+	names := make([]string, 0, len(b.files))
+	for name := range b.files {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	// manifest.json last, so a bundle cut short by a crash never verifies.
+	names = slices.DeleteFunc(names, func(n string) bool { return n == FileManifest || n == FileSignature })
+	if _, ok := b.files[FileSignature]; ok {
+		names = append(names, FileSignature)
+	} else if err := root.Remove(FileSignature); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove stale %s: %w", FileSignature, err)
+	}
+	names = append(names, FileManifest)
+	for _, name := range names {
+		if err := writeRootFile(root, name, b.files[name]); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func writeRootFile(root *os.Root, name string, data []byte) error {
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
