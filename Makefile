@@ -11,15 +11,18 @@ export CGO_ENABLED=0
 # Packages that run work concurrently get the race detector (needs cgo).
 RACE_PKGS ?= ./forensics/analyze/... ./forensics/capture/... ./forensics/logs/... ./enrich/...
 
-.PHONY: all build test vet fmt-check race cross-windows demo bench bench-data bench-peers fuzz-smoke lint dist clean
+.PHONY: fixtures all build test vet fmt-check race cross-windows demo bench bench-data bench-peers fuzz-smoke lint dist clean
 
 all: build
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tracehop
 
+# ./... skips testdata/, so the fixture generator is named explicitly.
+PKGS      := ./... ./testdata/gen
+
 vet:
-	$(GO) vet ./...
+	$(GO) vet $(PKGS)
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -32,7 +35,7 @@ cross-windows:
 	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/tracehop
 
 test: vet fmt-check cross-windows
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 $(PKGS)
 	@if command -v gcc >/dev/null 2>&1; then $(MAKE) --no-print-directory race; else echo "race: no C compiler, skipped"; fi
 
 demo: build
@@ -62,6 +65,10 @@ dist:
 		GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/tracehop-$$os-$$arch$$ext ./cmd/tracehop || exit 1; \
 	done
 	cd dist && sha256sum tracehop-* > SHA256SUMS
+
+# Rewrite the committed fixtures and sample case from the generator.
+fixtures:
+	$(GO) run ./testdata/gen
 
 clean:
 	rm -rf $(BIN) dist tracehop-report

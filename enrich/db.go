@@ -1,0 +1,303 @@
+package enrich
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/oschwald/geoip2-golang/v2"
+	"github.com/oschwald/maxminddb-golang/v2"
+)
+
+// Database kinds, from the database_type metadata.
+type dbKind uint8
+
+const (
+	kindMapped dbKind = iota // vendor schema read through a Mapping
+	kindCity                 // GeoIP2/GeoLite2 City and Country (same layout)
+	kindEnterprise
+	kindASN
+	kindISP
+	kindAnonymous
+	kindConnectionType
+	kindDomain
+)
+
+// ErrNotDatabase is returned for a file that is not a MaxMind DB.
+var ErrNotDatabase = errors.New("not a MaxMind DB file")
+
+// maxDecodedRecords bounds the per-database cache of decoded records.
+// A real city database has a few million distinct records; past the
+// bound the cache is dropped and refilled, which only costs time.
+const maxDecodedRecords = 1 << 20
+
+// database is one open build: a reader, its identity, and the records
+// already decoded, keyed by their offset in the data section.
+type database struct {
+	info    DatabaseInfo
+	reader  *maxminddb.Reader
+	kind    dbKind
+	mapping *compiledMapping
+	build   time.Time
+	day     int64 // build date in days since the Unix epoch (UTC)
+
+	mu      sync.RWMutex
+	answers map[uintptr]*answer
+}
+
+// kindOf classifies a database_type the way geoip2-golang does, plus the
+// ip-location-db conversions that declare GeoLite2 compatibility.
+func kindOf(dbType string) (dbKind, bool) {
+	switch dbType {
+	case "GeoIP2-Anonymous-IP", "GeoIP-Anonymous-Plus":
+		return kindAnonymous, true
+	case "GeoLite2-ASN", "DBIP-ASN-Lite (compat=GeoLite2-ASN)":
+		return kindASN, true
+	case "GeoIP2-Connection-Type":
+		return kindConnectionType, true
+	case "GeoIP2-Domain":
+		return kindDomain, true
+	case "GeoIP2-ISP", "GeoIP2-Precision-ISP":
+		return kindISP, true
+	case "GeoIP2-Enterprise", "GeoIP-Enterprise-Redacted-US",
+		"DBIP-ISP (compat=Enterprise)", "DBIP-Location-ISP (compat=Enterprise)":
+		return kindEnterprise, true
+	}
+	switch {
+	case strings.HasSuffix(dbType, "(compat=GeoLite2-ASN)"):
+		return kindASN, true
+	case strings.HasPrefix(dbType, "GeoIP2-City"), strings.HasPrefix(dbType, "GeoIP2-Precision-City"),
+		dbType == "GeoLite2-City", dbType == "GeoIP-City-Redacted-US",
+		dbType == "GeoIP2-Country", dbType == "GeoLite2-Country",
+		dbType == "DBIP-City-Lite", dbType == "DBIP-Country-Lite", dbType == "DBIP-Country",
+		dbType == "DBIP-Location (compat=City)", strings.HasSuffix(dbType, "(compat=City)"),
+		strings.HasSuffix(dbType, "(compat=Country)"):
+		return kindCity, true
+	}
+	return kindMapped, false
+}
+
+// openFile opens a database file, hashing it as it is read.
+func openFile(name string, mappings []Mapping) (*database, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", name, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", name, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("open database %s: not a regular file", name)
+	}
+	// The whole file is read once for its SHA-256; keeping those bytes
+	// (rather than mapping the file again) means the hash always names
+	// exactly the bytes that answer.
+	buf := make([]byte, 0, st.Size())
+	h := sha256.New()
+	buf, err = io.ReadAll(io.TeeReader(f, h))
+	if err != nil {
+		return nil, fmt.Errorf("read database %s: %w", name, err)
+	}
+	abs, _ := filepath.Abs(name)
+	return openBytes(buf, hex.EncodeToString(h.Sum(nil)), filepath.Base(name), abs, mappings)
+}
+
+// openBytes opens a database held in memory. sum is its SHA-256.
+func openBytes(buf []byte, sum, base, path string, mappings []Mapping) (db *database, err error) {
+	where := path
+	if where == "" {
+		where = base
+	}
+	defer func() {
+		// maxminddb checks its input, but a database is evidence
+		// infrastructure from anywhere: never let one take the process down.
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("open database %s: %w: %v", where, ErrNotDatabase, r)
+		}
+	}()
+	r, err := maxminddb.OpenBytes(buf)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w: %w", where, ErrNotDatabase, err)
+	}
+	md := r.Metadata
+	if md.IPVersion != 4 && md.IPVersion != 6 {
+		r.Close()
+		return nil, fmt.Errorf("open database %s: %w: ip_version %d", where, ErrNotDatabase, md.IPVersion)
+	}
+	db = &database{
+		reader:  r,
+		build:   md.BuildTime().UTC(),
+		answers: make(map[uintptr]*answer),
+	}
+	db.day = floorDiv(db.build.Unix(), 86400)
+	db.info = DatabaseInfo{
+		Name:      base,
+		Path:      path,
+		Type:      md.DatabaseType,
+		Build:     db.build.Format(time.RFC3339),
+		SHA256:    sum,
+		IPVersion: int(md.IPVersion),
+		NodeCount: md.NodeCount,
+	}
+	kind, known := kindOf(md.DatabaseType)
+	db.kind = kind
+	if !known {
+		m := matchMapping(mappings, base, md.DatabaseType)
+		name, fields := "generic", genericFields
+		if m != nil {
+			name, fields = m.Name, m.Fields
+		}
+		cm, err := compileMapping(name, fields)
+		if err != nil {
+			r.Close()
+			return nil, fmt.Errorf("open database %s: %w", where, err)
+		}
+		db.mapping = cm
+		db.info.Mapping = name
+	} else if m := matchMapping(mappings, base, ""); m != nil {
+		// A file name mapping also overrides a known layout (for example a
+		// registry-derived country file published in the GeoLite2 layout).
+		cm, err := compileMapping(m.Name, m.Fields)
+		if err != nil {
+			r.Close()
+			return nil, fmt.Errorf("open database %s: %w", where, err)
+		}
+		db.kind, db.mapping, db.info.Mapping = kindMapped, cm, m.Name
+	}
+	return db, nil
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// lookupAnswer returns the decoded record at res, decoding it on first use.
+func (db *database) lookupAnswer(res maxminddb.Result) (*answer, error) {
+	off := res.Offset()
+	db.mu.RLock()
+	a, ok := db.answers[off]
+	db.mu.RUnlock()
+	if ok {
+		return a, nil
+	}
+	a, err := db.decode(res)
+	if err != nil {
+		return nil, err
+	}
+	db.mu.Lock()
+	if len(db.answers) >= maxDecodedRecords {
+		clear(db.answers)
+	}
+	db.answers[off] = a
+	db.mu.Unlock()
+	return a, nil
+}
+
+// decode reads one data record into an answer.
+func (db *database) decode(res maxminddb.Result) (a *answer, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			a, err = nil, fmt.Errorf("decode record at offset %d: %v", res.Offset(), r)
+		}
+	}()
+	a = &answer{}
+	switch db.kind {
+	case kindCity:
+		var c geoip2.City
+		if err := res.Decode(&c); err != nil {
+			return nil, err
+		}
+		a.country = c.Country.ISOCode
+		a.countryName = c.Country.Names.English
+		a.registeredCountry = c.RegisteredCountry.ISOCode
+		if len(c.Subdivisions) > 0 {
+			a.subdivision = cmp.Or(c.Subdivisions[0].Names.English, c.Subdivisions[0].ISOCode)
+		}
+		a.city = c.City.Names.English
+		a.lat, a.lon = c.Location.Latitude, c.Location.Longitude
+		a.accuracy = c.Location.AccuracyRadius
+	case kindEnterprise:
+		var c geoip2.Enterprise
+		if err := res.Decode(&c); err != nil {
+			return nil, err
+		}
+		a.country = c.Country.ISOCode
+		a.countryName = c.Country.Names.English
+		a.registeredCountry = c.RegisteredCountry.ISOCode
+		if len(c.Subdivisions) > 0 {
+			a.subdivision = cmp.Or(c.Subdivisions[0].Names.English, c.Subdivisions[0].ISOCode)
+		}
+		a.city = c.City.Names.English
+		a.lat, a.lon = c.Location.Latitude, c.Location.Longitude
+		a.accuracy = c.Location.AccuracyRadius
+		a.asn = uint32(c.Traits.AutonomousSystemNumber)
+		a.asOrg = c.Traits.AutonomousSystemOrganization
+		a.isp = c.Traits.ISP
+		a.connectionType = c.Traits.ConnectionType
+		a.domain = c.Traits.Domain
+	case kindASN:
+		var c geoip2.ASN
+		if err := res.Decode(&c); err != nil {
+			return nil, err
+		}
+		a.asn = uint32(c.AutonomousSystemNumber)
+		a.asOrg = c.AutonomousSystemOrganization
+	case kindISP:
+		var c geoip2.ISP
+		if err := res.Decode(&c); err != nil {
+			return nil, err
+		}
+		a.asn = uint32(c.AutonomousSystemNumber)
+		a.asOrg = c.AutonomousSystemOrganization
+		a.isp = c.ISP
+	case kindAnonymous:
+		var c geoip2.AnonymousIP
+		if err := res.Decode(&c); err != nil {
+			return nil, err
+		}
+		a.anonymous = &Anonymous{
+			VPN:              c.IsAnonymousVPN,
+			Tor:              c.IsTorExitNode,
+			Hosting:          c.IsHostingProvider,
+			Proxy:            c.IsPublicProxy,
+			ResidentialProxy: c.IsResidentialProxy,
+		}
+	case kindConnectionType:
+		var c geoip2.ConnectionType
+		if err := res.Decode(&c); err != nil {
+			return nil, err
+		}
+		a.connectionType = c.ConnectionType
+	case kindDomain:
+		var c geoip2.Domain
+		if err := res.Decode(&c); err != nil {
+			return nil, err
+		}
+		a.domain = c.Domain
+	default:
+		var rec any
+		if err := res.Decode(&rec); err != nil {
+			return nil, err
+		}
+		db.mapping.apply(rec, a)
+	}
+	a.finish()
+	return a, nil
+}
+
+// close releases the reader.
+func (db *database) close() error { return db.reader.Close() }

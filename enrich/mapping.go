@@ -1,0 +1,278 @@
+package enrich
+
+import (
+	"fmt"
+	"math"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Mapping tells how to read a database whose records are not in a GeoIP2
+// layout (DB-IP, ip-location-db and other vendors' schemas): which record
+// path answers which Record field. Mappings are data, so a new vendor
+// needs a new Mapping, not new code.
+type Mapping struct {
+	// Name identifies the mapping in DatabaseInfo.Mapping.
+	Name string
+	// DatabaseTypes lists database_type metadata values this mapping reads
+	// (compared case-insensitively).
+	DatabaseTypes []string
+	// FileNames lists glob patterns (path.Match) on the file's base name;
+	// a file name match is preferred over a database_type match, so that
+	// two databases with the same database_type but different meaning
+	// (geolocated vs registered country) can be told apart.
+	FileNames []string
+	// Fields maps Record JSON field names (country, country_name,
+	// registered_country, subdivision, city, lat, lon, accuracy_km, asn,
+	// as_org, isp, connection_type, domain) to a record path: keys joined
+	// by ".", array elements by index, alternatives separated by "|"
+	// (the first present wins). A map of localized names yields its "en".
+	Fields map[string]string
+}
+
+// DefaultMappings are the vendor layouts tracehop reads out of the box:
+// the ip-location-db country, city and ASN layouts, the registry-derived
+// country databases (read as registered_country), and a generic fallback
+// for unknown database types that tries the usual key names.
+func DefaultMappings() []Mapping {
+	return []Mapping{
+		{
+			Name:      "ip-location-db-registered-country",
+			FileNames: []string{"geo-whois-asn-country*", "asn-country*", "iptoasn-country*"},
+			Fields:    map[string]string{"registered_country": "country_code"},
+		},
+		{
+			Name:          "ip-location-db-country",
+			DatabaseTypes: []string{"country ipv4", "country ipv6", "country ipvAll"},
+			Fields:        map[string]string{"country": "country_code"},
+		},
+		{
+			Name:          "ip-location-db-city",
+			DatabaseTypes: []string{"city ipv4", "city ipv6", "city ipvAll"},
+			Fields: map[string]string{
+				"country":     "country_code",
+				"subdivision": "state1",
+				"city":        "city",
+				"lat":         "latitude",
+				"lon":         "longitude",
+			},
+		},
+		{
+			Name:          "ip-location-db-asn",
+			DatabaseTypes: []string{"asn ipv4", "asn ipv6", "asn ipvAll"},
+			Fields: map[string]string{
+				"asn":    "autonomous_system_number",
+				"as_org": "autonomous_system_organization",
+			},
+		},
+	}
+}
+
+// genericMapping reads databases of unknown type by the key names most
+// vendors share with the GeoIP2 layouts.
+var genericFields = map[string]string{
+	"country":            "country.iso_code|country_code|country",
+	"country_name":       "country.names|country_name",
+	"registered_country": "registered_country.iso_code",
+	"subdivision":        "subdivisions.0.iso_code|state1|region|subdivision",
+	"city":               "city.names|city",
+	"lat":                "location.latitude|latitude|lat",
+	"lon":                "location.longitude|longitude|lon|lng",
+	"accuracy_km":        "location.accuracy_radius|accuracy_radius",
+	"asn":                "autonomous_system_number|traits.autonomous_system_number|asn",
+	"as_org":             "autonomous_system_organization|traits.autonomous_system_organization|as_org|organization",
+	"isp":                "isp|traits.isp",
+	"connection_type":    "connection_type|traits.connection_type",
+	"domain":             "domain|traits.domain",
+}
+
+// compiledMapping is a Mapping with its paths split once.
+type compiledMapping struct {
+	name   string
+	fields []compiledField
+}
+
+type compiledField struct {
+	field field
+	alts  [][]string
+}
+
+func compileMapping(name string, fields map[string]string) (*compiledMapping, error) {
+	cm := &compiledMapping{name: name}
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		i := slices.Index(fieldNames[:], k)
+		if i < 0 || k == "anonymous" {
+			return nil, fmt.Errorf("mapping %s: unknown field %q", name, k)
+		}
+		cf := compiledField{field: 1 << i}
+		for alt := range strings.SplitSeq(fields[k], "|") {
+			if alt == "" {
+				return nil, fmt.Errorf("mapping %s: field %s: empty path", name, k)
+			}
+			cf.alts = append(cf.alts, strings.Split(alt, "."))
+		}
+		cm.fields = append(cm.fields, cf)
+	}
+	return cm, nil
+}
+
+// matchMapping picks the mapping for a database: file name first, then
+// database_type; nil when none applies.
+func matchMapping(ms []Mapping, base, dbType string) *Mapping {
+	for i := range ms {
+		for _, g := range ms[i].FileNames {
+			if ok, _ := path.Match(g, base); ok {
+				return &ms[i]
+			}
+		}
+	}
+	for i := range ms {
+		for _, t := range ms[i].DatabaseTypes {
+			if strings.EqualFold(t, dbType) {
+				return &ms[i]
+			}
+		}
+	}
+	return nil
+}
+
+// apply fills a from a generically decoded record.
+func (cm *compiledMapping) apply(rec any, a *answer) {
+	for _, cf := range cm.fields {
+		for _, p := range cf.alts {
+			v, ok := walk(rec, p)
+			if !ok {
+				continue
+			}
+			if setField(a, cf.field, v) {
+				break
+			}
+		}
+	}
+}
+
+// walk follows a path through decoded maps and slices.
+func walk(v any, p []string) (any, bool) {
+	for _, k := range p {
+		switch x := v.(type) {
+		case map[string]any:
+			n, ok := x[k]
+			if !ok {
+				return nil, false
+			}
+			v = n
+		case []any:
+			i, err := strconv.Atoi(k)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil, false
+			}
+			v = x[i]
+		default:
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+// setField converts a decoded value to the field's type; false when the
+// value is empty or of a type that cannot be the field.
+func setField(a *answer, f field, v any) bool {
+	if m, ok := v.(map[string]any); ok { // localized names
+		v = m["en"]
+	}
+	switch f {
+	case fLat, fLon:
+		x, ok := toFloat(v)
+		if !ok || math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+		if f == fLat {
+			a.lat = &x
+		} else {
+			a.lon = &x
+		}
+		return true
+	case fAccuracy:
+		x, ok := toFloat(v)
+		if !ok || x <= 0 || x > math.MaxUint16 {
+			return false
+		}
+		a.accuracy = uint16(x)
+		return true
+	case fASN:
+		x, ok := toFloat(v)
+		if !ok {
+			if s, isStr := v.(string); isStr { // "AS15169" or "15169"
+				n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToUpper(s), "AS"), 10, 32)
+				if err != nil {
+					return false
+				}
+				x, ok = float64(n), true
+			}
+		}
+		if !ok || x <= 0 || x > math.MaxUint32 || x != math.Trunc(x) {
+			return false
+		}
+		a.asn = uint32(x)
+		return true
+	}
+	s, ok := v.(string)
+	if !ok || s == "" {
+		return false
+	}
+	switch f {
+	case fCountry:
+		a.country = strings.ToUpper(s)
+	case fCountryName:
+		a.countryName = s
+	case fRegisteredCountry:
+		a.registeredCountry = strings.ToUpper(s)
+	case fSubdivision:
+		a.subdivision = s
+	case fCity:
+		a.city = s
+	case fASOrg:
+		a.asOrg = s
+	case fISP:
+		a.isp = s
+	case fConnectionType:
+		a.connectionType = s
+	case fDomain:
+		a.domain = s
+	default:
+		return false
+	}
+	return true
+}
+
+func toFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case uint32:
+		return float64(x), true
+	case uint16:
+		return float64(x), true
+	case int:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case string:
+		f, err := strconv.ParseFloat(x, 64)
+		return f, err == nil
+	}
+	return 0, false
+}

@@ -1,0 +1,505 @@
+package casefile
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"time"
+
+	"github.com/tracehop/tracehop/enrich"
+	"github.com/tracehop/tracehop/forensics"
+)
+
+// Batch is one input and everything ingested from it: it is stored in one
+// transaction, so a case holds all of it or none of it.
+type Batch struct {
+	Input    forensics.Input
+	AddedAt  time.Time
+	AddedBy  string
+	Flows    []forensics.Flow
+	Events   []forensics.Event
+	Problems []forensics.Problem
+	Caps     []forensics.CapHit
+	// Custody, when set, is chained and stored in the same transaction, so
+	// the log names exactly the inputs that are in the case.
+	Custody *forensics.CustodyEntry
+}
+
+// EvidenceItem is an input as the case holds it.
+type EvidenceItem struct {
+	forensics.Input
+	AddedAt    forensics.Time `json:"added_at"`
+	AddedBy    string         `json:"added_by,omitempty"`
+	CustodySeq int            `json:"custody_seq,omitempty"`
+	Flows      int64          `json:"flows"`
+	Events     int64          `json:"events"`
+}
+
+// HasEvidence reports whether an input with this SHA-256 is in the case.
+func (f *File) HasEvidence(ctx context.Context, sha string) (bool, error) {
+	var id int64
+	err := f.db.QueryRowContext(ctx, `SELECT id FROM evidence WHERE sha256 = ?`, sha).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look up evidence in %s: %w", f.path, err)
+	}
+	return true, nil
+}
+
+// AddEvidence stores b in one transaction. It returns false, storing
+// nothing, when an input with the same SHA-256 is already in the case.
+func (f *File) AddEvidence(ctx context.Context, b *Batch) (added bool, err error) {
+	if f.readOnly {
+		return false, ErrReadOnly
+	}
+	if b.Input.SHA256 == "" {
+		return false, fmt.Errorf("add %s to case: no SHA-256", b.Input.Path)
+	}
+	err = f.tx(ctx, func(tx *sql.Tx) error {
+		var id int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM evidence WHERE sha256 = ?`, b.Input.SHA256).Scan(&id)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		added = true
+		return insertBatch(ctx, tx, b)
+	})
+	if err != nil {
+		return false, fmt.Errorf("add %s to case %s: %w", b.Input.Path, f.path, err)
+	}
+	return added, nil
+}
+
+func insertBatch(ctx context.Context, tx *sql.Tx, b *Batch) error {
+	seq := 0
+	if b.Custody != nil {
+		if err := appendCustody(ctx, tx, b.Custody); err != nil {
+			return err
+		}
+		seq = b.Custody.Seq
+	}
+	item := EvidenceItem{Input: b.Input, AddedAt: forensics.NewTime(b.AddedAt), AddedBy: b.AddedBy, CustodySeq: seq,
+		Flows: int64(len(b.Flows)), Events: int64(len(b.Events))}
+	js, err := json.Marshal(item)
+	if err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO evidence(sha256, path, size, kind, added_at, added_by, custody_seq, json) VALUES(?, ?, ?, ?, ?, ?, ?, ?)`,
+		b.Input.SHA256, b.Input.Path, b.Input.Size, b.Input.Kind, b.AddedAt.UnixNano(), b.AddedBy, seq, string(js))
+	if err != nil {
+		return err
+	}
+	evID, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	w := newRowWriter(ctx, tx)
+	defer w.close()
+	for i := range b.Flows {
+		if err := w.flow(evID, &b.Flows[i]); err != nil {
+			return fmt.Errorf("flow %d: %w", i+1, err)
+		}
+	}
+	for i := range b.Events {
+		if err := w.event(evID, &b.Events[i]); err != nil {
+			return fmt.Errorf("event %d: %w", i+1, err)
+		}
+	}
+	for i := range b.Problems {
+		if err := w.insertJSON(&w.problem, `INSERT INTO problems(evidence_id, json) VALUES(?, ?)`, evID, &b.Problems[i]); err != nil {
+			return err
+		}
+	}
+	for i := range b.Caps {
+		if err := w.insertJSON(&w.capHit, `INSERT INTO caps(evidence_id, json) VALUES(?, ?)`, evID, &b.Caps[i]); err != nil {
+			return err
+		}
+	}
+	return w.err
+}
+
+// rowWriter holds the prepared statements and the reused buffers of one
+// transaction: the hot path of `case add`.
+type rowWriter struct {
+	ctx                  context.Context
+	tx                   *sql.Tx
+	flowStmt, eventStmt  *sql.Stmt
+	problem, capHit, geo *sql.Stmt
+	buf                  bytes.Buffer
+	enc                  *json.Encoder
+	seenGeo              map[*enrich.Record]struct{}
+	err                  error
+	hopStmt, sessStmt    *sql.Stmt
+	campStmt, linkStmt   *sql.Stmt
+	chainStmt            *sql.Stmt
+}
+
+func newRowWriter(ctx context.Context, tx *sql.Tx) *rowWriter {
+	w := &rowWriter{ctx: ctx, tx: tx, seenGeo: map[*enrich.Record]struct{}{}}
+	w.enc = json.NewEncoder(&w.buf)
+	w.enc.SetEscapeHTML(false)
+	return w
+}
+
+func (w *rowWriter) prepare(p **sql.Stmt, q string) *sql.Stmt {
+	if *p == nil && w.err == nil {
+		*p, w.err = w.tx.PrepareContext(w.ctx, q)
+	}
+	return *p
+}
+
+func (w *rowWriter) close() {
+	for _, s := range []*sql.Stmt{w.flowStmt, w.eventStmt, w.problem, w.capHit, w.geo, w.hopStmt, w.sessStmt, w.campStmt, w.linkStmt, w.chainStmt} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// marshal encodes v as the commands print it (no HTML escaping), without
+// the trailing newline. The returned string is a copy.
+func (w *rowWriter) marshal(v any) (string, error) {
+	w.buf.Reset()
+	if err := w.enc.Encode(v); err != nil {
+		return "", err
+	}
+	b := w.buf.Bytes()
+	return string(b[:len(b)-1]), nil
+}
+
+func (w *rowWriter) flow(evID int64, fl *forensics.Flow) error {
+	st := w.prepare(&w.flowStmt, `INSERT INTO flows(evidence_id, rec_id, pos, off, ip_a, ip_b, t_start, t_end, asn_a, asn_b, cc_a, cc_b, user_agent, json)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if w.err != nil {
+		return w.err
+	}
+	js, err := w.marshal(fl)
+	if err != nil {
+		return err
+	}
+	var ua any
+	if fl.HTTP != nil && fl.HTTP.UserAgent != "" {
+		ua = fl.HTTP.UserAgent
+	}
+	asnA, ccA := geoCols(fl.SrcGeo)
+	asnB, ccB := geoCols(fl.DstGeo)
+	if _, err := st.ExecContext(w.ctx, evID, fl.ID, refPos(fl.Evidence), fl.Evidence.Offset, ipCol(fl.SrcIP), ipCol(fl.DstIP),
+		unixNano(fl.Start), unixNano(fl.End), asnA, asnB, ccA, ccB, ua, js); err != nil {
+		return err
+	}
+	if err := w.enrichment(fl.SrcGeo); err != nil {
+		return err
+	}
+	return w.enrichment(fl.DstGeo)
+}
+
+func (w *rowWriter) event(evID int64, e *forensics.Event) error {
+	st := w.prepare(&w.eventStmt, `INSERT INTO events(evidence_id, rec_id, pos, off, ip_a, ip_b, t_start, asn_a, cc_a, cred_a, user_agent, json)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if w.err != nil {
+		return w.err
+	}
+	js, err := w.marshal(e)
+	if err != nil {
+		return err
+	}
+	actor := e.Actor()
+	var ipB any
+	if e.SrcIP.IsValid() && e.SrcIP != actor {
+		ipB = ipCol(e.SrcIP)
+	}
+	asn, cc := geoCols(e.SrcGeo)
+	if _, err := st.ExecContext(w.ctx, evID, e.ID, refPos(e.Evidence), e.Evidence.Offset, ipCol(actor), ipB,
+		unixNano(e.Time), asn, cc, nullStr(e.Credential), nullStr(e.UserAgent), js); err != nil {
+		return err
+	}
+	return w.enrichment(e.SrcGeo)
+}
+
+func (w *rowWriter) insertJSON(p **sql.Stmt, q string, evID int64, v any) error {
+	st := w.prepare(p, q)
+	if w.err != nil {
+		return w.err
+	}
+	js, err := w.marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(w.ctx, evID, js)
+	return err
+}
+
+// enrichment stores a record's enrichment once per distinct result.
+// Enrichers hand out cached records, so the pointer check skips nearly
+// every repeat without marshalling.
+func (w *rowWriter) enrichment(r *enrich.Record) error {
+	if r == nil || !r.IP.IsValid() {
+		return nil
+	}
+	if _, ok := w.seenGeo[r]; ok {
+		return nil
+	}
+	w.seenGeo[r] = struct{}{}
+	st := w.prepare(&w.geo, `INSERT OR IGNORE INTO enrichment(ip, hash, asn, cc, json) VALUES(?, ?, ?, ?, ?)`)
+	if w.err != nil {
+		return w.err
+	}
+	js, err := w.marshal(r)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256([]byte(js))
+	asn, cc := geoCols(r)
+	_, err = st.ExecContext(w.ctx, ipCol(r.IP), hex.EncodeToString(sum[:8]), asn, cc, js)
+	return err
+}
+
+// Derived is what correlation computes over the whole case; it replaces
+// the previous derived records as a whole.
+type Derived struct {
+	Sessions  []forensics.Session
+	Campaigns []forensics.Campaign
+	Chains    []forensics.Chain
+	Databases []enrich.DatabaseInfo
+	// Meta, when set, replaces the case metadata in the same transaction
+	// (parameters and tool of the latest correlation).
+	Meta    *Meta
+	Custody *forensics.CustodyEntry
+}
+
+// ReplaceDerived deletes the sessions, campaigns, links, chains and hops of
+// the case and stores d's instead, in one transaction.
+func (f *File) ReplaceDerived(ctx context.Context, d *Derived) error {
+	if f.readOnly {
+		return ErrReadOnly
+	}
+	err := f.tx(ctx, func(tx *sql.Tx) error {
+		for _, t := range []string{"sessions", "campaigns", "links", "chains", "hops"} {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
+				return err
+			}
+		}
+		w := newRowWriter(ctx, tx)
+		defer w.close()
+		if err := w.derived(d); err != nil {
+			return err
+		}
+		if d.Meta != nil {
+			if err := putMeta(ctx, tx, *d.Meta); err != nil {
+				return err
+			}
+		}
+		if d.Custody != nil {
+			return appendCustody(ctx, tx, d.Custody)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store derived records in %s: %w", f.path, err)
+	}
+	return nil
+}
+
+func (w *rowWriter) derived(d *Derived) error {
+	campaignOf := map[string]string{}
+	for _, c := range d.Campaigns {
+		for _, s := range c.Sessions {
+			campaignOf[s] = c.ID
+		}
+	}
+	for i := range d.Sessions {
+		s := &d.Sessions[i]
+		st := w.prepare(&w.sessStmt, `INSERT INTO sessions(rec_id, kind, ip_a, t_start, t_end, asn_a, cc_a, cred_a, cred_b, user_agent, campaign, json)
+			VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if w.err != nil {
+			return w.err
+		}
+		js, err := w.marshal(s)
+		if err != nil {
+			return err
+		}
+		asn, cc := geoCols(s.SrcGeo)
+		if asn == nil && s.Indicators.ASN != 0 {
+			asn = int64(s.Indicators.ASN)
+		}
+		if _, err := st.ExecContext(w.ctx, s.ID, s.Kind, ipCol(s.SrcIP), unixNano(s.Start), unixNano(s.End), asn, cc,
+			nullStr(s.Indicators.Credential), nullStr(s.Indicators.TokenKeyID), nullStr(s.Indicators.UserAgent),
+			nullStr(campaignOf[s.ID]), js); err != nil {
+			return fmt.Errorf("session %s: %w", s.ID, err)
+		}
+		if err := w.enrichment(s.SrcGeo); err != nil {
+			return err
+		}
+	}
+	for i := range d.Campaigns {
+		c := &d.Campaigns[i]
+		st := w.prepare(&w.campStmt, `INSERT INTO campaigns(rec_id, score, first_seen, last_seen, json) VALUES(?, ?, ?, ?, ?)`)
+		if w.err != nil {
+			return w.err
+		}
+		js, err := w.marshal(c)
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(w.ctx, c.ID, c.Score, unixNano(c.FirstSeen), unixNano(c.LastSeen), js); err != nil {
+			return fmt.Errorf("campaign %s: %w", c.ID, err)
+		}
+		for j := range c.Links {
+			l := &c.Links[j]
+			st := w.prepare(&w.linkStmt, `INSERT INTO links(campaign, rule, attribute, value, weight, json) VALUES(?, ?, ?, ?, ?, ?)`)
+			if w.err != nil {
+				return w.err
+			}
+			js, err := w.marshal(l)
+			if err != nil {
+				return err
+			}
+			if _, err := st.ExecContext(w.ctx, c.ID, l.Rule, l.Attribute, l.Value, l.Weight, js); err != nil {
+				return err
+			}
+		}
+		for j := range c.Hops {
+			if err := w.hops(&c.Hops[j], c.ID); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range d.Chains {
+		ch := &d.Chains[i]
+		st := w.prepare(&w.chainStmt, `INSERT INTO chains(rec_id, json) VALUES(?, ?)`)
+		if w.err != nil {
+			return w.err
+		}
+		js, err := w.marshal(ch)
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(w.ctx, ch.ID, js); err != nil {
+			return err
+		}
+		if err := w.hops(ch, ""); err != nil {
+			return err
+		}
+	}
+	for _, db := range d.Databases {
+		js, err := w.marshal(db)
+		if err != nil {
+			return err
+		}
+		key := db.SHA256
+		if key == "" {
+			key = db.Name + "/" + db.Build
+		}
+		if _, err := w.tx.ExecContext(w.ctx, `INSERT OR REPLACE INTO databases(sha256, json) VALUES(?, ?)`, key, js); err != nil {
+			return err
+		}
+	}
+	return w.err
+}
+
+func (w *rowWriter) hops(ch *forensics.Chain, campaign string) error {
+	for k := range ch.Hops {
+		h := &ch.Hops[k]
+		st := w.prepare(&w.hopStmt, `INSERT INTO hops(chain, campaign, ip, role, json) VALUES(?, ?, ?, ?, ?)`)
+		if w.err != nil {
+			return w.err
+		}
+		js, err := w.marshal(h)
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(w.ctx, ch.ID, nullStr(campaign), ipCol(h.IP), h.Role, js); err != nil {
+			return err
+		}
+		if err := w.enrichment(h.Geo); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ipCol is the 16-byte form of an address (IPv4 as IPv4-mapped IPv6), so
+// that SQLite's memcmp order on blobs is address order and a prefix is a
+// contiguous range. The zone is dropped.
+func ipCol(a netip.Addr) any {
+	if !a.IsValid() {
+		return nil
+	}
+	b := a.As16()
+	return b[:]
+}
+
+// prefixRange returns the first and last address of p as ipCol blobs.
+func prefixRange(p netip.Prefix) (lo, hi []byte) {
+	p = p.Masked()
+	a := p.Addr().As16()
+	bits := p.Bits()
+	if p.Addr().Is4() {
+		bits += 96
+	}
+	l := a
+	h := a
+	for i := bits; i < 128; i++ {
+		h[i/8] |= 0x80 >> (i % 8)
+	}
+	return l[:], h[:]
+}
+
+func geoCols(r *enrich.Record) (asn, cc any) {
+	if r == nil {
+		return nil, nil
+	}
+	if r.ASN != 0 {
+		asn = int64(r.ASN)
+	}
+	if r.Country != "" {
+		cc = r.Country
+	}
+	return asn, cc
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// unixNano is t in Unix nanoseconds, clamped to the representable years
+// 1678–2262 (hostile inputs carry any year); the zero time is 0.
+func unixNano(t forensics.Time) int64 {
+	switch {
+	case t.IsZero():
+		return 0
+	case t.Before(minNano):
+		return math.MinInt64
+	case t.After(maxNano):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+var (
+	minNano = time.Unix(0, math.MinInt64)
+	maxNano = time.Unix(0, math.MaxInt64)
+)
+
+// refPos is the line or packet number of a reference (whichever is set).
+func refPos(r forensics.EvidenceRef) int64 {
+	if r.Line > 0 {
+		return int64(r.Line)
+	}
+	return int64(r.Packet)
+}

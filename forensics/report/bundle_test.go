@@ -1,0 +1,274 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tracehop/tracehop/forensics"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var pinned = time.Date(2025, 7, 1, 9, 0, 0, 0, time.UTC)
+
+func writeTestBundle(t *testing.T, c *forensics.Case, opts Options) (string, *Manifest) {
+	t.Helper()
+	if opts.OutDir == "" {
+		opts.OutDir = filepath.Join(t.TempDir(), "out")
+	}
+	if opts.ReportTime.IsZero() {
+		opts.ReportTime = pinned
+	}
+	m, err := WriteBundle(context.Background(), c, opts)
+	if err != nil {
+		t.Fatalf("WriteBundle: %v", err)
+	}
+	return opts.OutDir, m
+}
+
+func readDir(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = b
+	}
+	return out
+}
+
+func testKey(t *testing.T) (priv, pub string) {
+	t.Helper()
+	dir := t.TempDir()
+	priv, pub = filepath.Join(dir, "key"), filepath.Join(dir, "key.pub")
+	// A fixed seed so signatures (deterministic in Ed25519) are stable too.
+	if _, err := GenerateKey(priv, pub, bytes.NewReader(bytes.Repeat([]byte{7}, 64))); err != nil {
+		t.Fatal(err)
+	}
+	return priv, pub
+}
+
+func TestBundleFiles(t *testing.T) {
+	dir, m := writeTestBundle(t, testCase(false), Options{})
+	got := slices.Sorted(func(yield func(string) bool) {
+		for name := range readDir(t, dir) {
+			if !yield(name) {
+				return
+			}
+		}
+	})
+	want := []string{FileCampaigns, FileChains, FileCustody, FileEvents, FileFlows, FileIPs, FileLinks, FileManifest,
+		FileReportHTML, FileReportJSON, FileReportPDF, FileSessions, FileSTIX}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("bundle files\n got %v\nwant %v", got, want)
+	}
+	if len(m.Inputs) != 2 || m.Inputs[0].Reverified != "unavailable" {
+		t.Errorf("manifest inputs %+v", m.Inputs)
+	}
+}
+
+func TestBundleEmptyCase(t *testing.T) {
+	c := &forensics.Case{Tool: forensics.ToolInfo{Name: "tracehop", Version: "t"}}
+	dir, _ := writeTestBundle(t, c, Options{})
+	res, err := Verify(dir, "")
+	if err != nil || !res.OK() {
+		t.Fatalf("verify empty bundle: %v %+v", err, res)
+	}
+}
+
+// TestDeterminism: two runs with the same case and ReportTime give
+// byte-identical files, signature included.
+func TestDeterminism(t *testing.T) {
+	priv, _ := testKey(t)
+	for _, hostileText := range []bool{false, true} {
+		a, _ := writeTestBundle(t, testCase(hostileText), Options{SignKey: priv, Command: []string{"analyze", "x"}})
+		b, _ := writeTestBundle(t, testCase(hostileText), Options{SignKey: priv, Command: []string{"analyze", "x"}})
+		fa, fb := readDir(t, a), readDir(t, b)
+		if len(fa) != len(fb) || len(fa) < 10 {
+			t.Fatalf("file counts %d and %d", len(fa), len(fb))
+		}
+		for name, da := range fa {
+			if !bytes.Equal(da, fb[name]) {
+				t.Errorf("hostile=%v: %s differs between runs", hostileText, name)
+			}
+		}
+	}
+}
+
+// TestNoWallClock: everything but manifest.json and custody.jsonl is the
+// same whatever the report time.
+func TestNoWallClock(t *testing.T) {
+	a, _ := writeTestBundle(t, testCase(false), Options{ReportTime: pinned})
+	b, _ := writeTestBundle(t, testCase(false), Options{ReportTime: pinned.Add(1000 * time.Hour)})
+	fa, fb := readDir(t, a), readDir(t, b)
+	for name, da := range fa {
+		same := bytes.Equal(da, fb[name])
+		if volatile := name == FileManifest || name == FileCustody; same == volatile {
+			t.Errorf("%s: same=%v across report times", name, same)
+		}
+	}
+}
+
+func TestReportJSONGolden(t *testing.T) {
+	dir, _ := writeTestBundle(t, testCase(false), Options{Organisation: "Korean National Police Agency"})
+	got, err := os.ReadFile(filepath.Join(dir, FileReportJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "report.golden.json")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("report.json differs from %s (run go test ./forensics/report -run Golden -update and review the diff)", golden)
+	}
+}
+
+func TestVerifyTamper(t *testing.T) {
+	priv, pub := testKey(t)
+	dir, _ := writeTestBundle(t, testCase(false), Options{SignKey: priv})
+	for _, key := range []string{"", pub} {
+		res, err := Verify(dir, key)
+		if err != nil || !res.OK() {
+			t.Fatalf("fresh bundle (key %q): %v %+v", key, err, res.Failures())
+		}
+		if !res.Signed {
+			t.Errorf("signed bundle not reported as signed")
+		}
+	}
+	orig := readDir(t, dir)
+	names := slices.Sorted(func(yield func(string) bool) {
+		for n := range orig {
+			if !yield(n) {
+				return
+			}
+		}
+	})
+	for _, name := range names {
+		data := orig[name]
+		// First, middle and last byte of every file.
+		for _, pos := range []int{0, len(data) / 2, len(data) - 1} {
+			t.Run(name, func(t *testing.T) {
+				mod := bytes.Clone(data)
+				mod[pos] ^= 0x01
+				path := filepath.Join(dir, name)
+				if err := os.WriteFile(path, mod, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				defer os.WriteFile(path, data, 0o644)
+				res, err := Verify(dir, pub)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.OK() {
+					t.Fatalf("byte %d of %s changed, verify passed", pos, name)
+				}
+				if !slices.ContainsFunc(res.Failures(), func(c Check) bool { return c.File == name }) {
+					t.Errorf("byte %d of %s changed, failures name %+v", pos, name, res.Failures())
+				}
+			})
+		}
+	}
+	t.Run("custody line removed", func(t *testing.T) {
+		// Prior log of two entries plus this run's: drop the middle line.
+		prior := forensics.ChainCustody(nil,
+			forensics.CustodyEntry{Time: forensics.NewTime(pinned), Action: "case new", ToolVersion: "t"},
+			forensics.CustodyEntry{Time: forensics.NewTime(pinned), Action: "case add", ToolVersion: "t"})
+		dir, _ := writeTestBundle(t, testCase(false), Options{Custody: prior})
+		path := filepath.Join(dir, FileCustody)
+		b, _ := os.ReadFile(path)
+		lines := strings.SplitAfter(string(b), "\n")
+		if len(lines) < 4 {
+			t.Fatalf("custody has %d lines", len(lines))
+		}
+		for i := range 3 {
+			cut := slices.Delete(slices.Clone(lines), i, i+1)
+			os.WriteFile(path, []byte(strings.Join(cut, "")), 0o644)
+			res, _ := Verify(dir, "")
+			if res.OK() || !slices.ContainsFunc(res.Failures(), func(c Check) bool { return c.File == FileCustody }) {
+				t.Errorf("line %d removed: failures %+v", i+1, res.Failures())
+			}
+		}
+	})
+	t.Run("file added", func(t *testing.T) {
+		os.WriteFile(filepath.Join(dir, "extra.txt"), []byte("x"), 0o644)
+		defer os.Remove(filepath.Join(dir, "extra.txt"))
+		res, _ := Verify(dir, pub)
+		if res.OK() {
+			t.Errorf("extra file not noticed")
+		}
+	})
+	t.Run("signature removed", func(t *testing.T) {
+		sig := filepath.Join(dir, FileSignature)
+		data, _ := os.ReadFile(sig)
+		os.Remove(sig)
+		defer os.WriteFile(sig, data, 0o644)
+		res, _ := Verify(dir, "")
+		if res.OK() {
+			t.Errorf("missing signature not noticed")
+		}
+	})
+	t.Run("wrong key", func(t *testing.T) {
+		kd := t.TempDir()
+		if _, err := GenerateKey(filepath.Join(kd, "k"), filepath.Join(kd, "k.pub"), nil); err != nil {
+			t.Fatal(err)
+		}
+		res, _ := Verify(dir, filepath.Join(kd, "k.pub"))
+		if res.OK() {
+			t.Errorf("other key accepted")
+		}
+	})
+}
+
+// TestPathEscape: hostile case fields never become paths, and the output
+// stays inside OutDir even when a bundle file name is a symlink out.
+func TestPathEscape(t *testing.T) {
+	base := t.TempDir()
+	out := filepath.Join(base, "out")
+	outside := filepath.Join(base, "outside")
+	os.MkdirAll(out, 0o755)
+	os.MkdirAll(outside, 0o755)
+	// A symlink planted where the bundle writes report.json.
+	if err := os.Symlink(filepath.Join(outside, "victim"), filepath.Join(out, FileReportJSON)); err != nil {
+		t.Skip("symlinks unavailable:", err)
+	}
+	c := testCase(true)
+	c.ID = "../../outside/pwn"
+	_, err := WriteBundle(context.Background(), c, Options{OutDir: out, ReportTime: pinned, CaseID: "../../../etc/passwd", Examiner: "/tmp/x"})
+	if err == nil {
+		t.Errorf("write through a symlink leaving the output directory succeeded")
+	}
+	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
+		t.Errorf("files written outside --out: %v", ents)
+	}
+	os.Remove(filepath.Join(out, FileReportJSON))
+	if _, err := WriteBundle(context.Background(), c, Options{OutDir: out, ReportTime: pinned, CaseID: "../../x"}); err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(base); len(ents) != 2 {
+		t.Errorf("unexpected entries beside out: %v", ents)
+	}
+	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
+		t.Errorf("files written outside --out: %v", ents)
+	}
+}

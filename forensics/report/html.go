@@ -1,0 +1,3 @@
+package report
+
+func renderHTML(b *bundle, v *view) error { return nil }

@@ -1,0 +1,3 @@
+package report
+
+func renderSTIX(b *bundle, v *view) error { return nil }

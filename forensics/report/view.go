@@ -1,0 +1,282 @@
+package report
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/tracehop/tracehop/enrich"
+	"github.com/tracehop/tracehop/forensics"
+)
+
+// view is what every renderer reads: the case plus the cover fields and
+// the derived tables (IPs, relays), computed once and sorted.
+type view struct {
+	Case         *forensics.Case
+	CaseID       string
+	Examiner     string
+	Organisation string
+	TLP          string
+	Inputs       []InputCheck
+	Signer       *Signer
+	IPs          []IPRow
+	Relays       []Relay
+	Links        []LinkRow
+}
+
+// IPRow is one distinct address of the case with its enrichment and how
+// many records name it: a row of ips.csv and of the report's IP table.
+type IPRow struct {
+	IP        netip.Addr     `json:"ip"`
+	Geo       *enrich.Record `json:"geo,omitempty"`
+	Sessions  int            `json:"sessions"`
+	Events    int            `json:"events"`
+	Flows     int            `json:"flows"`
+	Campaigns []string       `json:"campaigns,omitempty"`
+	Roles     []string       `json:"roles,omitempty"`
+}
+
+// Relay is a proxy or relay hop with what a provider needs to answer a
+// preservation request: address, ports, UTC times to the second, protocol
+// and the destination it forwarded to.
+type Relay struct {
+	IP          netip.Addr     `json:"ip"`
+	Role        string         `json:"role"`
+	Ports       []uint16       `json:"ports,omitempty"`
+	FirstSeen   forensics.Time `json:"first_seen"`
+	LastSeen    forensics.Time `json:"last_seen"`
+	Protocol    string         `json:"protocol,omitempty"`
+	Destination string         `json:"destination,omitempty"`
+	Chain       string         `json:"chain"`
+	Verified    bool           `json:"verified"`
+	Geo         *enrich.Record `json:"geo,omitempty"`
+}
+
+// LinkRow is one link of one campaign: a row of the full link table.
+type LinkRow struct {
+	Campaign string `json:"campaign"`
+	forensics.Link
+}
+
+func newView(c *forensics.Case, opts Options, inputs []InputCheck, signer *Signer) *view {
+	v := &view{
+		Case:         c,
+		CaseID:       cmp.Or(opts.CaseID, c.ID),
+		Examiner:     cmp.Or(opts.Examiner, c.Examiner),
+		Organisation: opts.Organisation,
+		TLP:          normTLP(opts.TLP),
+		Inputs:       inputs,
+		Signer:       signer,
+	}
+	v.IPs = collectIPs(c)
+	v.Relays = collectRelays(c)
+	for _, cp := range c.Campaigns {
+		for _, l := range cp.Links {
+			v.Links = append(v.Links, LinkRow{Campaign: cp.ID, Link: l})
+		}
+	}
+	return v
+}
+
+func normTLP(s string) string {
+	s = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(strings.ToLower(s), "tlp:")))
+	switch s {
+	case "clear", "white":
+		return "clear"
+	case "green", "amber", "amber+strict", "red":
+		return s
+	}
+	return "amber"
+}
+
+// richer prefers the record with more answered fields, so an IP seen both
+// bare and enriched shows its enrichment.
+func richer(a, b *enrich.Record) *enrich.Record {
+	if a == nil {
+		return b
+	}
+	if b == nil {
+		return a
+	}
+	score := func(r *enrich.Record) int {
+		n := len(r.Sources)
+		if r.Country != "" {
+			n++
+		}
+		if r.Lat != nil {
+			n++
+		}
+		if r.ASN != 0 {
+			n++
+		}
+		return n
+	}
+	if score(b) > score(a) {
+		return b
+	}
+	return a
+}
+
+func collectIPs(c *forensics.Case) []IPRow {
+	rows := map[netip.Addr]*IPRow{}
+	get := func(ip netip.Addr, geo *enrich.Record) *IPRow {
+		if !ip.IsValid() {
+			return nil
+		}
+		r := rows[ip]
+		if r == nil {
+			r = &IPRow{IP: ip}
+			rows[ip] = r
+		}
+		r.Geo = richer(r.Geo, geo)
+		return r
+	}
+	for i := range c.Sessions {
+		if r := get(c.Sessions[i].SrcIP, c.Sessions[i].SrcGeo); r != nil {
+			r.Sessions++
+		}
+	}
+	for i := range c.Events {
+		e := &c.Events[i]
+		if r := get(e.Actor(), e.SrcGeo); r != nil {
+			r.Events++
+		}
+	}
+	for i := range c.Flows {
+		f := &c.Flows[i]
+		if r := get(f.SrcIP, f.SrcGeo); r != nil {
+			r.Flows++
+		}
+		if r := get(f.DstIP, f.DstGeo); r != nil {
+			r.Flows++
+		}
+	}
+	addHops := func(chains []forensics.Chain) {
+		for _, ch := range chains {
+			for _, h := range ch.Hops {
+				if r := get(h.IP, h.Geo); r != nil && h.Role != "" && !slices.Contains(r.Roles, h.Role) {
+					r.Roles = append(r.Roles, h.Role)
+				}
+			}
+		}
+	}
+	addHops(c.Chains)
+	for _, cp := range c.Campaigns {
+		addHops(cp.Hops)
+		for _, s := range cp.IPs {
+			if ip, err := netip.ParseAddr(s); err == nil {
+				if r := get(ip, nil); !slices.Contains(r.Campaigns, cp.ID) {
+					r.Campaigns = append(r.Campaigns, cp.ID)
+				}
+			}
+		}
+	}
+	out := make([]IPRow, 0, len(rows))
+	for _, r := range rows {
+		slices.Sort(r.Campaigns)
+		slices.Sort(r.Roles)
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(a, b IPRow) int { return a.IP.Compare(b.IP) })
+	return out
+}
+
+// collectRelays lists every proxy or relay hop of every chain (case-level
+// and per campaign), once per (chain, address).
+func collectRelays(c *forensics.Case) []Relay {
+	seen := map[string]bool{}
+	var out []Relay
+	add := func(ch forensics.Chain) {
+		for i, h := range ch.Hops {
+			if h.Role != "relay" && h.Role != "proxy" {
+				continue
+			}
+			key := ch.ID + "\x00" + h.IP.String()
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			r := Relay{IP: h.IP, Role: h.Role, Ports: h.Ports, FirstSeen: h.FirstSeen, LastSeen: h.LastSeen, Chain: ch.ID, Geo: h.Geo}
+			if i+1 < len(ch.Hops) {
+				next := ch.Hops[i+1]
+				r.Destination = next.IP.String()
+				if len(next.Ports) > 0 {
+					r.Destination = netip.AddrPortFrom(next.IP, next.Ports[0]).String()
+				}
+			}
+			for _, l := range ch.Links {
+				if l.From == h.IP.String() || l.To == h.IP.String() {
+					r.Verified = l.Verified
+					if l.Method == "xff" {
+						r.Protocol = "http"
+					}
+				}
+			}
+			if r.Protocol == "" {
+				r.Protocol = flowProto(c, h.IP)
+			}
+			out = append(out, r)
+		}
+	}
+	for _, ch := range c.Chains {
+		add(ch)
+	}
+	for _, cp := range c.Campaigns {
+		for _, ch := range cp.Hops {
+			add(ch)
+		}
+	}
+	slices.SortFunc(out, func(a, b Relay) int {
+		return cmp.Or(a.IP.Compare(b.IP), strings.Compare(a.Chain, b.Chain))
+	})
+	return out
+}
+
+// flowProto names the transport protocol(s) of flows touching ip.
+func flowProto(c *forensics.Case, ip netip.Addr) string {
+	var ps []string
+	for i := range c.Flows {
+		f := &c.Flows[i]
+		if (f.SrcIP == ip || f.DstIP == ip) && !slices.Contains(ps, f.Proto) {
+			ps = append(ps, f.Proto)
+		}
+	}
+	slices.Sort(ps)
+	return strings.Join(ps, ",")
+}
+
+// countryList renders a campaign's country counts sorted by count then code.
+func countryList(m map[string]int) string {
+	type kv struct {
+		k string
+		v int
+	}
+	var kvs []kv
+	for k, v := range m {
+		kvs = append(kvs, kv{k, v})
+	}
+	slices.SortFunc(kvs, func(a, b kv) int { return cmp.Or(b.v-a.v, strings.Compare(a.k, b.k)) })
+	parts := make([]string, len(kvs))
+	for i, e := range kvs {
+		parts[i] = e.k + " " + strconv.Itoa(e.v)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// fmtFloat is the one number format of the renderers: up to 3 decimals,
+// no exponent, no trailing zeros.
+func fmtFloat(f float64) string {
+	return strconv.FormatFloat(f, 'f', -1, 64)
+}
