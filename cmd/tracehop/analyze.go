@@ -1,27 +1,178 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/tracehop/tracehop/forensics"
+	"github.com/tracehop/tracehop/forensics/analyze"
+	"github.com/tracehop/tracehop/forensics/evidence"
+	"github.com/tracehop/tracehop/forensics/report"
 )
 
 type analyzeOptions struct {
-	g    *globalOptions
-	Args []string
+	g            *globalOptions
+	Inputs       []string
+	Out          string
+	Case         string
+	CaseID       string
+	Examiner     string
+	Organisation string
+	Sign         string
+	Formats      []string
+	ReportTime   string
+	TLP          string
+	Args         []string // the whole command line, for the custody log
 }
 
 func newAnalyzeCmd(g *globalOptions, runF func(*analyzeOptions) error) *cobra.Command {
 	opts := &analyzeOptions{g: g}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "analyze INPUT...",
-		Short: "one shot: ingest, enrich, correlate, write the report bundle to --out",
+		Short: "One shot: ingest, enrich, correlate and write the report bundle to --out",
+		Long: `Reads every INPUT (files, directories walked in sorted order, or - for stdin),
+enriches every address, builds sessions, campaigns and hop chains, and writes the
+evidence bundle (report.html, report.pdf, report.json, CSVs, stix.json,
+custody.jsonl, manifest.json) to --out. Inputs are opened read-only; --out may
+not lie inside an input directory.`,
+		Example: `  tracehop analyze testdata/demo --home KR --out case-report
+  tracehop analyze /evidence/web /evidence/edge.pcap --home KR --tz Asia/Seoul \
+      --trust-proxy 10.0.0.0/8 --case-id 2025-0142 --examiner "J. Kim" --sign examiner.key`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Args = args
+			opts.Inputs = args
+			opts.Args = append([]string{"tracehop"}, osArgs(cmd)...)
 			if runF != nil {
 				return runF(opts)
 			}
-			return errors.New("analyze: not implemented yet")
+			return runAnalyze(cmd.Context(), opts)
 		},
 	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.Out, "out", "o", "tracehop-report", "bundle directory to write")
+	f.StringVar(&opts.Case, "case", "", "also store everything in this case file (*.thcase)")
+	f.StringVar(&opts.CaseID, "case-id", "", "case identifier printed on the cover")
+	f.StringVar(&opts.Examiner, "examiner", "", "examiner's name printed on the cover and in the custody log")
+	f.StringVar(&opts.Organisation, "organisation", "", "examiner's organisation printed on the cover")
+	f.StringVar(&opts.Sign, "sign", "", "Ed25519 private key file (from `tracehop keygen`): writes manifest.sig")
+	f.StringSliceVar(&opts.Formats, "formats", nil, "renderers to run: html,pdf,json,csv,stix (default all)")
+	f.StringVar(&opts.ReportTime, "report-time", "", "pin the generation time in manifest.json and custody.jsonl (RFC 3339), for reproducible bundles")
+	f.StringVar(&opts.TLP, "tlp", "", "Traffic Light Protocol marking: clear, green, amber, amber+strict, red (default amber)")
+	return cmd
+}
+
+func runAnalyze(ctx context.Context, opts *analyzeOptions) error {
+	g := opts.g
+	var reportTime time.Time
+	if opts.ReportTime != "" {
+		t, err := time.Parse(time.RFC3339Nano, opts.ReportTime)
+		if err != nil {
+			return fmt.Errorf("--report-time %q: %w", opts.ReportTime, err)
+		}
+		reportTime = t
+	}
+	if err := evidence.CheckOutput(opts.Out, opts.Inputs); err != nil {
+		return err
+	}
+	aopts, enr, err := g.analyzeOptions(opts.Inputs, analyze.StageAll)
+	if err != nil {
+		return err
+	}
+	if enr != nil {
+		defer enr.Close()
+	}
+	var c *forensics.Case
+	var runErr error
+	if opts.Case != "" {
+		c, runErr = analyzeIntoCase(ctx, opts, aopts)
+	} else {
+		c, runErr = g.runPipeline(ctx, aopts)
+	}
+	if c == nil || (runErr != nil && !errors.Is(runErr, analyze.ErrInput)) {
+		return outcome(c, runErr)
+	}
+	c.ID, c.Examiner = firstNonEmpty(opts.CaseID, c.ID), firstNonEmpty(opts.Examiner, c.Examiner)
+	c.Params = mergeParams(c.Params, analyze.Params(aopts))
+	m, err := report.WriteBundle(ctx, c, report.Options{
+		OutDir: opts.Out, Formats: opts.Formats, SignKey: opts.Sign, ReportTime: reportTime,
+		CaseID: opts.CaseID, Examiner: opts.Examiner, Organisation: opts.Organisation,
+		Command: opts.Args, TLP: opts.TLP,
+	})
+	if err != nil {
+		return fmt.Errorf("write bundle to %s: %w", opts.Out, err)
+	}
+	if !g.Quiet {
+		printSummary(g.io.ErrOut, c, opts.Out, len(m.Files))
+	}
+	return outcome(c, runErr)
+}
+
+// printSummary is the short table at the end of analyze.
+func printSummary(w io.Writer, c *forensics.Case, out string, files int) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	var records, malformed int64
+	failed := 0
+	for _, in := range c.Inputs {
+		records += in.Records
+		malformed += in.Malformed
+		if in.Error != "" {
+			failed++
+		}
+	}
+	fmt.Fprintf(tw, "inputs\t%d\t(%d unusable)\n", len(c.Inputs), failed)
+	fmt.Fprintf(tw, "records\t%d\t(%d flows, %d events)\n", records, len(c.Flows), len(c.Events))
+	fmt.Fprintf(tw, "skipped\t%d\tmalformed records\n", malformed)
+	fmt.Fprintf(tw, "sessions\t%d\t\n", len(c.Sessions))
+	fmt.Fprintf(tw, "campaigns\t%d\t\n", len(c.Campaigns))
+	fmt.Fprintf(tw, "bundle\t%s\t(%d files)\n", out, files)
+	tw.Flush()
+	for _, in := range c.Inputs {
+		if in.Error != "" {
+			fmt.Fprintf(w, "unusable input: %s: %s\n", report.TerminalSafe(in.Path), report.TerminalSafe(in.Error))
+		}
+	}
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func mergeParams(a, b map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+// osArgs rebuilds the command line from what cobra parsed (command path,
+// the flags that were set, the arguments), for the custody log.
+func osArgs(cmd *cobra.Command) []string {
+	out := strings.Fields(cmd.CommandPath())[1:]
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			for _, v := range sv.GetSlice() {
+				out = append(out, "--"+f.Name+"="+v)
+			}
+			return
+		}
+		out = append(out, "--"+f.Name+"="+f.Value.String())
+	})
+	return append(out, cmd.Flags().Args()...)
 }

@@ -371,3 +371,36 @@ func Correlate(ctx context.Context, c *forensics.Case, opts Options) error {
 	c.Chains = trace.Build(c.Events, c.Flows, c.Campaigns, opts.Trace)
 	return ctx.Err()
 }
+
+// Params lists every parameter a run used, by stage, for the bundle: a
+// report must say which weights, thresholds and gaps produced it.
+func Params(opts Options) map[string]string {
+	out := map[string]string{
+		"tz":           opts.TZ.String(),
+		"home":         opts.Home,
+		"input_format": opts.InputFormat,
+	}
+	for i, p := range opts.TrustProxy {
+		out[fmt.Sprintf("trust_proxy.%d", i)] = p.String()
+	}
+	for k, v := range opts.Fields {
+		out["field."+k] = v
+	}
+	for k, d := range opts.ClockOffsets {
+		out["clock_offset."+k] = d.String()
+	}
+	type paramser interface{ Params() map[string]string }
+	for prefix, o := range map[string]any{"capture": opts.Capture, "logs": opts.Logs, "session": opts.Session, "campaign": opts.Campaign, "trace": opts.Trace} {
+		if p, ok := o.(paramser); ok {
+			for k, v := range p.Params() {
+				out[prefix+"."+k] = v
+			}
+		}
+	}
+	for k, v := range out {
+		if v == "" {
+			delete(out, k)
+		}
+	}
+	return out
+}

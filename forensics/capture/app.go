@@ -52,10 +52,16 @@ func (f *flowState) tcpApp(dir int, p *packet) {
 	if f.appFinished() {
 		return
 	}
+	if p.tcpFlags&tcpSYN != 0 {
+		// Kept in the flow, not in appState, so a scan's SYNs allocate
+		// nothing.
+		f.isn[dir], f.isnSet = p.seq+1, f.isnSet|1<<dir
+	}
+	data := p.payload
+	if len(data) == 0 {
+		return
+	}
 	if f.app == nil {
-		if len(p.payload) == 0 && p.tcpFlags&tcpSYN == 0 {
-			return
-		}
 		f.app = &appState{}
 		f.appTried = true
 	}
@@ -64,15 +70,11 @@ func (f *flowState) tcpApp(dir int, p *packet) {
 	if s.done {
 		return
 	}
-	if p.tcpFlags&tcpSYN != 0 {
-		s.started, s.next = true, p.seq+1
-	}
-	data := p.payload
-	if len(data) == 0 {
-		return
-	}
 	if !s.started {
 		s.started, s.next = true, p.seq
+		if f.isnSet&(1<<dir) != 0 {
+			s.next = f.isn[dir]
+		}
 	}
 	diff := int32(p.seq - s.next)
 	switch {

@@ -28,6 +28,8 @@ const (
 	etherTEB      = 0x6558 // transparent Ethernet bridging (GRE)
 	vxlanUDPPort  = 4789
 	maxVLANLayers = 2
+
+	linkTypeNFLOG layers.LinkType = 239 // not named by gopacket
 )
 
 // TCP flag bits.
@@ -110,7 +112,7 @@ func (d *decoder) decode(lt layers.LinkType, data []byte) decodeResult {
 			return decodeMalformed
 		}
 		return d.bsdFamily(binary.BigEndian.Uint32(data[:4]), data[4:])
-	case layers.LinkTypeNFLog:
+	case linkTypeNFLOG:
 		return d.nflog(data)
 	}
 	return decodeUnknownLT

@@ -43,7 +43,12 @@ type flowState struct {
 	vlan     [maxVLANLayers]uint16
 	nvlan    uint8
 	tunnel   string
+	isn      [2]uint32 // SYN sequence + 1 per direction
+	isnSet   uint8
 	app      *appState // nil when no payload was looked at, or done
+	appTried bool
+	udpTries uint8
+	dnsID    int32 // ID of the query that named the flow; -1 none
 	meta     appMeta
 }
 

@@ -54,9 +54,10 @@ func sniffEncoding(head []byte) string {
 
 var (
 	// host ident user [time] "request" status bytes
-	reCommon = regexp.MustCompile(`^\S+ \S+ .*?\[[^\]]{10,40}\] "(?:[^"\\]|\\.)*" \d{3} (?:\d+|-)`)
+	// (nginx behind proxies may log "a, b, c" as the remote address)
+	reCommon = regexp.MustCompile(`^\S+(?:, \S+)* \S+ .*?\[[^\]]{10,40}\] "(?:[^"\\]|\\.)*" \d{3} (?:\d+|-)`)
 	// ... followed by "referrer" "user agent"
-	reCombined = regexp.MustCompile(`^\S+ \S+ .*?\[[^\]]{10,40}\] "(?:[^"\\]|\\.)*" \d{3} (?:\d+|-) "(?:[^"\\]|\\.)*" "(?:[^"\\]|\\.)*"`)
+	reCombined = regexp.MustCompile(`^\S+(?:, \S+)* \S+ .*?\[[^\]]{10,40}\] "(?:[^"\\]|\\.)*" \d{3} (?:\d+|-) "(?:[^"\\]|\\.)*" "(?:[^"\\]|\\.)*"`)
 	reSSHD     = regexp.MustCompile(`\bsshd(?:-session)?\[\d+\]:`)
 )
 
@@ -77,10 +78,14 @@ func Detect(head []byte) Kind {
 	if len(lines) == 0 || !looksText(head) {
 		return KindUnknown
 	}
+	for _, l := range lines {
+		// Zeek writes #separator first; copies may carry a banner above it.
+		if strings.HasPrefix(l, "#separator") || strings.HasPrefix(l, "#fields\t") {
+			return KindZeekTSV
+		}
+	}
 	first := lines[0]
 	switch {
-	case strings.HasPrefix(first, "#separator") || strings.HasPrefix(first, "#fields\t"):
-		return KindZeekTSV
 	case strings.HasPrefix(first, "{"):
 		return detectJSON(lines)
 	case isNfdumpHeader(first):

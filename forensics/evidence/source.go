@@ -69,6 +69,7 @@ type Source struct {
 	raw     *countingReader // raw bytes, through the hasher
 	r       io.Reader       // decompressed stream, head included
 	closers []func()
+	out     int64
 }
 
 // Open opens path read-only (O_RDONLY; "-" is stdin), detects its
@@ -168,8 +169,19 @@ func withDefaults(o Options) Options {
 	return d
 }
 
-// Read reads decompressed bytes.
-func (s *Source) Read(p []byte) (int, error) { return s.r.Read(p) }
+// Read reads decompressed bytes. Errors other than EOF name the input and
+// the decompressed offset, so a truncated .gz says where it broke.
+func (s *Source) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.out += int64(n)
+	if err != nil && err != io.EOF {
+		if errors.Is(err, ErrDecompressionCap) {
+			return n, err
+		}
+		return n, fmt.Errorf("read %s at decompressed byte %d: %w", s.Name, s.out, err)
+	}
+	return n, err
+}
 
 // Finish reads whatever raw bytes the parser left unread into the hash
 // (a parser may stop early on a truncated record) and returns the SHA-256

@@ -100,7 +100,7 @@ func testCase(hostileText bool) *forensics.Case {
 		SrcIP: netip.MustParseAddr(relay), SrcPort: 50123, DstIP: netip.MustParseAddr(victim), DstPort: 443,
 		Start: ts("2025-06-24T00:03:31.5Z"), End: ts("2025-06-24T00:05:01Z"), PktsOut: 40, PktsIn: 38, BytesOut: 5120, BytesIn: 90210,
 		State: "closed", TLS: &forensics.TLSMeta{Version: "1.3", SNI: h(6, "api.example.kr"), JA4: "t13d1516h2_8daaf6152771_b186095e22b6"},
-		SrcGeo: geo(relay, "NL", 52.37, 4.89, 50, 64501, "Relay BV"),
+		SrcGeo:   geo(relay, "NL", 52.37, 4.89, 50, 64501, "Relay BV"),
 		Evidence: forensics.EvidenceRef{File: "relay.pcap", SHA256: sha1, Packet: 12, Offset: 2048},
 	}
 	return &forensics.Case{

@@ -24,6 +24,7 @@ type view struct {
 	IPs          []IPRow
 	Relays       []Relay
 	Links        []LinkRow
+	Custody      []forensics.CustodyEntry
 }
 
 // IPRow is one distinct address of the case with its enrichment and how
@@ -69,6 +70,7 @@ func newView(c *forensics.Case, opts Options, inputs []InputCheck, signer *Signe
 		TLP:          normTLP(opts.TLP),
 		Inputs:       inputs,
 		Signer:       signer,
+		Custody:      opts.Custody,
 	}
 	v.IPs = collectIPs(c)
 	v.Relays = collectRelays(c)

@@ -1,0 +1,196 @@
+package casefile
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/tracehop/tracehop/forensics"
+)
+
+func testEntry(action string) forensics.CustodyEntry {
+	return forensics.CustodyEntry{Time: forensics.NewTime(testBase), Action: action, ToolVersion: "test", User: "tester"}
+}
+
+func newTestCase(t testing.TB) (string, *File) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "c"+Ext)
+	f, err := Create(context.Background(), path, Meta{CaseID: "CASE-1", Examiner: "Kim", Home: "KR", TZ: "Asia/Seoul"}, testEntry(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, f
+}
+
+func mustJSON(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	path, f := newTestCase(t)
+	b1, b2 := testBatch(1, 300, 100), testBatch(2, 200, 0)
+	for _, b := range []*Batch{b1, b2} {
+		added, err := f.AddEvidence(ctx, b)
+		if err != nil || !added {
+			t.Fatalf("add %s: added=%v err=%v", b.Input.Path, added, err)
+		}
+	}
+	c, err := f.Load(ctx, LoadOptions{NoDerived: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := testDerived(c)
+	if err := f.ReplaceDerived(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	// Replacing twice leaves one copy.
+	if err := f.ReplaceDerived(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	r, err := Open(ctx, path, OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got, err := r.Load(ctx, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &forensics.Case{ID: "CASE-1", Examiner: "Kim", Home: "KR",
+		Inputs:    []forensics.Input{b1.Input, b2.Input},
+		Databases: d.Databases,
+		Flows:     append(append([]forensics.Flow{}, b1.Flows...), b2.Flows...),
+		Events:    append(append([]forensics.Event{}, b1.Events...), b2.Events...),
+		Problems:  append(append([]forensics.Problem{}, b1.Problems...), b2.Problems...),
+		Caps:      append(append([]forensics.CapHit{}, b1.Caps...), b2.Caps...),
+		Sessions:  d.Sessions, Campaigns: d.Campaigns, Chains: d.Chains,
+	}
+	if g, w := mustJSON(t, got), mustJSON(t, want); g != w {
+		t.Errorf("loaded case differs from what was stored\n got %.400s\nwant %.400s", g, w)
+	}
+	sum, err := r.Summary(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Events != 500 || sum.Flows != 100 || sum.Sessions != int64(len(d.Sessions)) || len(sum.Campaigns) != 1 || len(sum.Evidence) != 2 || sum.Custody != 1 {
+		t.Errorf("summary = %+v", sum)
+	}
+	if sum.Evidence[0].AddedBy != "tester" || !sum.Evidence[0].AddedAt.Equal(b1.AddedAt) || sum.Evidence[0].Events != 300 {
+		t.Errorf("evidence item = %+v", sum.Evidence[0])
+	}
+	geo, err := r.Enrichment(ctx)
+	if err != nil || len(geo) == 0 || len(geo[0].Sources) == 0 {
+		t.Errorf("enrichment = %d records, err %v", len(geo), err)
+	}
+	if err := r.IntegrityCheck(ctx); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestAddIdempotent(t *testing.T) {
+	ctx := context.Background()
+	_, f := newTestCase(t)
+	defer f.Close()
+	b := testBatch(7, 50, 5)
+	e := testEntry("ingest")
+	b.Custody = &e
+	for i, want := range []bool{true, false, false} {
+		added, err := f.AddEvidence(ctx, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if added != want {
+			t.Errorf("add #%d: added = %v, want %v", i+1, added, want)
+		}
+	}
+	sum, err := f.Summary(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Events != 50 || sum.Flows != 5 || len(sum.Evidence) != 1 || sum.Custody != 2 {
+		t.Errorf("after three adds: events %d flows %d evidence %d custody %d", sum.Events, sum.Flows, len(sum.Evidence), sum.Custody)
+	}
+	if sum.Evidence[0].CustodySeq != 2 {
+		t.Errorf("evidence custody seq = %d, want 2", sum.Evidence[0].CustodySeq)
+	}
+}
+
+func TestCreateRefusesExisting(t *testing.T) {
+	path, f := newTestCase(t)
+	f.Close()
+	before, _ := os.ReadFile(path)
+	_, err := Create(context.Background(), path, Meta{}, testEntry(""))
+	if !errors.Is(err, ErrExists) {
+		t.Fatalf("Create over an existing case: %v, want ErrExists", err)
+	}
+	after, _ := os.ReadFile(path)
+	if !reflect.DeepEqual(before, after) {
+		t.Error("existing case was modified")
+	}
+}
+
+func TestReadOnlyRefusesWrites(t *testing.T) {
+	ctx := context.Background()
+	path, f := newTestCase(t)
+	f.Close()
+	r, err := Open(ctx, path, OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.AddEvidence(ctx, testBatch(1, 1, 0)); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("AddEvidence on a reader: %v", err)
+	}
+	// A reader still logs what it did.
+	if _, err := r.AppendCustody(ctx, testEntry("case show")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.VerifyCustody(ctx); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestPrefixRange(t *testing.T) {
+	for _, tc := range []struct {
+		name, prefix, lo, hi string
+	}{
+		{"v4 /24", "10.1.2.0/24", "10.1.2.0", "10.1.2.255"},
+		{"v4 unmasked", "10.1.2.77/16", "10.1.0.0", "10.1.255.255"},
+		{"v4 /32", "192.0.2.1/32", "192.0.2.1", "192.0.2.1"},
+		{"v4 /0", "0.0.0.0/0", "0.0.0.0", "255.255.255.255"},
+		{"v6 /48", "2001:db8:1::/48", "2001:db8:1::", "2001:db8:1:ffff:ffff:ffff:ffff:ffff"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lo, hi := prefixRange(mustPrefix(tc.prefix))
+			if l := ipCol(mustAddr(tc.lo)).([]byte); string(l) != string(lo) {
+				t.Errorf("lo = %x, want %x", lo, l)
+			}
+			if h := ipCol(mustAddr(tc.hi)).([]byte); string(h) != string(hi) {
+				t.Errorf("hi = %x, want %x", hi, h)
+			}
+		})
+	}
+}
+
+func TestUnixNanoClamps(t *testing.T) {
+	far := forensics.NewTime(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
+	early := forensics.NewTime(time.Date(1, 1, 2, 0, 0, 0, 0, time.UTC))
+	if unixNano(far) <= unixNano(forensics.NewTime(testBase)) || unixNano(early) >= 0 {
+		t.Errorf("clamped times out of order: %d %d", unixNano(early), unixNano(far))
+	}
+}

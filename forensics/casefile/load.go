@@ -1,0 +1,154 @@
+package casefile
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/tracehop/tracehop/enrich"
+	"github.com/tracehop/tracehop/forensics"
+)
+
+// LoadOptions choose what Load reads back.
+type LoadOptions struct {
+	// NoDerived leaves sessions, campaigns and chains out (the records
+	// correlation recomputes anyway).
+	NoDerived bool
+}
+
+// Load reads the case back as a forensics.Case: metadata, inputs in the
+// order they were added, databases, flows and events (in input order, then
+// in the order they were ingested), problems, caps hit and, unless
+// opts.NoDerived, the stored sessions, campaigns and chains.
+func (f *File) Load(ctx context.Context, opts LoadOptions) (*forensics.Case, error) {
+	meta, err := f.Meta(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := &forensics.Case{ID: meta.CaseID, Examiner: meta.Examiner, Home: meta.Home, Tool: meta.Tool, Params: meta.Params}
+	items, err := f.Evidence(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.Inputs = make([]forensics.Input, 0, len(items))
+	for _, it := range items {
+		c.Inputs = append(c.Inputs, it.Input)
+	}
+	type step struct {
+		q  string
+		fn func([]byte) error
+	}
+	steps := []step{
+		{`SELECT json FROM databases ORDER BY sha256`, appendJSON(&c.Databases)},
+		{`SELECT json FROM flows ORDER BY id`, appendJSON(&c.Flows)},
+		{`SELECT json FROM events ORDER BY id`, appendJSON(&c.Events)},
+		{`SELECT json FROM problems ORDER BY id`, appendJSON(&c.Problems)},
+		{`SELECT json FROM caps ORDER BY id`, appendJSON(&c.Caps)},
+	}
+	if !opts.NoDerived {
+		steps = append(steps,
+			step{`SELECT json FROM sessions ORDER BY id`, appendJSON(&c.Sessions)},
+			step{`SELECT json FROM campaigns ORDER BY id`, appendJSON(&c.Campaigns)},
+			step{`SELECT json FROM chains ORDER BY id`, appendJSON(&c.Chains)},
+		)
+	}
+	for _, s := range steps {
+		if err := f.scan(ctx, s.q, s.fn); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func appendJSON[T any](dst *[]T) func([]byte) error {
+	return func(js []byte) error {
+		var v T
+		if err := json.Unmarshal(js, &v); err != nil {
+			return err
+		}
+		*dst = append(*dst, v)
+		return nil
+	}
+}
+
+// scan runs a one-column query and hands each value to fn.
+func (f *File) scan(ctx context.Context, q string, fn func([]byte) error) error {
+	rows, err := f.db.QueryContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("read case %s: %w", f.path, err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+		var js []byte
+		if err := rows.Scan(&js); err != nil {
+			return fmt.Errorf("read case %s: %w", f.path, err)
+		}
+		if err := fn(js); err != nil {
+			return fmt.Errorf("read case %s: %q row %d: %w", f.path, q, n, err)
+		}
+	}
+	return rows.Err()
+}
+
+// Evidence lists the inputs in the order they were added.
+func (f *File) Evidence(ctx context.Context) ([]EvidenceItem, error) {
+	var out []EvidenceItem
+	err := f.scan(ctx, `SELECT json FROM evidence ORDER BY id`, appendJSON(&out))
+	return out, err
+}
+
+// Enrichment returns the stored enrichment results, by address then by
+// result hash.
+func (f *File) Enrichment(ctx context.Context) ([]enrich.Record, error) {
+	var out []enrich.Record
+	err := f.scan(ctx, `SELECT json FROM enrichment ORDER BY ip, hash`, appendJSON(&out))
+	return out, err
+}
+
+// Summary counts what a case holds (`case show`).
+type Summary struct {
+	Meta       Meta                 `json:"case"`
+	Schema     int                  `json:"schema_version"`
+	Evidence   []EvidenceItem       `json:"evidence"`
+	Flows      int64                `json:"flows"`
+	Events     int64                `json:"events"`
+	Sessions   int64                `json:"sessions"`
+	Campaigns  []forensics.Campaign `json:"campaigns,omitempty"`
+	Chains     int64                `json:"chains"`
+	Problems   int64                `json:"problems"`
+	Enrichment int64                `json:"enrichment_results"`
+	Custody    int64                `json:"custody_entries"`
+}
+
+// Summary returns the counts, the evidence list and the campaigns (highest
+// score first, as stored).
+func (f *File) Summary(ctx context.Context) (*Summary, error) {
+	meta, err := f.Meta(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := &Summary{Meta: meta}
+	if err := f.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&s.Schema); err != nil {
+		return nil, err
+	}
+	if s.Evidence, err = f.Evidence(ctx); err != nil {
+		return nil, err
+	}
+	for _, c := range []struct {
+		table string
+		dst   *int64
+	}{
+		{"flows", &s.Flows}, {"events", &s.Events}, {"sessions", &s.Sessions}, {"chains", &s.Chains},
+		{"problems", &s.Problems}, {"enrichment", &s.Enrichment}, {"custody", &s.Custody},
+	} {
+		if err := f.db.QueryRowContext(ctx, "SELECT count(*) FROM "+c.table).Scan(c.dst); err != nil {
+			return nil, fmt.Errorf("count %s in %s: %w", c.table, f.path, err)
+		}
+	}
+	if err := f.scan(ctx, `SELECT json FROM campaigns ORDER BY id`, appendJSON(&s.Campaigns)); err != nil {
+		return nil, err
+	}
+	return s, nil
+}

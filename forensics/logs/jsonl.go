@@ -1,0 +1,102 @@
+package logs
+
+import (
+	"fmt"
+	"strings"
+)
+
+// jsonParser reads JSON lines with ECS names by default, the common
+// alternative names of nginx/Apache JSON formats, AWS API Gateway and
+// CloudTrail, and the --field mappings. Nested objects and flattened
+// dotted keys are the same path.
+type jsonParser struct {
+	fm    *fieldMap
+	visit jsonVisitor
+	path  []byte
+	lower []byte
+	prio  [nTargets]int8
+	kind  [nTargets]byte
+	val   [nTargets]string
+	inds  [][2]string
+	rec   webRec
+}
+
+func (p *jsonParser) leaf(path []byte, kind byte, raw string) {
+	if kind == jsNull || (kind == jsString && raw == "") {
+		return
+	}
+	p.lower = appendLower(p.lower[:0], path)
+	e, ok := p.fm.json[string(p.lower)]
+	if !ok {
+		return
+	}
+	if e.target == fIndicator {
+		if kind != jsArray && len(p.inds) < 32 {
+			p.inds = append(p.inds, [2]string{e.ind, raw})
+		}
+		return
+	}
+	t := e.target
+	if e.prio < p.prio[t] {
+		p.prio[t], p.kind[t], p.val[t] = e.prio, kind, raw
+	}
+}
+
+func appendLower(dst, s []byte) []byte {
+	for _, c := range s {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func (p *jsonParser) parse(st *state, s string) error {
+	if p.visit == nil {
+		p.fm = &st.fields
+		p.visit = p.leaf
+	}
+	for i := range p.prio {
+		p.prio[i] = 127
+	}
+	p.inds = p.inds[:0]
+	var err error
+	p.path, err = walkJSON(s, p.path, p.visit)
+	if err != nil {
+		if st.truncated {
+			return fmt.Errorf("line cut at %d bytes: %w", st.opts.MaxLine, err)
+		}
+		return fmt.Errorf("not a JSON object: %w", err)
+	}
+	r := &p.rec
+	r.reset()
+	for t := range nTargets {
+		if p.prio[t] == 127 {
+			continue
+		}
+		v := p.val[t]
+		switch p.kind[t] {
+		case jsString:
+			v = jsonUnquote(v)
+		case jsArray:
+			if t != fXFF && t != fForwarded {
+				continue
+			}
+			v = strings.Join(jsonStrings(v, 4*st.opts.MaxChain), ",")
+		}
+		r.set(t, v, "")
+	}
+	for _, kv := range p.inds {
+		r.indicator(kv[0], jsonUnquote(kv[1]))
+	}
+	if r.src == "" && r.clientIP != "" {
+		r.src, r.clientIP = r.clientIP, ""
+	}
+	ev, err := st.build(r, "json")
+	if err != nil {
+		return err
+	}
+	st.emit(ev)
+	return nil
+}

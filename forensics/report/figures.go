@@ -1,0 +1,349 @@
+package report
+
+import (
+	_ "embed"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tracehop/tracehop/forensics"
+)
+
+// worldmapText is Natural Earth 1:110m country outlines, pre-projected by
+// internal/mkworldmap (make worldmap). Read-only.
+//
+//go:embed assets/worldmap.txt
+var worldmapText string
+
+// Projection of assets/worldmap.txt (keep in step with mkworldmap).
+const (
+	mapScale  = 5.0 // units per degree
+	mapMaxLat = 84.0
+	mapMinLat = -58.0
+	mapW      = 360 * mapScale
+	mapH      = (mapMaxLat - mapMinLat) * mapScale
+)
+
+// figure is a vector drawing both renderers draw: polygons, circles,
+// polylines, rectangles and text in a W×H coordinate space, y down.
+type figure struct {
+	W, H    float64
+	Label   string // accessible description
+	Polys   []figPoly
+	Circles []figCircle
+	Lines   []figLine
+	Rects   []figRect
+	Texts   []figText
+}
+
+type pt struct{ X, Y float64 }
+
+type figPoly struct {
+	Rings [][]pt
+	Title string
+}
+
+type figCircle struct {
+	X, Y, R float64
+	Class   string
+	Title   string
+}
+
+type figLine struct {
+	Points []pt
+	Class  string
+	Title  string
+}
+
+type figRect struct {
+	X, Y, W, H float64
+	Class      string
+	Title      string
+}
+
+type figText struct {
+	X, Y   float64
+	Text   string
+	Anchor string // start, middle, end
+	Class  string
+}
+
+type figures struct {
+	Map          *figure
+	MapPoints    int
+	Timeline     *figure
+	TimelineBars int
+}
+
+func project(lat, lon float64) pt {
+	lat = math.Max(mapMinLat, math.Min(mapMaxLat, lat))
+	return pt{(lon + 180) * mapScale, (mapMaxLat - lat) * mapScale}
+}
+
+// parseWorldMap reads the embedded outlines. The format is ours and
+// fixed; a bad line is skipped rather than trusted.
+func parseWorldMap() []figPoly {
+	var out []figPoly
+	for line := range strings.Lines(worldmapText) {
+		line = strings.TrimRight(line, "\n")
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		parts := strings.SplitN(line, "|", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		poly := figPoly{Title: parts[1]}
+		for ring := range strings.SplitSeq(parts[2], ";") {
+			var r []pt
+			for xy := range strings.SplitSeq(ring, " ") {
+				xs, ys, ok := strings.Cut(xy, ",")
+				x, err1 := strconv.Atoi(xs)
+				y, err2 := strconv.Atoi(ys)
+				if !ok || err1 != nil || err2 != nil {
+					continue
+				}
+				r = append(r, pt{float64(x), float64(y)})
+			}
+			if len(r) >= 3 {
+				poly.Rings = append(poly.Rings, r)
+			}
+		}
+		out = append(out, poly)
+	}
+	return out
+}
+
+func (v *view) figures() *figures {
+	f := &figures{}
+	f.Map, f.MapPoints = v.mapFigure()
+	f.Timeline, f.TimelineBars = v.timelineFigure()
+	return f
+}
+
+func (v *view) mapFigure() (*figure, int) {
+	fig := &figure{W: mapW, H: mapH, Label: "World map of geolocated addresses and hop chains", Polys: parseWorldMap()}
+	// Hop chains first, so points sit on top.
+	seen := map[string]bool{}
+	addChain := func(ch forensics.Chain) {
+		if seen[ch.ID] {
+			return
+		}
+		seen[ch.ID] = true
+		var line figLine
+		var names []string
+		for _, h := range ch.Hops {
+			if h.Geo == nil || h.Geo.Lat == nil || h.Geo.Lon == nil {
+				continue
+			}
+			line.Points = append(line.Points, project(*h.Geo.Lat, *h.Geo.Lon))
+			names = append(names, h.IP.String()+" ("+h.Role+")")
+		}
+		if len(line.Points) >= 2 {
+			line.Class = "hop"
+			line.Title = "chain " + ch.ID + ": " + strings.Join(names, " → ")
+			fig.Lines = append(fig.Lines, line)
+		}
+	}
+	for _, ch := range v.Case.Chains {
+		addChain(ch)
+	}
+	for _, cp := range v.Case.Campaigns {
+		for _, ch := range cp.Hops {
+			addChain(ch)
+		}
+	}
+	n := 0
+	for _, r := range v.IPs {
+		g := r.Geo
+		if g == nil || g.Lat == nil || g.Lon == nil {
+			continue
+		}
+		n++
+		p := project(*g.Lat, *g.Lon)
+		rad := float64(g.AccuracyKM) / 111.32 * mapScale
+		rad = math.Max(3, math.Min(60, rad))
+		class := "src"
+		switch {
+		case containsStr(r.Roles, "relay") || containsStr(r.Roles, "proxy"):
+			class = "relay"
+		case containsStr(r.Roles, "target"):
+			class = "target"
+		case len(r.Campaigns) > 0:
+			class = "campaign"
+		}
+		title := r.IP.String()
+		if g.Country != "" {
+			title += " " + g.Country
+		}
+		if g.City != "" {
+			title += " " + g.City
+		}
+		if g.AccuracyKM > 0 {
+			title += ", accuracy " + strconv.Itoa(int(g.AccuracyKM)) + " km"
+		}
+		fig.Circles = append(fig.Circles, figCircle{X: p.X, Y: p.Y, R: rad, Class: class, Title: title})
+	}
+	return fig, n
+}
+
+func containsStr(s []string, x string) bool {
+	for _, e := range s {
+		if e == x {
+			return true
+		}
+	}
+	return false
+}
+
+// Timeline layout.
+const (
+	tlW      = 1800.0
+	tlLeft   = 260.0
+	tlRight  = 20.0
+	tlTop    = 34.0
+	tlLane   = 26.0
+	tlBottom = 10.0
+	maxLanes = 60
+)
+
+var tickSteps = []time.Duration{
+	time.Second, 5 * time.Second, 15 * time.Second, 30 * time.Second,
+	time.Minute, 5 * time.Minute, 15 * time.Minute, 30 * time.Minute,
+	time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour,
+	24 * time.Hour, 2 * 24 * time.Hour, 7 * 24 * time.Hour, 14 * 24 * time.Hour, 30 * 24 * time.Hour,
+	91 * 24 * time.Hour, 365 * 24 * time.Hour,
+}
+
+func (v *view) timelineFigure() (*figure, int) {
+	c := v.Case
+	type lane struct {
+		label string
+		sess  []*forensics.Session
+	}
+	byID := map[string]*forensics.Session{}
+	for i := range c.Sessions {
+		byID[c.Sessions[i].ID] = &c.Sessions[i]
+	}
+	inCampaign := map[string]bool{}
+	var lanes []lane
+	for _, cp := range c.Campaigns {
+		l := lane{label: cp.ID + labelText(cp.Label)}
+		for _, id := range cp.Sessions {
+			inCampaign[id] = true
+			if s := byID[id]; s != nil {
+				l.sess = append(l.sess, s)
+			}
+		}
+		lanes = append(lanes, l)
+	}
+	other := lane{label: "sessions in no campaign"}
+	for i := range c.Sessions {
+		if !inCampaign[c.Sessions[i].ID] {
+			other.sess = append(other.sess, &c.Sessions[i])
+		}
+	}
+	if len(other.sess) > 0 {
+		lanes = append(lanes, other)
+	}
+	cut := 0
+	if len(lanes) > maxLanes {
+		cut = len(lanes) - maxLanes
+		lanes = lanes[:maxLanes]
+	}
+	var t0, t1 time.Time
+	for _, l := range lanes {
+		for _, s := range l.sess {
+			for _, t := range []time.Time{s.Start.Time, s.End.Time} {
+				if t.IsZero() {
+					continue
+				}
+				if t0.IsZero() || t.Before(t0) {
+					t0 = t
+				}
+				if t1.IsZero() || t.After(t1) {
+					t1 = t
+				}
+			}
+		}
+	}
+	h := tlTop + tlLane*float64(max(len(lanes), 1)) + tlBottom
+	if cut > 0 {
+		h += tlLane
+	}
+	fig := &figure{W: tlW, H: h, Label: "Timeline of sessions per campaign, UTC"}
+	if t0.IsZero() {
+		fig.Texts = append(fig.Texts, figText{X: tlW / 2, Y: h / 2, Text: "no timed sessions", Anchor: "middle", Class: "axis"})
+		return fig, 0
+	}
+	span := t1.Sub(t0)
+	if span < time.Minute {
+		t0 = t0.Add(-30 * time.Second)
+		t1 = t1.Add(30 * time.Second)
+		span = t1.Sub(t0)
+	}
+	plotW := tlW - tlLeft - tlRight
+	x := func(t time.Time) float64 { return tlLeft + plotW*float64(t.Sub(t0))/float64(span) }
+
+	step := tickSteps[len(tickSteps)-1]
+	for _, s := range tickSteps {
+		if span/s <= 8 {
+			step = s
+			break
+		}
+	}
+	layout := "2006-01-02 15:04:05"
+	switch {
+	case step >= 24*time.Hour:
+		layout = "2006-01-02"
+	case step >= time.Minute:
+		layout = "2006-01-02 15:04"
+	}
+	for t := t0.UTC().Truncate(step); !t.After(t1); t = t.Add(step) {
+		if t.Before(t0) {
+			continue
+		}
+		xx := x(t)
+		fig.Lines = append(fig.Lines, figLine{Points: []pt{{xx, tlTop - 6}, {xx, h - tlBottom}}, Class: "grid"})
+		fig.Texts = append(fig.Texts, figText{X: xx, Y: tlTop - 12, Text: t.Format(layout), Anchor: "middle", Class: "axis"})
+	}
+	bars := 0
+	for i, l := range lanes {
+		y := tlTop + tlLane*float64(i)
+		fig.Texts = append(fig.Texts, figText{X: tlLeft - 8, Y: y + tlLane*0.65, Text: clip(l.label, 34), Anchor: "end", Class: "lane"})
+		for _, s := range l.sess {
+			if s.Start.IsZero() {
+				continue
+			}
+			end := s.End.Time
+			if end.Before(s.Start.Time) {
+				end = s.Start.Time
+			}
+			x0, x1 := x(s.Start.Time), x(end)
+			bars++
+			fig.Rects = append(fig.Rects, figRect{X: x0, Y: y + 4, W: math.Max(2, x1-x0), H: tlLane - 8, Class: "bar",
+				Title: s.ID + " " + s.SrcIP.String() + " " + secondUTC(s.Start) + " – " + secondUTC(forensics.NewTime(end))})
+		}
+	}
+	if cut > 0 {
+		fig.Texts = append(fig.Texts, figText{X: tlLeft, Y: h - tlBottom - 6, Text: strconv.Itoa(cut) + " more campaigns not drawn", Anchor: "start", Class: "axis"})
+	}
+	return fig, bars
+}
+
+// clip shortens s to n runes with an ellipsis.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// num formats a coordinate with one decimal, the fixed form of every
+// number in the drawings.
+func num(f float64) string {
+	return strconv.FormatFloat(math.Round(f*10)/10, 'f', -1, 64)
+}
