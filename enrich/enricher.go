@@ -104,7 +104,10 @@ func New(opts Options) (*Enricher, error) {
 		}
 	}
 	if opts.UseEnv {
-		getenv := cmp.Or(opts.Getenv, os.Getenv)
+		getenv := opts.Getenv
+		if getenv == nil {
+			getenv = os.Getenv
+		}
 		for _, p := range filepath.SplitList(getenv(EnvGeoIP)) {
 			if p == "" {
 				continue
@@ -151,7 +154,9 @@ func New(opts Options) (*Enricher, error) {
 // $XDG_DATA_HOME/tracehop/geoip, else ~/.local/share/tracehop/geoip
 // (%LOCALAPPDATA%\tracehop\geoip on Windows). getenv nil means os.Getenv.
 func UserDataDir(getenv func(string) string) string {
-	getenv = cmp.Or(getenv, os.Getenv)
+	if getenv == nil {
+		getenv = os.Getenv
+	}
 	if d := getenv("XDG_DATA_HOME"); d != "" {
 		return filepath.Join(d, "tracehop", "geoip")
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 )
@@ -42,7 +43,7 @@ func inputError(err error) error { return &exitError{code: exitInput, err: err} 
 func skippedError(err error) error { return &exitError{code: exitSkipped, err: err} }
 
 // exitCode is the one place errors become exit codes.
-func exitCode(err error, stderr *os.File) int {
+func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}

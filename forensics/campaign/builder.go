@@ -172,6 +172,11 @@ func (b *Builder) Add(s *forensics.Session) {
 	if r.end < r.start {
 		r.end = r.start
 	}
+	byHour := func(x, y forensics.HourCount) int { return cmp.Compare(x.Hour, y.Hour) }
+	if !slices.IsSortedFunc(r.hours, byHour) {
+		r.hours = slices.Clone(r.hours)
+		slices.SortFunc(r.hours, byHour)
+	}
 	r.cred = b.internCounted(attrCredential, ind.Credential)
 	r.kid = b.internCounted(attrTokenKeyID, ind.TokenKeyID)
 	r.fp = b.internCounted(attrFingerprint, FingerprintTuple(ind))

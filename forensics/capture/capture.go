@@ -302,8 +302,8 @@ func (rs *readerState) packet(lt layers.LinkType, data []byte, ts int64, pkt uin
 	if ts > rs.now {
 		rs.now = ts
 	}
-	rs.track(p, ts, pkt, off)
 	rs.expire()
+	rs.track(p, ts, pkt, off)
 }
 
 func (rs *readerState) fragKey() fragKey {

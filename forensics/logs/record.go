@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
 
 	"github.com/tracehop/tracehop/forensics"
@@ -248,6 +247,3 @@ func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
-
-// srcKey is the comparable address of an event's actor, for tests.
-func srcKey(ev *forensics.Event) netip.Addr { return ev.Actor() }

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+// runCLI runs tracehop in-process and returns stdout, stderr and the exit
+// code main would have used.
+func runCLI(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	root := newRootCmd(&ioStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	code := exitCode(err, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+// repoFile is a path inside the repository from this package's directory.
+func repoFile(rel string) string { return filepath.Join("..", "..", rel) }
+
+// TestHelpEverywhere: every command says what it is for in one line, has
+// an example, and --help works.
+func TestHelpEverywhere(t *testing.T) {
+	root := newRootCmd(&ioStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}})
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Hidden || c.Name() == "help" || c.Name() == "completion" || (c.Parent() != nil && c.Parent().Name() == "completion") {
+			return
+		}
+		t.Run(c.CommandPath(), func(t *testing.T) {
+			if c.Short == "" || strings.Contains(c.Short, "\n") {
+				t.Errorf("Short = %q: want a one-line purpose", c.Short)
+			}
+			if c.Runnable() && c.Example == "" {
+				t.Errorf("no Example")
+			}
+			args := append(strings.Fields(c.CommandPath())[1:], "--help")
+			out, _, code := runCLI(t, args...)
+			if code != 0 || !strings.Contains(out, c.Short) || (c.Runnable() && !strings.Contains(out, "Flags")) {
+				t.Errorf("--help: code %d, output:\n%s", code, out)
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
+
+func TestVersion(t *testing.T) {
+	out, _, code := runCLI(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "tracehop ") || !strings.Contains(out, "go ") {
+		t.Errorf("version: code %d\n%s", code, out)
+	}
+}
+
+func TestUsageErrorExitCode(t *testing.T) {
+	_, errOut, code := runCLI(t, "analyze", "--no-such-flag", "x")
+	if code != exitUsage || !strings.Contains(errOut, "no-such-flag") {
+		t.Errorf("code %d, stderr %q", code, errOut)
+	}
+}
+
+// TestAnalyzeDemoDeterministic runs the main job twice on the sample case:
+// report.json must be byte-identical, the manifest must hash every input.
+func TestAnalyzeDemoDeterministic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole pipeline twice")
+	}
+	var reports [2][]byte
+	for i := range reports {
+		out := filepath.Join(t.TempDir(), "bundle")
+		_, errOut, code := runCLI(t, "analyze", repoFile("testdata/demo"), "--home", "KR", "--out", out, "--quiet", "--formats", "json,csv")
+		if code != 0 {
+			t.Fatalf("run %d: exit %d\n%s", i, code, errOut)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "report.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		reports[i] = b
+		m, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"access.log", "access.log.1.gz", "api.jsonl", "edge.pcap"} {
+			if !bytes.Contains(m, []byte(name)) {
+				t.Errorf("manifest does not list input %s", name)
+			}
+		}
+	}
+	if !bytes.Equal(reports[0], reports[1]) {
+		t.Error("two runs on the same inputs gave different report.json")
+	}
+}
+
+// TestAnalyzeUnreadableInput: an unknown input gives exit 2 and a message
+// naming it, while the other inputs are still processed and the bundle
+// lists the failed one.
+func TestAnalyzeUnreadableInput(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "mystery.bin")
+	os.WriteFile(bad, []byte{0, 1, 2, 3, 0xff, 0, 7}, 0o444)
+	out := filepath.Join(t.TempDir(), "bundle")
+	_, errOut, code := runCLI(t, "analyze", bad, repoFile("testdata/demo/api.jsonl"), "--home", "KR", "--out", out, "--quiet", "--formats", "json")
+	if code != exitInput || !strings.Contains(errOut, "mystery.bin") {
+		t.Fatalf("exit %d, stderr %q: want 2 naming mystery.bin", code, errOut)
+	}
+	rep, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatalf("no bundle written: %v", err)
+	}
+	if !bytes.Contains(rep, []byte("mystery.bin")) || !bytes.Contains(rep, []byte("k2019-legacy")) {
+		t.Error("report.json should list the failed input and hold the good input's events")
+	}
+}
+
+func TestAnalyzeRefusesOutputInsideInput(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.log"), []byte("x"), 0o444)
+	_, errOut, code := runCLI(t, "analyze", dir, "--out", filepath.Join(dir, "report"), "--quiet")
+	if code == 0 || !strings.Contains(errOut, "inside the input directory") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "report")); err == nil {
+		t.Error("wrote into the input directory")
+	}
+}

@@ -1,0 +1,165 @@
+package logs
+
+import (
+	"bytes"
+	"strings"
+)
+
+// Detect names the format of a log from its first bytes (a few KiB are
+// plenty), or returns "" when it recognizes none. It looks at the first
+// non-empty, non-comment line and at header directives; it is pure and
+// cheap so evidence sniffing can call it on every input.
+func Detect(head []byte) string {
+	if len(head) > 64<<10 {
+		head = head[:64<<10]
+	}
+	var first string
+	for len(head) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(head, '\n'); i >= 0 {
+			line, head = head[:i], head[i+1:]
+		} else {
+			line, head = head, nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		s := string(line)
+		if strings.HasPrefix(s, "#") {
+			switch {
+			case strings.HasPrefix(s, "#fields\t") || strings.HasPrefix(s, "#separator "):
+				return FormatZeekTSV
+			case strings.HasPrefix(s, "#Fields:"):
+				if strings.Contains(s, "x-edge-location") {
+					return FormatCloudFront
+				}
+				return FormatW3C
+			case strings.HasPrefix(s, "#Software:") || strings.HasPrefix(s, "#Version:"):
+				continue
+			}
+			continue
+		}
+		first = s
+		break
+	}
+	if first == "" {
+		return ""
+	}
+	switch {
+	case first[0] == '{':
+		switch {
+		case strings.Contains(first, `"event_type"`):
+			return FormatSuricataEVE
+		case strings.Contains(first, `"id.orig_h"`) || (strings.Contains(first, `"uid"`) && strings.Contains(first, `"orig_h"`)):
+			return FormatZeekJSON
+		}
+		return FormatJSONL
+	case looksCSVFlowHeader(first):
+		return flowCSVKind(first)
+	case looksSyslog(first):
+		return FormatSSHD
+	case looksALB(first):
+		if _, _, ok := parseISOTime(firstField(first), nil); ok {
+			return FormatELB
+		}
+		return FormatALB
+	}
+	return detectCLF(first)
+}
+
+func firstField(s string) string {
+	if i := strings.IndexByte(s, ' '); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func looksCSVFlowHeader(s string) bool {
+	l := strings.ToLower(s)
+	return strings.Count(l, ",") >= 3 && ((strings.HasPrefix(l, "ts,te,") || strings.Contains(l, "srcaddr") && strings.Contains(l, "dstaddr")) ||
+		strings.Contains(l, ",sa,da,") || strings.Contains(l, "saddr") && strings.Contains(l, "daddr"))
+}
+
+func flowCSVKind(s string) string {
+	l := strings.ToLower(s)
+	if strings.HasPrefix(l, "ts,te,") || strings.Contains(l, ",sa,da,") || strings.Contains(l, "firstseen") {
+		return FormatNfdumpCSV
+	}
+	return FormatArgusCSV
+}
+
+// looksSyslog: "Mmm dd hh:mm:ss host prog[pid]: ", "<PRI>...", or an ISO
+// timestamp followed by host and "prog[pid]: ".
+func looksSyslog(s string) bool {
+	if strings.HasPrefix(s, "<") {
+		end := strings.IndexByte(s, '>')
+		return end > 1 && end <= 4
+	}
+	if len(s) > 16 && s[3] == ' ' && parseMonth(s[:3]) != 0 && s[9] == ':' && s[12] == ':' {
+		return true
+	}
+	sp := strings.IndexByte(s, ' ')
+	if sp >= 19 {
+		if _, _, ok := parseISOTime(s[:sp], nil); ok {
+			rest := s[sp+1:]
+			// host then "tag: " or "tag[pid]: "
+			if h := strings.IndexByte(rest, ' '); h > 0 {
+				tag := rest[h+1:]
+				c := strings.Index(tag, ": ")
+				return c > 0 && !strings.Contains(tag[:c], " ")
+			}
+		}
+	}
+	return false
+}
+
+func looksALB(s string) bool {
+	f := firstField(s)
+	switch f {
+	case "http", "https", "h2", "grpcs", "ws", "wss":
+		rest := s[len(f)+1:]
+		_, _, ok := parseISOTime(firstField(rest), nil)
+		return ok
+	}
+	if _, _, ok := parseISOTime(f, nil); ok && strings.Count(s, "\"") >= 4 {
+		rest := strings.Fields(s)
+		return len(rest) > 12 && strings.Contains(rest[2], ":")
+	}
+	return false
+}
+
+// detectCLF recognizes Common / Combined / vhost_combined by structure.
+func detectCLF(s string) string {
+	lb := strings.Index(s, " [")
+	if lb < 0 {
+		return ""
+	}
+	rb := strings.IndexByte(s[lb:], ']')
+	if rb < 0 {
+		return ""
+	}
+	if _, ok := parseCLFTime(s[lb+2 : lb+rb]); !ok {
+		return ""
+	}
+	prefix := strings.Fields(s[:lb])
+	after := s[lb+rb+1:]
+	quotes := strings.Count(after, "\"")
+	vhost := false
+	if len(prefix) == 4 && !strings.ContainsAny(s[:lb], ",\"") {
+		if _, ok := parseAddr(prefix[0]); !ok {
+			if _, ok := parseAddr(prefix[1]); ok {
+				vhost = true
+			}
+		}
+	}
+	switch {
+	case vhost:
+		return FormatVhostCombined
+	case quotes >= 6:
+		return FormatCombined
+	case quotes >= 2:
+		return FormatCommon
+	}
+	return ""
+}
