@@ -18,6 +18,7 @@ const (
 	fConnectionType
 	fDomain
 	fAnonymous
+	fAnycast
 	numFields = iota
 )
 
@@ -26,7 +27,7 @@ const (
 var fieldNames = [numFields]string{
 	"country", "country_name", "registered_country", "subdivision", "city",
 	"lat", "lon", "accuracy_km", "asn", "as_org", "isp", "connection_type",
-	"domain", "anonymous",
+	"domain", "anonymous", "anycast",
 }
 
 const geoFields = fCountry | fCountryName | fSubdivision | fCity | fLat | fLon | fAccuracy
@@ -61,6 +62,7 @@ type answer struct {
 	connectionType    string
 	domain            string
 	anonymous         *Anonymous
+	anycast           bool
 	fields            []string // mask.names(), precomputed
 }
 
@@ -84,6 +86,7 @@ func (a *answer) finish() {
 	set(fISP, a.isp != "")
 	set(fConnectionType, a.connectionType != "")
 	set(fDomain, a.domain != "")
+	set(fAnycast, a.anycast)
 	set(fAnonymous, a.anonymous != nil && *a.anonymous != Anonymous{})
 	if a.anonymous != nil && *a.anonymous == (Anonymous{}) {
 		a.anonymous = nil

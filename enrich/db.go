@@ -108,8 +108,7 @@ func openFile(name string, mappings []Mapping) (*database, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read database %s: %w", name, err)
 	}
-	abs, _ := filepath.Abs(name)
-	return openBytes(buf, hex.EncodeToString(h.Sum(nil)), filepath.Base(name), abs, mappings)
+	return openBytes(buf, hex.EncodeToString(h.Sum(nil)), filepath.Base(name), name, mappings)
 }
 
 // openBytes opens a database held in memory. sum is its SHA-256.
@@ -230,6 +229,7 @@ func (db *database) decode(res maxminddb.Result) (a *answer, err error) {
 		a.city = c.City.Names.English
 		a.lat, a.lon = c.Location.Latitude, c.Location.Longitude
 		a.accuracy = c.Location.AccuracyRadius
+		a.anycast = c.Traits.IsAnycast
 	case kindEnterprise:
 		var c geoip2.Enterprise
 		if err := res.Decode(&c); err != nil {
@@ -249,6 +249,7 @@ func (db *database) decode(res maxminddb.Result) (a *answer, err error) {
 		a.isp = c.Traits.ISP
 		a.connectionType = c.Traits.ConnectionType
 		a.domain = c.Traits.Domain
+		a.anycast = c.Traits.IsAnycast
 	case kindASN:
 		var c geoip2.ASN
 		if err := res.Decode(&c); err != nil {

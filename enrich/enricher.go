@@ -427,7 +427,7 @@ func (e *Enricher) lookup(ip netip.Addr, era int, day int32) *Record {
 func (e *Enricher) merge(r *Record, hits []hit) {
 	geo := -1
 	for i := range hits {
-		if hits[i].a.level > 0 && (geo < 0 || hits[i].a.level > hits[geo].a.level) {
+		if hits[i].a.mask&geoFields != 0 && (geo < 0 || hits[i].a.level > hits[geo].a.level) {
 			geo = i
 		}
 	}
@@ -470,8 +470,6 @@ func (e *Enricher) merge(r *Record, hits []hit) {
 				}
 			}
 		}
-	} else {
-		// No geolocated country anywhere; nothing else geographic either.
 	}
 	asn := -1
 	for i := range hits {
@@ -502,6 +500,10 @@ func (e *Enricher) merge(r *Record, hits []hit) {
 		if r.ConnectionType == "" && a.mask&fConnectionType != 0 {
 			r.ConnectionType = a.connectionType
 			hits[i].used |= fConnectionType
+		}
+		if !r.Anycast && a.mask&fAnycast != 0 {
+			r.Anycast = true
+			hits[i].used |= fAnycast
 		}
 		if r.Domain == "" && a.mask&fDomain != 0 {
 			r.Domain = a.domain

@@ -108,7 +108,7 @@ func compileMapping(name string, fields map[string]string) (*compiledMapping, er
 	slices.Sort(keys)
 	for _, k := range keys {
 		i := slices.Index(fieldNames[:], k)
-		if i < 0 || k == "anonymous" {
+		if i < 0 || k == "anonymous" || k == "anycast" {
 			return nil, fmt.Errorf("mapping %s: unknown field %q", name, k)
 		}
 		cf := compiledField{field: 1 << i}

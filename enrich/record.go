@@ -29,6 +29,9 @@ type Record struct {
 	// block around the address for which every value here holds.
 	Network   netip.Prefix `json:"network,omitzero"`
 	Anonymous *Anonymous   `json:"anonymous,omitempty"`
+	// Anycast marks an anycast network: served from many places at once,
+	// so its geolocation says nothing about where a packet came from.
+	Anycast bool `json:"anycast,omitempty"`
 	// Foreign is set only when a home country was given and the country is known.
 	Foreign *bool    `json:"foreign,omitempty"`
 	Sources []Source `json:"sources,omitempty"`

@@ -34,3 +34,10 @@ type HopLink struct {
 	IdlePeriods  int     `json:"idle_periods,omitempty"`
 	Verified     bool    `json:"verified"`
 }
+
+// Period is a span of activity: an ON period of a flow (packets closer
+// together than the idle threshold) or any interval a record covers.
+type Period struct {
+	Start Time `json:"start"`
+	End   Time `json:"end"`
+}

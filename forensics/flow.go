@@ -33,6 +33,12 @@ type Flow struct {
 	SrcGeo      *enrich.Record `json:"src_geo,omitempty"`
 	DstGeo      *enrich.Record `json:"dst_geo,omitempty"`
 	Evidence    EvidenceRef    `json:"evidence"`
+	// Activity lists the flow's ON periods (packets in either direction
+	// closer together than an idle gap, 0.5 s by default), capped by the
+	// reader; forensics/trace correlates them across vantage points.
+	// Empty when the reader does not track them (the whole flow then
+	// counts as one ON period).
+	Activity []Period `json:"activity,omitempty"`
 }
 
 // HTTPMeta is the first HTTP/1.x request seen in a flow.

@@ -23,3 +23,19 @@ report-test:
 fuzz-smoke::
 	$(GO) test -run '^$$' -fuzz '^FuzzVisible$$' -fuzztime 10s -parallel 1 ./forensics/report
 	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime 10s -parallel 1 ./forensics/report
+
+# pdffont: the PDF's Unicode font. Debian's fonts-noto-cjk ships CFF
+# outlines (TTC/OTF), which go-pdf/fpdf cannot embed; fonts-nanum's
+# NanumGothic is TrueType and covers Latin and Hangul. Subset to Latin,
+# punctuation, arrows and Hangul, rename (SIL OFL reserved font name) and
+# gzip. Needs: apt-get install fonts-nanum python3-fonttools.
+PDFFONT_SRC ?= /usr/share/fonts/truetype/nanum/NanumGothic.ttf
+PDFFONT_UNICODES := U+0020-007E,U+00A0-017F,U+2010-2027,U+2030-205E,U+2190-2195,U+2212,U+2022,U+2026,U+20AC,U+1100-11FF,U+3130-318F,U+AC00-D7A3
+
+.PHONY: pdffont
+pdffont:
+	/usr/bin/python3 -m fontTools.subset $(PDFFONT_SRC) --unicodes="$(PDFFONT_UNICODES)" --no-hinting --layout-features='' \
+		--drop-tables+=GSUB,GPOS,GDEF,DSIG,kern --output-file=$(WORLDMAP_TMP)-font.ttf
+	/usr/bin/python3 forensics/report/internal/fontname.py $(WORLDMAP_TMP)-font.ttf $(WORLDMAP_TMP)-font2.ttf "Tracehop Sans KR"
+	gzip -9 -n -c $(WORLDMAP_TMP)-font2.ttf > forensics/report/assets/tracehop-sans-kr.ttf.gz
+	rm -f $(WORLDMAP_TMP)-font.ttf $(WORLDMAP_TMP)-font2.ttf

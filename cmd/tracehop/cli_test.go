@@ -44,7 +44,11 @@ func TestHelpEverywhere(t *testing.T) {
 			}
 			args := append(strings.Fields(c.CommandPath())[1:], "--help")
 			out, _, code := runCLI(t, args...)
-			if code != 0 || !strings.Contains(out, c.Short) || (c.Runnable() && !strings.Contains(out, "Flags")) {
+			purpose := c.Short
+			if c.Long != "" {
+				purpose = c.Long // cobra shows Long in place of Short
+			}
+			if code != 0 || !strings.Contains(out, purpose) || (c.Runnable() && !strings.Contains(out, "Flags")) {
 				t.Errorf("--help: code %d, output:\n%s", code, out)
 			}
 		})

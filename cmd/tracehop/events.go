@@ -1,27 +1,577 @@
 package main
 
 import (
+	"bufio"
+	"cmp"
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tracehop/tracehop/enrich"
+	"github.com/tracehop/tracehop/forensics"
+	"github.com/tracehop/tracehop/forensics/analyze"
+	"github.com/tracehop/tracehop/forensics/evidence"
+	"github.com/tracehop/tracehop/forensics/logs"
+	"github.com/tracehop/tracehop/forensics/report"
 )
 
 type eventsOptions struct {
-	g    *globalOptions
-	Args []string
+	g      *globalOptions
+	Inputs []string
+	// Year is assumed for syslog lines without one (RFC 3164).
+	Year int
+	// MaxLine and MaxField are the parser caps in bytes.
+	MaxLine  int
+	MaxField int
 }
 
 func newEventsCmd(g *globalOptions, runF func(*eventsOptions) error) *cobra.Command {
 	opts := &eventsOptions{g: g}
-	return &cobra.Command{
-		Use:   "events",
-		Short: "one normalized event per log record",
+	def := logs.DefaultOptions()
+	cmd := &cobra.Command{
+		Use:   "events INPUT...",
+		Short: "One normalized event per log record (jsonl|csv to stdout)",
+		Long: `Reads server logs (Common/Combined/vhost access logs, nginx and Apache custom
+formats with --log-format, W3C/IIS, AWS ALB/ELB, CloudFront, JSON lines with ECS
+or common names, sshd via syslog) and writes one event per record: time (UTC)
+beside the raw timestamp, source and client address with the proxy chain
+walked through --trust-proxy, request fields, user and credential, enrichment
+of the client (unless --no-enrich) and the evidence reference (file, SHA-256,
+line, byte offset). Formats are detected per file; --input-format overrides.
+
+jsonl is streamed in input order (inputs as walked, sorted), then line order:
+memory stays flat whatever the file size, and each file is hashed first so
+that every event carries the SHA-256 of its input. csv needs every record for
+its header and is sorted by time then ID. Malformed lines are counted and
+reported on stderr; the run ends with exit code 3 when any were skipped.`,
+		Example: `  tracehop events access.log.gz --trust-proxy 10.0.0.0/8 > events.jsonl
+  tracehop events api/ --field credential=auth.key_id --format csv > events.csv
+  tracehop events auth.log --tz Europe/Berlin --year 2025 --no-enrich`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Args = args
+			opts.Inputs = args
 			if runF != nil {
 				return runF(opts)
 			}
-			return errors.New("events: not implemented yet")
+			return runEvents(cmd.Context(), opts)
 		},
 	}
+	f := cmd.Flags()
+	f.IntVar(&opts.Year, "year", 0, "year assumed for syslog timestamps without one (default: unknown, flagged year_unknown)")
+	f.IntVar(&opts.MaxLine, "max-line", def.MaxLine, "longest line parsed in bytes; longer lines are cut and flagged line_truncated")
+	f.IntVar(&opts.MaxField, "max-field", def.MaxField, "longest field value kept in bytes; longer values are cut and flagged field_truncated")
+	return cmd
+}
+
+func runEvents(ctx context.Context, opts *eventsOptions) error {
+	g := opts.g
+	format := g.Format
+	if format == "" {
+		format = "jsonl"
+	}
+	if format != "jsonl" && format != "csv" {
+		return fmt.Errorf("--format %q: events are written as jsonl or csv", format)
+	}
+	if opts.Year < 0 || opts.Year > 9999 {
+		return fmt.Errorf("--year %d: out of range", opts.Year)
+	}
+	aopts, enr, err := g.analyzeOptions(opts.Inputs, analyze.StageIngest)
+	if err != nil {
+		return err
+	}
+	if enr != nil {
+		defer enr.Close()
+	}
+	aopts.Logs.Year, aopts.Logs.MaxLine, aopts.Logs.MaxField = opts.Year, opts.MaxLine, opts.MaxField
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	stdin := slices.Contains(opts.Inputs, "-")
+	if format == "csv" || stdin {
+		// CSV's header is the union of all columns; stdin cannot be
+		// read twice for its hash: both take the in-memory path.
+		c, runErr := g.runPipeline(ctx, aopts)
+		if c == nil || (runErr != nil && !errors.Is(runErr, analyze.ErrInput)) {
+			return outcome(c, runErr)
+		}
+		slices.SortStableFunc(c.Events, func(a, b forensics.Event) int {
+			return cmp.Or(a.Time.Compare(b.Time.Time), cmp.Compare(a.ID, b.ID))
+		})
+		if err := report.WriteRecords(g.io.Out, format, c.Events); err != nil {
+			return fmt.Errorf("write events: %w", err)
+		}
+		if !g.Quiet {
+			printProblems(g.io.ErrOut, c)
+		}
+		return outcome(c, runErr)
+	}
+	c, runErr := streamEvents(ctx, g.io.Out, aopts)
+	if c == nil {
+		return runErr
+	}
+	c.Tool = toolInfo()
+	if !g.Quiet {
+		printProblems(g.io.ErrOut, c)
+	}
+	return outcome(c, runErr)
+}
+
+// eventsFile is what one input gave to the stream.
+type eventsFile struct {
+	input    forensics.Input
+	problems []forensics.Problem
+	caps     []forensics.CapHit
+	spool    *os.File // output of inputs after the first, written later in order
+	err      error
+}
+
+// streamEvents writes the events of every input as JSON lines, inputs in
+// order, several read at once. The first input writes straight to out;
+// the others spool to temporary files that are copied in order.
+func streamEvents(ctx context.Context, out io.Writer, aopts analyze.Options) (*forensics.Case, error) {
+	files, err := evidence.Walk(aopts.Inputs)
+	if err != nil {
+		return nil, inputError(err)
+	}
+	workers := min(max(aopts.Workers, runtime.GOMAXPROCS(0)), max(len(files), 1))
+	results := make([]chan *eventsFile, len(files))
+	for i := range results {
+		results[i] = make(chan *eventsFile, 1)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				results[i] <- eventsOne(ctx, files[i], i == 0, out, aopts)
+			}
+		})
+	}
+	go func() {
+		defer close(next)
+		for i := range files {
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	c := &forensics.Case{Home: aopts.Home}
+	var errs []error
+	for i := range files {
+		r := <-results[i]
+		if r.spool != nil {
+			if _, err := r.spool.Seek(0, io.SeekStart); err == nil {
+				_, err = io.Copy(out, r.spool)
+				if err != nil {
+					r.err = errors.Join(r.err, fmt.Errorf("write events: %w", err))
+				}
+			}
+			name := r.spool.Name()
+			r.spool.Close()
+			os.Remove(name)
+		}
+		c.Inputs = append(c.Inputs, r.input)
+		c.Problems = append(c.Problems, r.problems...)
+		c.Caps = append(c.Caps, r.caps...)
+		if r.err != nil {
+			errs = append(errs, r.err)
+			if len(r.problems) == 0 {
+				c.Problems = append(c.Problems, forensics.Problem{File: r.input.Path, Reason: r.input.Error})
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	cancel()
+	wg.Wait()
+	if aopts.Enricher != nil {
+		c.Databases = aopts.Enricher.Databases()
+	}
+	return c, errors.Join(errs...)
+}
+
+// eventsOne reads one input twice: a first pass for its SHA-256 (every
+// event carries it), a second to parse; the hash is checked again at the
+// end so that an input changing under the tool is an error, not a silent
+// mix.
+func eventsOne(ctx context.Context, path string, direct bool, out io.Writer, aopts analyze.Options) (res *eventsFile) {
+	res = &eventsFile{input: forensics.Input{Path: path}}
+	fail := func(err error) *eventsFile {
+		res.err = fmt.Errorf("%w: %w", analyze.ErrInput, err)
+		res.input.Error = err.Error()
+		return res
+	}
+	eopts := aopts.Evidence
+	eopts.Kind = evidence.Kind(aopts.InputFormat)
+	sum, err := hashInput(path, eopts)
+	if err != nil {
+		return fail(err)
+	}
+	src, err := evidence.Open(path, eopts)
+	if err != nil {
+		return fail(err)
+	}
+	defer src.Close()
+	res.input.Path, res.input.Encoding, res.input.Kind = src.Name, src.Encoding, string(src.Kind)
+	if src.Kind.IsCapture() {
+		return fail(fmt.Errorf("%s is a packet capture: use tracehop flows", src.Name))
+	}
+	format := string(src.Kind)
+	if src.Kind == evidence.KindText {
+		format = logs.Detect(src.Head)
+	}
+	if aopts.InputFormat != "" {
+		format = aopts.InputFormat
+	}
+	if format == "" {
+		return fail(fmt.Errorf("%s: %w: text in no known log format (use --input-format)", src.Name, evidence.ErrUnknownKind))
+	}
+	res.input.Kind = format
+	lo := aopts.Logs
+	lo.Format, lo.LogFormat, lo.TrustProxy, lo.Fields = format, aopts.LogFormat, aopts.TrustProxy, aopts.Fields
+	if aopts.TZ != nil {
+		lo.TZ = aopts.TZ
+	}
+	lo.ClockOffset = clockOffsetFor(aopts.ClockOffsets, path)
+
+	var w io.Writer = out
+	if !direct {
+		f, err := os.CreateTemp("", "tracehop-events-*.jsonl")
+		if err != nil {
+			return fail(fmt.Errorf("spool %s: %w", src.Name, err))
+		}
+		res.spool = f
+		w = f
+	}
+	bw := bufio.NewWriterSize(w, 256<<10)
+	enc := newEventEncoder(aopts.Enricher)
+	var werr error
+	var records int64
+	st, rerr := logs.Read(ctx, src, src.Name, format, lo, func(e forensics.Event) {
+		records++
+		if werr != nil {
+			return
+		}
+		e.Evidence.SHA256 = sum
+		_, werr = bw.Write(enc.append(&e))
+	}, nil)
+	if werr == nil {
+		werr = bw.Flush()
+	}
+	sum2, size, herr := src.Finish()
+	res.input.SHA256, res.input.Size = sum, size
+	if src.Size > 0 {
+		res.input.Size = src.Size
+	}
+	if herr == nil && sum2 != sum {
+		herr = fmt.Errorf("%s changed while it was read (SHA-256 %s, then %s)", src.Name, sum, sum2)
+	}
+	res.input.Records, res.input.Malformed = records, st.Malformed
+	res.problems, res.caps = st.Problems, st.Caps
+	if st.Flows > 0 {
+		res.problems = append(res.problems, forensics.Problem{File: src.Name,
+			Reason: strconv.FormatInt(st.Flows, 10) + " flow records not shown: use tracehop flows"})
+	}
+	if werr != nil {
+		werr = fmt.Errorf("write events of %s: %w", src.Name, werr)
+	}
+	if err := errors.Join(rerr, herr, werr); err != nil {
+		return fail(err)
+	}
+	return res
+}
+
+func hashInput(path string, eopts evidence.Options) (string, error) {
+	src, err := evidence.Open(path, eopts)
+	if err != nil {
+		return "", err
+	}
+	defer src.Close()
+	if _, err := io.Copy(io.Discard, src); err != nil {
+		return "", fmt.Errorf("read %s: %w", src.Name, err)
+	}
+	sum, _, err := src.Finish()
+	return sum, err
+}
+
+// clockOffsetFor finds the --clock-offset of an input by path as given or
+// by a path suffix, as analyze does.
+func clockOffsetFor(m map[string]time.Duration, path string) time.Duration {
+	if d, ok := m[path]; ok {
+		return d
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if k != "" && (len(path) > len(k) && path[len(path)-len(k)-1] == '/' && path[len(path)-len(k):] == k) {
+			return m[k]
+		}
+	}
+	return 0
+}
+
+// eventEncoder writes an Event as one JSON line, byte for byte what
+// encoding/json (SetEscapeHTML(false)) writes for it, without reflection:
+// encoding was most of the time of `tracehop events`. The src_geo object
+// is marshalled once per (address, day) and reused.
+// TestEventEncoderMatchesJSON and FuzzEventEncoder hold it to that.
+type eventEncoder struct {
+	buf []byte
+	e   *enrich.Enricher
+	geo map[geoKey][]byte
+}
+
+type geoKey struct {
+	ip  netip.Addr
+	day int64
+}
+
+const maxGeoCache = 1 << 18
+
+func newEventEncoder(e *enrich.Enricher) *eventEncoder {
+	return &eventEncoder{e: e, geo: map[geoKey][]byte{}}
+}
+
+func (enc *eventEncoder) geoJSON(ev *forensics.Event) []byte {
+	if enc.e == nil {
+		return nil
+	}
+	ip := ev.Actor()
+	if !ip.IsValid() {
+		return nil
+	}
+	k := geoKey{ip, floorDay(ev.Time.Unix())}
+	if b, ok := enc.geo[k]; ok {
+		return b
+	}
+	r := enc.e.Lookup(ip, ev.Time.Time)
+	b, err := json.Marshal(&r)
+	if err != nil {
+		return nil
+	}
+	if len(enc.geo) >= maxGeoCache {
+		clear(enc.geo)
+	}
+	enc.geo[k] = b
+	return b
+}
+
+func floorDay(unix int64) int64 {
+	d := unix / 86400
+	if unix%86400 < 0 {
+		d--
+	}
+	return d
+}
+
+func (enc *eventEncoder) append(e *forensics.Event) []byte {
+	var geo []byte
+	if e.SrcGeo != nil {
+		geo, _ = json.Marshal(e.SrcGeo)
+	} else {
+		geo = enc.geoJSON(e)
+	}
+	enc.buf = appendEventJSON(enc.buf[:0], e, geo)
+	enc.buf = append(enc.buf, '\n')
+	return enc.buf
+}
+
+// appendEventJSON appends the JSON object of e, in struct field order with
+// the omitempty/omitzero rules of its tags; geo is the marshalled src_geo
+// (nil: omitted).
+func appendEventJSON(b []byte, e *forensics.Event, geo []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, e.ID)
+	b = append(b, `,"time":`...)
+	tb, _ := json.Marshal(e.Time)
+	b = append(b, tb...)
+	if e.TimeRaw != "" {
+		b = append(b, `,"time_raw":`...)
+		b = appendJSONString(b, e.TimeRaw)
+	}
+	b = append(b, `,"source_kind":`...)
+	b = appendJSONString(b, e.SourceKind)
+	b = appendAddr(b, `,"src_ip":`, e.SrcIP)
+	if e.SrcPort != 0 {
+		b = append(b, `,"src_port":`...)
+		b = strconv.AppendUint(b, uint64(e.SrcPort), 10)
+	}
+	b = appendAddr(b, `,"client_ip":`, e.ClientIP)
+	if len(e.ProxyChain) > 0 {
+		b = append(b, `,"proxy_chain":[`...)
+		for i, h := range e.ProxyChain {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"ip":`...)
+			b = appendJSONString(b, h.IP)
+			b = append(b, `,"trusted":`...)
+			b = strconv.AppendBool(b, h.Trusted)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = appendAddr(b, `,"dst_ip":`, e.DstIP)
+	if e.DstPort != 0 {
+		b = append(b, `,"dst_port":`...)
+		b = strconv.AppendUint(b, uint64(e.DstPort), 10)
+	}
+	b = appendField(b, `,"method":`, e.Method)
+	b = appendField(b, `,"host":`, e.Host)
+	b = appendField(b, `,"path":`, e.Path)
+	if e.Status != 0 {
+		b = append(b, `,"status":`...)
+		b = strconv.AppendInt(b, int64(e.Status), 10)
+	}
+	if e.Bytes != 0 {
+		b = append(b, `,"bytes":`...)
+		b = strconv.AppendInt(b, e.Bytes, 10)
+	}
+	b = appendField(b, `,"user_agent":`, e.UserAgent)
+	b = appendField(b, `,"referrer":`, e.Referrer)
+	b = appendField(b, `,"user":`, e.User)
+	b = appendField(b, `,"credential":`, e.Credential)
+	b = appendField(b, `,"action":`, e.Action)
+	if len(e.Indicators) > 0 {
+		keys := make([]string, 0, len(e.Indicators))
+		for k := range e.Indicators {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, `,"indicators":{`...)
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = appendJSONString(b, e.Indicators[k])
+		}
+		b = append(b, '}')
+	}
+	if len(e.Flags) > 0 {
+		b = append(b, `,"flags":[`...)
+		for i, f := range e.Flags {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, f)
+		}
+		b = append(b, ']')
+	}
+	if geo != nil {
+		b = append(b, `,"src_geo":`...)
+		b = append(b, geo...)
+	}
+	r := &e.Evidence
+	b = append(b, `,"evidence":{"file":`...)
+	b = appendJSONString(b, r.File)
+	b = append(b, `,"sha256":`...)
+	b = appendJSONString(b, r.SHA256)
+	if r.Packet != 0 {
+		b = append(b, `,"packet":`...)
+		b = strconv.AppendUint(b, r.Packet, 10)
+	}
+	if r.Line != 0 {
+		b = append(b, `,"line":`...)
+		b = strconv.AppendUint(b, r.Line, 10)
+	}
+	b = append(b, `,"offset":`...)
+	b = strconv.AppendInt(b, r.Offset, 10)
+	return append(b, "}}"...)
+}
+
+func appendField(b []byte, key, v string) []byte {
+	if v == "" {
+		return b
+	}
+	b = append(b, key...)
+	return appendJSONString(b, v)
+}
+
+func appendAddr(b []byte, key string, a netip.Addr) []byte {
+	if !a.IsValid() {
+		return b
+	}
+	b = append(b, key...)
+	b = append(b, '"')
+	b = a.AppendTo(b)
+	return append(b, '"')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString quotes s as encoding/json does with HTML escaping off:
+// control characters escaped, invalid UTF-8 replaced by U+FFFD, U+2028 and
+// U+2029 escaped.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

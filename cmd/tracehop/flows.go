@@ -1,27 +1,123 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tracehop/tracehop/forensics"
+	"github.com/tracehop/tracehop/forensics/analyze"
+	"github.com/tracehop/tracehop/forensics/capture"
+	"github.com/tracehop/tracehop/forensics/report"
 )
 
 type flowsOptions struct {
-	g    *globalOptions
-	Args []string
+	g      *globalOptions
+	Inputs []string
+
+	CommunityIDSeed uint16
+	MaxFlows        int
+	IdleTimeout     time.Duration
+	ActiveTimeout   time.Duration
+	NoAppMeta       bool
 }
 
 func newFlowsCmd(g *globalOptions, runF func(*flowsOptions) error) *cobra.Command {
+	def := capture.DefaultOptions()
 	opts := &flowsOptions{g: g}
-	return &cobra.Command{
-		Use:   "flows",
-		Short: "transport flows from captures and flow records",
+	cmd := &cobra.Command{
+		Use:   "flows INPUT...",
+		Short: "Transport flows from captures and flow records (jsonl|csv to stdout)",
+		Long: `Reads pcap and pcapng captures (gzip/zstd too) and flow records (Zeek conn,
+nfdump CSV) and writes one bidirectional flow per line, sorted by start time
+then ID: Community ID, packets and bytes per direction, TCP state, HTTP/TLS/SSH/
+DNS metadata with JA3/JA3S/JA4/HASSH fingerprints, enrichment of both ends
+(unless --no-enrich) and the evidence reference (file, SHA-256, packet number).
+Several inputs are read in parallel. A truncated or damaged capture gives the
+flows read so far, a "truncated at byte N / packet N" note on stderr, and exit
+code 3.`,
+		Example: `  tracehop flows edge.pcapng.gz --format csv > flows.csv
+  tracehop flows captures/ --no-enrich --community-id-seed 1`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Args = args
+			opts.Inputs = args
 			if runF != nil {
 				return runF(opts)
 			}
-			return errors.New("flows: not implemented yet")
+			return runFlows(cmd.Context(), opts)
 		},
+	}
+	f := cmd.Flags()
+	f.Uint16Var(&opts.CommunityIDSeed, "community-id-seed", def.CommunityIDSeed, "Community ID v1 seed (Zeek, Suricata and Arkime default to 0)")
+	f.IntVar(&opts.MaxFlows, "max-flows", def.MaxFlows, "live flows kept per capture; beyond it the least recently seen flow is emitted early (reported as a cap hit)")
+	f.DurationVar(&opts.IdleTimeout, "idle-timeout", def.IdleTimeout, "end a flow after this long without packets (capture time)")
+	f.DurationVar(&opts.ActiveTimeout, "active-timeout", def.ActiveTimeout, "split flows lasting longer than this")
+	f.BoolVar(&opts.NoAppMeta, "no-app-meta", false, "skip HTTP/TLS/SSH/DNS metadata and fingerprints")
+	return cmd
+}
+
+func runFlows(ctx context.Context, opts *flowsOptions) error {
+	g := opts.g
+	format := g.Format
+	if format == "" {
+		format = "jsonl"
+	}
+	if format != "jsonl" && format != "csv" {
+		return fmt.Errorf("--format %q: flows are written as jsonl or csv", format)
+	}
+	if opts.MaxFlows <= 0 {
+		return fmt.Errorf("--max-flows %d: must be positive", opts.MaxFlows)
+	}
+	aopts, enr, err := g.analyzeOptions(opts.Inputs, analyze.StageIngest)
+	if err != nil {
+		return err
+	}
+	if enr != nil {
+		defer enr.Close()
+	}
+	aopts.Capture.CommunityIDSeed = opts.CommunityIDSeed
+	aopts.Capture.MaxFlows = opts.MaxFlows
+	aopts.Capture.IdleTimeout = opts.IdleTimeout
+	aopts.Capture.ActiveTimeout = opts.ActiveTimeout
+	aopts.Capture.NoAppMeta = opts.NoAppMeta
+
+	c, runErr := g.runPipeline(ctx, aopts)
+	if c == nil || (runErr != nil && !errors.Is(runErr, analyze.ErrInput)) {
+		return outcome(c, runErr)
+	}
+	capture.SortFlows(c.Flows)
+	if err := report.WriteRecords(g.io.Out, format, c.Flows); err != nil {
+		return fmt.Errorf("write flows: %w", err)
+	}
+	if !g.Quiet {
+		printProblems(g.io.ErrOut, c)
+	}
+	return outcome(c, runErr)
+}
+
+// printProblems lists, on stderr, what was skipped and every cap hit, so a
+// truncated capture or an eviction never goes unnoticed.
+func printProblems(w io.Writer, c *forensics.Case) {
+	const shown = 20
+	for i, p := range c.Problems {
+		if i == shown {
+			fmt.Fprintf(w, "... and %d more problems\n", len(c.Problems)-shown)
+			break
+		}
+		pos := ""
+		switch {
+		case p.Packet > 0:
+			pos = fmt.Sprintf(" packet %d (byte %d)", p.Packet, p.Offset)
+		case p.Line > 0:
+			pos = fmt.Sprintf(" line %d", p.Line)
+		}
+		fmt.Fprintf(w, "%s%s: %s\n", report.TerminalSafe(p.File), pos, report.TerminalSafe(p.Reason))
+	}
+	for _, h := range c.Caps {
+		fmt.Fprintf(w, "cap hit: %s in %s: %d\n", h.Cap, report.TerminalSafe(h.File), h.Count)
 	}
 }

@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"cmp"
+	"encoding/binary"
 	"net/netip"
 	"slices"
 	"strings"
@@ -18,18 +19,13 @@ const (
 	attrPrefix
 	attrASN
 	attrTemplate
-	attrUserAgent
-	attrJA3
-	attrJA4
-	attrHASSH
 	attrCountry
-	attrASOrg
 	attrPath
 	attrCount
 )
 
 var attrNames = [attrCount]string{"", "credential", "token_key_id", "fingerprint", "prefix", "asn",
-	"seq_template", "user_agent", "ja3", "ja4", "hassh", "country", "as_org", "path_template"}
+	"seq_template", "country", "path_template"}
 
 type valKey struct {
 	attr uint8
@@ -37,36 +33,37 @@ type valKey struct {
 }
 
 // rec is the compact form of one session kept for grouping: value IDs
-// instead of strings so that ten million sessions fit in memory.
+// instead of strings so that ten million sessions fit in memory (about
+// 150 bytes each, plus the ID).
 type rec struct {
-	id                   string
-	ip                   netip.Addr
-	start, end           int64
-	hours                []forensics.HourCount
-	tmpls                []uint32
-	seqFirst, seqLast    int64
-	beaconPeriod         float32
-	beaconScore          float32
-	events               int32
-	objects              int32
-	failures             int32
-	notFound             int32
-	probes               int32
-	seqRun               int32
-	hourEvents           int32
-	asn                  uint32
-	cred, kid, fp        uint32
-	prefix, seqTmpl, asv uint32
-	ua, ja3, ja4, hassh  uint32
-	country, asOrg       uint32
-	peak                 int16
-	flags                uint8
+	id                string
+	ip                netip.Addr
+	start, end        int64
+	seqFirst, seqLast int64
+	beaconPeriod      float32
+	beaconScore       float32
+	events            int32
+	objects           int32
+	failures          int32
+	notFound          int32
+	probes            int32
+	seqRun            int32
+	hourEvents        int32
+	asn               uint32
+	cred, kid, fp     uint32
+	prefix, asv       uint32
+	seqTmpl, country  uint32
+	prof              uint32 // interned hour-of-week profile, 0 = none
+	tmpls             [2]uint32
+	peak              int16
+	flags             uint8
 }
 
 const (
 	flagCrawler uint8 = 1 << iota
 	flagHosting
 	flagAnonymizer
+	flagForeign // enrich marked the address foreign (used when Options.Home is empty)
 )
 
 // Stats counts what grouping did, including the caps it hit.
@@ -86,43 +83,74 @@ type Stats struct {
 // not fit in memory as full records. A Builder is not safe for concurrent
 // use.
 type Builder struct {
-	opts  Options
-	recs  []rec
-	index map[valKey]uint32
-	vals  []valKey // value ID -> value; ID 0 is "none"
-	count []int32  // sessions per value
+	opts     Options
+	recs     []rec
+	strIndex [attrCount]map[string]uint32
+	pfxIndex map[netip.Prefix]uint32
+	asnIndex map[uint32]uint32
+	vals     []valKey // value ID -> value; ID 0 is "none"
+	count    []int32  // sessions per value
+	asOrg    map[uint32]string
+	profIdx  map[string]uint32
+	profiles [][]forensics.HourCount // profile ID -> sorted bins; 0 is empty
+	buf      []byte
 }
 
 // NewBuilder returns an empty Builder.
 func NewBuilder(opts Options) *Builder {
-	return &Builder{
-		opts:  opts.withDefaults(),
-		index: make(map[valKey]uint32),
-		vals:  []valKey{{}},
-		count: []int32{0},
+	b := &Builder{
+		opts:     opts.withDefaults(),
+		pfxIndex: make(map[netip.Prefix]uint32),
+		asnIndex: make(map[uint32]uint32),
+		vals:     []valKey{{}},
+		count:    []int32{0},
+		asOrg:    make(map[uint32]string),
+		profIdx:  make(map[string]uint32),
+		profiles: [][]forensics.HourCount{nil},
 	}
+	for i := range b.strIndex {
+		b.strIndex[i] = make(map[string]uint32)
+	}
+	return b
 }
 
-func (b *Builder) intern(attr uint8, s string) uint32 {
-	if s == "" {
-		return 0
-	}
-	k := valKey{attr, s}
-	if id, ok := b.index[k]; ok {
-		return id
-	}
+func (b *Builder) newValue(attr uint8, s string) uint32 {
 	id := uint32(len(b.vals))
-	// Keep a private copy so a caller's large backing buffer is not retained.
-	k.s = strings.Clone(s)
-	b.index[k] = id
-	b.vals = append(b.vals, k)
+	b.vals = append(b.vals, valKey{attr, s})
 	b.count = append(b.count, 0)
 	return id
 }
 
-func (b *Builder) internCounted(attr uint8, s string) uint32 {
-	id := b.intern(attr, s)
-	if id != 0 {
+// internBytes interns a value given as bytes; the map lookup with
+// string(k) does not allocate.
+func (b *Builder) internBytes(attr uint8, k []byte, counted bool) uint32 {
+	if len(k) == 0 {
+		return 0
+	}
+	id, ok := b.strIndex[attr][string(k)]
+	if !ok {
+		s := string(k)
+		id = b.newValue(attr, s)
+		b.strIndex[attr][s] = id
+	}
+	if counted {
+		b.count[id]++
+	}
+	return id
+}
+
+func (b *Builder) intern(attr uint8, s string, counted bool) uint32 {
+	if s == "" {
+		return 0
+	}
+	id, ok := b.strIndex[attr][s]
+	if !ok {
+		// A private copy, so a caller's large backing buffer is not retained.
+		s = strings.Clone(s)
+		id = b.newValue(attr, s)
+		b.strIndex[attr][s] = id
+	}
+	if counted {
 		b.count[id]++
 	}
 	return id
@@ -131,114 +159,166 @@ func (b *Builder) internCounted(attr uint8, s string) uint32 {
 // FingerprintTuple is the medium-rule value of a session: its JA4, JA3 and
 // HASSH with the exact user agent, "" when none is known.
 func FingerprintTuple(ind *forensics.Indicators) string {
-	var parts []string
-	if ind.JA4 != "" {
-		parts = append(parts, "ja4="+ind.JA4)
-	}
-	if ind.JA3 != "" {
-		parts = append(parts, "ja3="+ind.JA3)
-	}
-	if ind.HASSH != "" {
-		parts = append(parts, "hassh="+ind.HASSH)
-	}
-	if ind.UserAgent != "" {
-		parts = append(parts, "ua="+ind.UserAgent)
-	}
-	return strings.Join(parts, "|")
+	return string(appendTuple(nil, ind))
 }
 
-// Add records one session.
+func appendTuple(buf []byte, ind *forensics.Indicators) []byte {
+	for _, kv := range [...]struct{ k, v string }{{"ja4=", ind.JA4}, {"ja3=", ind.JA3}, {"hassh=", ind.HASSH}, {"ua=", ind.UserAgent}} {
+		if kv.v == "" {
+			continue
+		}
+		if len(buf) > 0 {
+			buf = append(buf, '|')
+		}
+		buf = append(buf, kv.k...)
+		buf = append(buf, kv.v...)
+	}
+	return buf
+}
+
+// Add records one session. It keeps no reference to s.
 func (b *Builder) Add(s *forensics.Session) {
 	ind := &s.Indicators
 	r := rec{
 		id:           s.ID,
-		ip:           s.SrcIP,
+		ip:           s.SrcIP.WithZone(""),
 		start:        s.Start.UnixNano(),
 		end:          s.End.UnixNano(),
-		hours:        ind.HourOfWeek,
 		seqFirst:     ind.FirstObject,
 		seqLast:      ind.LastObject,
 		beaconPeriod: float32(ind.BeaconPeriod),
 		beaconScore:  float32(ind.BeaconScore),
-		events:       int32(min(s.Events, 1<<30)),
-		objects:      int32(min(ind.Objects, 1<<30)),
-		failures:     int32(min(ind.Failures, 1<<30)),
-		notFound:     int32(min(ind.NotFound, 1<<30)),
-		probes:       int32(min(ind.ProbeHits, 1<<30)),
-		seqRun:       int32(min(ind.SeqRun, 1<<30)),
+		events:       int32(min(max(s.Events, 0), 1<<30)),
+		objects:      int32(min(max(ind.Objects, 0), 1<<30)),
+		failures:     int32(min(max(ind.Failures, 0), 1<<30)),
+		notFound:     int32(min(max(ind.NotFound, 0), 1<<30)),
+		probes:       int32(min(max(ind.ProbeHits, 0), 1<<30)),
+		seqRun:       int32(min(max(ind.SeqRun, 0), 1<<30)),
 		asn:          ind.ASN,
 		peak:         -1,
 	}
 	if r.end < r.start {
 		r.end = r.start
 	}
-	byHour := func(x, y forensics.HourCount) int { return cmp.Compare(x.Hour, y.Hour) }
-	if !slices.IsSortedFunc(r.hours, byHour) {
-		r.hours = slices.Clone(r.hours)
-		slices.SortFunc(r.hours, byHour)
-	}
-	r.cred = b.internCounted(attrCredential, ind.Credential)
-	r.kid = b.internCounted(attrTokenKeyID, ind.TokenKeyID)
-	r.fp = b.internCounted(attrFingerprint, FingerprintTuple(ind))
-	prefix := ind.Prefix
-	if prefix == "" && s.SrcIP.IsValid() {
+	r.cred = b.intern(attrCredential, ind.Credential, true)
+	r.kid = b.intern(attrTokenKeyID, ind.TokenKeyID, true)
+	b.buf = appendTuple(b.buf[:0], ind)
+	r.fp = b.internBytes(attrFingerprint, b.buf, true)
+	if ip := s.SrcIP.Unmap(); ip.IsValid() {
 		bits := 48
-		if s.SrcIP.Unmap().Is4() {
+		if ip.Is4() {
 			bits = 24
 		}
-		if p, err := s.SrcIP.Unmap().Prefix(bits); err == nil {
-			prefix = p.String()
+		if p, err := ip.Prefix(bits); err == nil {
+			id, ok := b.pfxIndex[p]
+			if !ok {
+				id = b.newValue(attrPrefix, p.String())
+				b.pfxIndex[p] = id
+			}
+			b.count[id]++
+			r.prefix = id
 		}
 	}
-	r.prefix = b.internCounted(attrPrefix, prefix)
-	if ind.ASN != 0 {
-		r.asv = b.internCounted(attrASN, formatASN(ind.ASN))
-	}
-	if ind.SeqRun > 0 {
-		r.seqTmpl = b.intern(attrTemplate, ind.SeqTemplate)
-	}
-	r.ua = b.intern(attrUserAgent, ind.UserAgent)
-	r.ja3 = b.intern(attrJA3, ind.JA3)
-	r.ja4 = b.intern(attrJA4, ind.JA4)
-	r.hassh = b.intern(attrHASSH, ind.HASSH)
 	country := ind.Country
-	if country == "" && s.SrcGeo != nil {
-		country = s.SrcGeo.Country
-	}
-	r.country = b.intern(attrCountry, country)
 	if s.SrcGeo != nil {
-		r.asOrg = b.intern(attrASOrg, s.SrcGeo.ASOrg)
-		if r.asn == 0 && s.SrcGeo.ASN != 0 {
-			r.asn = s.SrcGeo.ASN
-			r.asv = b.internCounted(attrASN, formatASN(r.asn))
+		if country == "" {
+			country = s.SrcGeo.Country
 		}
+		if r.asn == 0 {
+			r.asn = s.SrcGeo.ASN
+		}
+		if s.SrcGeo.Foreign != nil && *s.SrcGeo.Foreign {
+			r.flags |= flagForeign
+		}
+		if s.SrcGeo.ASOrg != "" && r.asn != 0 {
+			if _, ok := b.asOrg[r.asn]; !ok {
+				b.asOrg[r.asn] = strings.Clone(s.SrcGeo.ASOrg)
+			}
+		}
+		if a := s.SrcGeo.Anonymous; a != nil {
+			if a.Hosting {
+				r.flags |= flagHosting
+			}
+			if a.VPN || a.Tor || a.Proxy || a.ResidentialProxy {
+				r.flags |= flagAnonymizer
+			}
+		}
+	}
+	if r.asn != 0 {
+		id, ok := b.asnIndex[r.asn]
+		if !ok {
+			id = b.newValue(attrASN, "AS"+itoa(int64(r.asn)))
+			b.asnIndex[r.asn] = id
+		}
+		b.count[id]++
+		r.asv = id
+	}
+	r.country = b.intern(attrCountry, country, false)
+	if ind.SeqRun > 0 {
+		r.seqTmpl = b.intern(attrTemplate, ind.SeqTemplate, false)
 	}
 	for i, t := range ind.PathTemplates {
-		if i == 4 {
+		if i == len(r.tmpls) {
 			break
 		}
-		r.tmpls = append(r.tmpls, b.intern(attrPath, t))
+		r.tmpls[i] = b.intern(attrPath, t, false)
 	}
 	if ind.Crawler {
 		r.flags |= flagCrawler
 	}
-	if ind.Hosting || (s.SrcGeo != nil && s.SrcGeo.Anonymous != nil && s.SrcGeo.Anonymous.Hosting) {
+	if ind.Hosting {
 		r.flags |= flagHosting
 	}
 	if ind.Anonymizer {
 		r.flags |= flagAnonymizer
 	}
-	best := 0
-	for _, h := range r.hours {
-		r.hourEvents += int32(min(h.Count, 1<<20))
-		if h.Count > best && h.Hour >= 0 && h.Hour < 168 {
-			best, r.peak = h.Count, int16(h.Hour)
-		}
-	}
+	r.prof, r.peak, r.hourEvents = b.profile(ind.HourOfWeek)
 	b.recs = append(b.recs, r)
 }
 
-func formatASN(asn uint32) string { return "AS" + itoa(int64(asn)) }
+// profile interns an hour-of-week profile: sessions mostly repeat a few
+// shapes, so one copy serves many.
+func (b *Builder) profile(h []forensics.HourCount) (id uint32, peak int16, events int32) {
+	if len(h) == 0 {
+		return 0, -1, 0
+	}
+	byHour := func(x, y forensics.HourCount) int { return cmp.Compare(x.Hour, y.Hour) }
+	if !slices.IsSortedFunc(h, byHour) {
+		h = slices.Clone(h)
+		slices.SortFunc(h, byHour)
+	}
+	buf := b.buf[:0]
+	best := 0
+	peak = -1
+	for _, x := range h {
+		if x.Hour < 0 || x.Hour >= 168 || x.Count <= 0 {
+			continue
+		}
+		buf = binary.AppendUvarint(buf, uint64(x.Hour))
+		buf = binary.AppendUvarint(buf, uint64(x.Count))
+		events += int32(min(x.Count, 1<<20))
+		if x.Count > best {
+			best, peak = x.Count, int16(x.Hour)
+		}
+	}
+	b.buf = buf
+	if len(buf) == 0 {
+		return 0, -1, 0
+	}
+	id, ok := b.profIdx[string(buf)]
+	if !ok {
+		id = uint32(len(b.profiles))
+		var clean []forensics.HourCount
+		for _, x := range h {
+			if x.Hour >= 0 && x.Hour < 168 && x.Count > 0 {
+				clean = append(clean, x)
+			}
+		}
+		b.profiles = append(b.profiles, clean)
+		b.profIdx[string(buf)] = id
+	}
+	return id, peak, events
+}
 
 // Build groups sessions into campaigns. The output is sorted by score
 // (highest first), then ID, and is identical whatever the input order.
@@ -275,6 +355,7 @@ type grouping struct {
 	parent []int32
 	edges  []edge
 	stats  Stats
+	scoreW [len(scoreComponents)]float64
 }
 
 type edge struct {
@@ -284,19 +365,16 @@ type edge struct {
 
 func (b *Builder) group() *grouping {
 	g := &grouping{b: b, opts: b.opts}
+	for k, name := range scoreComponents {
+		g.scoreW[k] = b.opts.ScoreWeights[name]
+	}
 	// Union-find runs over sessions sorted by ID: deterministic roots.
-	recs := b.recs
-	slices.SortFunc(recs, func(x, y rec) int {
-		if c := strings.Compare(x.id, y.id); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.start, y.start)
-	})
-	g.recs = recs
-	g.stats.Sessions = len(recs)
+	sortRecs(b.recs)
+	g.recs = b.recs
+	g.stats.Sessions = len(g.recs)
 	g.stats.Values = len(b.vals) - 1
 	g.classify()
-	g.parent = make([]int32, len(recs))
+	g.parent = make([]int32, len(g.recs))
 	for i := range g.parent {
 		g.parent[i] = int32(i)
 	}
@@ -604,6 +682,71 @@ func (g *grouping) postings() postings {
 		}
 	}
 	return postings{start: start, list: list}
+}
+
+// sortRecs sorts records by session ID (then start) without moving the
+// large records more than once: a permutation is sorted on a 64-bit key
+// taken after the IDs' common prefix, then applied in place by cycles.
+func sortRecs(recs []rec) {
+	n := len(recs)
+	if n < 2 {
+		return
+	}
+	common := len(recs[0].id)
+	for i := 1; i < n && common > 0; i++ {
+		id := recs[i].id
+		k := 0
+		for k < common && k < len(id) && id[k] == recs[0].id[k] {
+			k++
+		}
+		common = k
+	}
+	type keyed struct {
+		key uint64
+		idx int32
+	}
+	ks := make([]keyed, n)
+	for i := range recs {
+		var k [8]byte
+		copy(k[:], recs[i].id[min(common, len(recs[i].id)):])
+		ks[i] = keyed{binary.BigEndian.Uint64(k[:]), int32(i)}
+	}
+	slices.SortFunc(ks, func(x, y keyed) int {
+		if c := cmp.Compare(x.key, y.key); c != 0 {
+			return c
+		}
+		rx, ry := &recs[x.idx], &recs[y.idx]
+		if c := strings.Compare(rx.id, ry.id); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(rx.start, ry.start); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.idx, y.idx)
+	})
+	// ks[i].idx is the record that belongs at i; follow the cycles.
+	perm := make([]int32, n)
+	for i := range ks {
+		perm[i] = ks[i].idx
+	}
+	ks = nil
+	for i := range perm {
+		if perm[i] < 0 || int(perm[i]) == i {
+			continue
+		}
+		tmp := recs[i]
+		j := i
+		for {
+			k := int(perm[j])
+			perm[j] = -1
+			if k == i {
+				recs[j] = tmp
+				break
+			}
+			recs[j] = recs[k]
+			j = k
+		}
+	}
 }
 
 func itoa(v int64) string {

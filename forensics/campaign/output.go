@@ -72,7 +72,11 @@ func (g *grouping) campaigns() []forensics.Campaign {
 			continue
 		}
 		c := g.campaign(members, compEdges)
-		c.Score, c.ScoreComponents, c.Label = score, comps, label
+		c.Score, c.Label = score, label
+		c.ScoreComponents = make(map[string]float64, len(comps))
+		for k, name := range scoreComponents {
+			c.ScoreComponents[name] = comps[k]
+		}
 		out = append(out, c)
 	}
 	slices.SortFunc(out, func(a, b forensics.Campaign) int {
@@ -85,7 +89,7 @@ func (g *grouping) campaigns() []forensics.Campaign {
 }
 
 // score computes the triage components of a group of sessions.
-func (g *grouping) score(members []int32) (map[string]float64, float64) {
+func (g *grouping) score(members []int32) ([len(scoreComponents)]float64, float64) {
 	var known, foreign, hosted, objects, events, failures, scan int64
 	var beacon float64
 	first, last := int64(math.MaxInt64), int64(math.MinInt64)
@@ -93,7 +97,12 @@ func (g *grouping) score(members []int32) (map[string]float64, float64) {
 		r := &g.recs[m]
 		if r.country != 0 {
 			known++
-			if g.opts.Home != "" && !strings.EqualFold(g.b.vals[r.country].s, g.opts.Home) {
+			switch {
+			case g.opts.Home != "":
+				if !strings.EqualFold(g.b.vals[r.country].s, g.opts.Home) {
+					foreign++
+				}
+			case r.flags&flagForeign != 0:
 				foreign++
 			}
 		}
@@ -114,19 +123,20 @@ func (g *grouping) score(members []int32) (map[string]float64, float64) {
 		}
 		return min(1, float64(a)/float64(b))
 	}
-	c := map[string]float64{
-		"foreign":     ratio(foreign, known),
-		"hosting":     ratio(hosted, int64(len(members))),
-		"enumeration": min(1, float64(objects)/nm/g.opts.EnumObjects),
-		"failure":     ratio(failures, events),
-		"scanner":     ratio(scan, events),
-		"regularity":  min(1, beacon/nm),
-		"duration":    min(1, float64(last-first)/float64(g.opts.FullDuration)),
+	// in the order of scoreComponents
+	c := [len(scoreComponents)]float64{
+		ratio(foreign, known),
+		ratio(hosted, int64(len(members))),
+		min(1, float64(objects)/nm/g.opts.EnumObjects),
+		ratio(failures, events),
+		ratio(scan, events),
+		min(1, beacon/nm),
+		min(1, float64(last-first)/float64(g.opts.FullDuration)),
 	}
 	var sum, wsum float64
-	for _, k := range scoreComponents {
+	for k := range scoreComponents {
 		c[k] = round3(c[k])
-		w := g.opts.ScoreWeights[k]
+		w := g.scoreW[k]
 		sum += w * c[k]
 		wsum += w
 	}
@@ -162,15 +172,20 @@ func (g *grouping) campaign(members []int32, edges []edge) forensics.Campaign {
 	asns := map[uint32]*forensics.ASNCount{}
 	ips := make([]string, 0, len(members))
 	indic := map[string]map[string]struct{}{}
-	addInd := func(k string, v uint32) {
-		if v == 0 {
+	addStr := func(k, v string) {
+		if v == "" {
 			return
 		}
 		if indic[k] == nil {
 			indic[k] = map[string]struct{}{}
 		}
 		if len(indic[k]) < 20 {
-			indic[k][g.b.vals[v].s] = struct{}{}
+			indic[k][v] = struct{}{}
+		}
+	}
+	addInd := func(k string, v uint32) {
+		if v != 0 {
+			addStr(k, g.b.vals[v].s)
 		}
 	}
 	for _, m := range members {
@@ -190,16 +205,21 @@ func (g *grouping) campaign(members []int32, edges []edge) forensics.Campaign {
 				asns[r.asn] = a
 			}
 			a.Sessions++
-			if a.Org == "" && r.asOrg != 0 {
-				a.Org = g.b.vals[r.asOrg].s
+			if a.Org == "" {
+				a.Org = g.b.asOrg[r.asn]
 			}
 		}
 		addInd("credential", r.cred)
 		addInd("token_key_id", r.kid)
-		addInd("user_agent", r.ua)
-		addInd("ja3", r.ja3)
-		addInd("ja4", r.ja4)
-		addInd("hassh", r.hassh)
+		if r.fp != 0 {
+			for _, part := range strings.Split(g.b.vals[r.fp].s, "|") {
+				k, v, _ := strings.Cut(part, "=")
+				if k == "ua" {
+					k = "user_agent"
+				}
+				addStr(k, v)
+			}
+		}
 		for _, t := range r.tmpls {
 			addInd("path_template", t)
 		}

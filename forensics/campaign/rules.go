@@ -3,6 +3,8 @@ package campaign
 import (
 	"math"
 	"strconv"
+
+	"github.com/tracehop/tracehop/forensics"
 )
 
 // contrib is one rule that fired between two sessions.
@@ -71,7 +73,7 @@ func (g *grouping) pairWeight(a, b int32, out *[]contrib) (float64, bool) {
 		add(g.valueContrib(RuleASN, ra.asv, true))
 	}
 	if g.opts.WeakWeight > 0 && int(ra.hourEvents) >= g.opts.ProfileMinEvents && int(rb.hourEvents) >= g.opts.ProfileMinEvents {
-		if c := cosine(ra, rb); c >= g.opts.ProfileCosine-eps {
+		if c := cosine(g.b.profiles[ra.prof], g.b.profiles[rb.prof]); c >= g.opts.ProfileCosine-eps {
 			add(contrib{rule: RuleHourProfile, attr: "hour_of_week", value: hourLabel(int(ra.peak)), w: g.opts.WeakWeight, class: 1})
 		}
 	}
@@ -98,25 +100,25 @@ func (g *grouping) near(a, b *rec) bool {
 
 // cosine is the cosine similarity of two sparse hour-of-week profiles
 // (both sorted by hour).
-func cosine(a, b *rec) float64 {
+func cosine(a, b []forensics.HourCount) float64 {
 	var dot, na, nb float64
 	i, j := 0, 0
-	for i < len(a.hours) && j < len(b.hours) {
+	for i < len(a) && j < len(b) {
 		switch {
-		case a.hours[i].Hour < b.hours[j].Hour:
+		case a[i].Hour < b[j].Hour:
 			i++
-		case a.hours[i].Hour > b.hours[j].Hour:
+		case a[i].Hour > b[j].Hour:
 			j++
 		default:
-			dot += float64(a.hours[i].Count) * float64(b.hours[j].Count)
+			dot += float64(a[i].Count) * float64(b[j].Count)
 			i++
 			j++
 		}
 	}
-	for _, h := range a.hours {
+	for _, h := range a {
 		na += float64(h.Count) * float64(h.Count)
 	}
-	for _, h := range b.hours {
+	for _, h := range b {
 		nb += float64(h.Count) * float64(h.Count)
 	}
 	if na == 0 || nb == 0 {

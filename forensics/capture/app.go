@@ -48,7 +48,7 @@ func (f *flowState) appFinished() bool {
 
 // tcpApp feeds one TCP segment to the application parsers. dir 0 is from
 // the flow's src.
-func (f *flowState) tcpApp(dir int, p *packet) {
+func (f *flowState) tcpApp(dir int, p *packet, fc *fpCache) {
 	if f.appFinished() {
 		return
 	}
@@ -79,7 +79,7 @@ func (f *flowState) tcpApp(dir int, p *packet) {
 	diff := int32(p.seq - s.next)
 	switch {
 	case diff > 0: // a gap: what we have is all we get
-		f.parseApp(dir, true)
+		f.parseApp(dir, true, fc)
 		s.done = true
 		f.releaseApp()
 		return
@@ -94,10 +94,23 @@ func (f *flowState) tcpApp(dir int, p *packet) {
 	if room := maxAppBytes - len(s.buf); len(data) > room {
 		data = data[:room]
 	}
-	s.buf = append(s.buf, data...)
 	s.segs++
-	final := len(s.buf) >= maxAppBytes || s.segs >= maxAppSegs || p.tcpFlags&(tcpFIN|tcpRST) != 0
-	f.parseApp(dir, final)
+	final := len(s.buf)+len(data) >= maxAppBytes || s.segs >= maxAppSegs || p.tcpFlags&(tcpFIN|tcpRST) != 0
+	if len(s.buf) == 0 {
+		// Most first segments hold the whole message: parse the packet
+		// bytes in place and copy only if more is needed. Parsers copy
+		// what they keep, so nothing borrowed outlives this call.
+		s.buf = data
+		f.parseApp(dir, final, fc)
+		if s.done || f.app == nil || f.app.kind == appNone {
+			s.buf = nil
+		} else {
+			s.buf = append(make([]byte, 0, min(maxAppBytes, 2*len(data))), data...)
+		}
+	} else {
+		s.buf = append(s.buf, data...)
+		f.parseApp(dir, final, fc)
+	}
 	if final {
 		s.done = true
 	}
@@ -121,7 +134,7 @@ func hasPort(f *flowState, ports ...uint16) bool {
 }
 
 // parseApp tries the parsers on direction dir's bytes.
-func (f *flowState) parseApp(dir int, final bool) {
+func (f *flowState) parseApp(dir int, final bool, fc *fpCache) {
 	a := f.app
 	s := &a.dir[dir]
 	b := s.buf
@@ -149,7 +162,7 @@ func (f *flowState) parseApp(dir int, final bool) {
 	}
 	switch a.kind {
 	case appTLS:
-		f.parseTLS(s, final)
+		f.parseTLS(s, final, fc)
 	case appHTTP:
 		if !looksHTTPRequest(b) {
 			s.done = true // the response direction
@@ -209,7 +222,7 @@ func (f *flowState) parseApp(dir int, final bool) {
 	}
 }
 
-func (f *flowState) parseTLS(s *streamBuf, final bool) {
+func (f *flowState) parseTLS(s *streamBuf, final bool, fc *fpCache) {
 	typ, body, st := tlsHandshake(s.buf)
 	if st == needMore && !final {
 		return
@@ -230,9 +243,8 @@ func (f *flowState) parseTLS(s *streamBuf, final bool) {
 		for i := range m.ALPN {
 			m.ALPN[i] = clip([]byte(m.ALPN[i]))
 		}
-		m.JA3 = ch.ja3()
-		m.JA3Hash = md5Hex(m.JA3)
-		m.JA4 = ch.ja4()
+		fp := fc.clientFingerprints(&ch)
+		m.JA3, m.JA3Hash, m.JA4 = fp.ja3, fp.ja3Hash, fp.ja4
 		if m.Version == "" {
 			m.Version = tlsVersionName(ch.maxVersion())
 		}
@@ -242,8 +254,7 @@ func (f *flowState) parseTLS(s *streamBuf, final bool) {
 			return
 		}
 		m := f.tlsMeta()
-		m.JA3S = sh.ja3s()
-		m.JA3SHash = md5Hex(m.JA3S)
+		m.JA3S, m.JA3SHash = fc.serverFingerprint(&sh)
 		v := sh.version
 		if sh.supportedVersion != 0 {
 			v = sh.supportedVersion

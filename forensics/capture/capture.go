@@ -41,6 +41,11 @@ type Options struct {
 	MaxProblems int
 	// NoAppMeta skips the HTTP/TLS/SSH/DNS look at payloads.
 	NoAppMeta bool
+	// Shards is how many flow tables run in parallel, each on its own
+	// goroutine, fed by address-pair hash. It is a fixed number, not the
+	// core count, because per-shard caps and timeouts shape the output;
+	// 1 runs everything on the caller's goroutine.
+	Shards int
 }
 
 // DefaultOptions returns the defaults: seed 0, one million live flows
@@ -51,6 +56,7 @@ func DefaultOptions() Options {
 		IdleTimeout:   5 * time.Minute,
 		ActiveTimeout: time.Hour,
 		MaxProblems:   100,
+		Shards:        2,
 	}
 }
 
@@ -144,10 +150,18 @@ func Read(ctx context.Context, r io.Reader, file string, opts Options, emit func
 	}
 
 	rd := newReaderState(file, opts, emit, &st)
+	var proc interface {
+		packet(lt layers.LinkType, data []byte, ts int64, pkt uint64, off int64)
+	} = rd
+	finish := rd.flush
+	if opts.Shards > 1 {
+		sh := newSharded(rd, min(opts.Shards, 64), emit)
+		proc, finish = sh, sh.finish
+	}
 	for {
 		if st.Packets&0xfff == 0 {
 			if err := ctx.Err(); err != nil {
-				rd.flush()
+				finish()
 				return st, fmt.Errorf("read %s: %w", file, err)
 			}
 		}
@@ -177,9 +191,9 @@ func Read(ctx context.Context, r io.Reader, file string, opts Options, emit func
 				lt = l
 			}
 		}
-		rd.packet(lt, data, ci.Timestamp.UnixNano(), uint64(st.Packets), off)
+		proc.packet(lt, data, ci.Timestamp.UnixNano(), uint64(st.Packets), off)
 	}
-	rd.flush()
+	finish()
 	return st, nil
 }
 
@@ -217,6 +231,7 @@ type readerState struct {
 	frags   map[fragKey][2]uint16
 	unknown map[layers.LinkType]int64
 	dropped int64 // problems beyond MaxProblems
+	fp      fpCache
 }
 
 // fragKey finds the first fragment's ports for later fragments.
@@ -255,13 +270,22 @@ func (rs *readerState) problem(pkt uint64, off int64, reason string) {
 	rs.st.Problems = append(rs.st.Problems, forensics.Problem{File: rs.file, Packet: pkt, Offset: off, Reason: reason})
 }
 
-// packet handles one frame. A panic in a decoder or parser costs that
-// packet, not the file.
+// packet handles one frame inline: admit then handle. A panic in a
+// decoder or parser costs that packet, not the file.
 func (rs *readerState) packet(lt layers.LinkType, data []byte, ts int64, pkt uint64, off int64) {
+	if rs.admit(lt, data, pkt, off) {
+		rs.handle(&rs.dec.p, ts, pkt, off)
+	}
+}
+
+// admit decodes a frame into rs.dec.p and counts what is not a flow
+// packet. It reports whether the packet goes on to the flow table.
+func (rs *readerState) admit(lt layers.LinkType, data []byte, pkt uint64, off int64) (ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			rs.st.Malformed++
 			rs.problem(pkt, off, fmt.Sprintf("packet decode failed: %v", r))
+			ok = false
 		}
 	}()
 	d := &rs.dec
@@ -272,19 +296,19 @@ func (rs *readerState) packet(lt layers.LinkType, data []byte, ts int64, pkt uin
 			rs.unknown = make(map[layers.LinkType]int64)
 		}
 		rs.unknown[lt]++
-		return
+		return false
 	case decodeNonIP:
 		rs.st.NonIP++
-		return
+		return false
 	case decodeMalformed:
 		rs.st.Malformed++
 		rs.problem(pkt, off, "malformed packet: header cut short or inconsistent")
-		return
+		return false
 	case decodeFragment:
 		rs.st.Fragments++
 		ports, ok := rs.frags[rs.fragKey()]
 		if !ok {
-			return // the first fragment was not seen: no ports to join it with
+			return false // the first fragment was not seen: no ports to join it with
 		}
 		d.p.sport, d.p.dport = ports[0], ports[1]
 	}
@@ -299,6 +323,17 @@ func (rs *readerState) packet(lt layers.LinkType, data []byte, ts int64, pkt uin
 		}
 		rs.frags[rs.fragKey()] = [2]uint16{p.sport, p.dport}
 	}
+	return true
+}
+
+// handle puts a decoded packet into the flow table.
+func (rs *readerState) handle(p *packet, ts int64, pkt uint64, off int64) {
+	defer func() {
+		if r := recover(); r != nil {
+			rs.st.Malformed++
+			rs.problem(pkt, off, fmt.Sprintf("packet processing failed: %v", r))
+		}
+	}()
 	if ts > rs.now {
 		rs.now = ts
 	}
@@ -320,9 +355,14 @@ func (rs *readerState) track(p *packet, ts int64, pkt uint64, off int64) {
 		rs.st.Expired++
 		ok = false
 	}
+	if ok && t.slab[i].list == listClosed && p.proto == ipProtoTCP && p.tcpFlags&(tcpSYN|tcpACK) == tcpSYN {
+		// A new connection reusing the 5-tuple of a closed one.
+		rs.end(i)
+		ok = false
+	}
 	if !ok {
 		if t.len() >= t.max {
-			rs.end(t.head)
+			rs.end(t.oldest())
 			rs.st.Evictions++
 		}
 		i = t.insert(k)
@@ -357,16 +397,25 @@ func (rs *readerState) track(p *packet, ts int64, pkt uint64, off int64) {
 	if rs.opts.NoAppMeta {
 		if p.proto == ipProtoTCP {
 			f.flags[dir] |= p.tcpFlags
+			if fl := f.flags[0] | f.flags[1]; fl&tcpRST != 0 || f.flags[0]&f.flags[1]&tcpFIN != 0 {
+				t.close(i)
+			}
 		}
 		return
 	}
 	switch p.proto {
 	case ipProtoTCP:
 		f.flags[dir] |= p.tcpFlags
-		f.tcpApp(dir, p)
+		f.tcpApp(dir, p, &rs.fp)
+		if fl := f.flags[0] | f.flags[1]; fl&tcpRST != 0 || f.flags[0]&f.flags[1]&tcpFIN != 0 {
+			t.close(i)
+		}
 	case ipProtoUDP:
 		if len(p.payload) > 0 {
 			f.udpApp(p)
+			if f.meta.dns != nil && f.meta.dns.RCode != "" {
+				t.close(i)
+			}
 		}
 	}
 }
@@ -375,9 +424,12 @@ func (rs *readerState) track(p *packet, ts int64, pkt uint64, off int64) {
 // seen first; the list order makes this O(1) per packet.
 func (rs *readerState) expire() {
 	t := rs.table
-	for t.head != nilIdx && rs.now-t.slab[t.head].last > rs.idle {
-		rs.end(t.head)
+	for h := t.lists[listOpen].head; h != nilIdx && rs.now-t.slab[h].last > rs.idle; h = t.lists[listOpen].head {
+		rs.end(h)
 		rs.st.Expired++
+	}
+	for h := t.lists[listClosed].head; h != nilIdx && rs.now-t.slab[h].last > closeLinger; h = t.lists[listClosed].head {
+		rs.end(h)
 	}
 }
 
@@ -387,7 +439,7 @@ func (rs *readerState) end(i int32) {
 	if f.app != nil {
 		for d := range f.app.dir {
 			if s := &f.app.dir[d]; !s.done && len(s.buf) > 0 {
-				f.parseApp(d, true)
+				f.parseApp(d, true, &rs.fp)
 			}
 		}
 	}
@@ -440,10 +492,29 @@ func (rs *readerState) flow(f *flowState) forensics.Flow {
 
 // flush ends every live flow and completes the stats.
 func (rs *readerState) flush() {
+	rs.flushFlows()
+	rs.finishStats()
+}
+
+// flushFlows ends every live flow. A panic while emitting costs the rest
+// of the table, never the process.
+func (rs *readerState) flushFlows() {
+	defer func() {
+		if r := recover(); r != nil {
+			rs.st.Malformed++
+			rs.problem(0, 0, fmt.Sprintf("flow table flush failed: %v", r))
+		}
+	}()
 	t := rs.table
-	for t.head != nilIdx {
-		rs.end(t.head)
+	for _, l := range []int{listOpen, listClosed} {
+		for t.lists[l].head != nilIdx {
+			rs.end(t.lists[l].head)
+		}
 	}
+}
+
+// finishStats adds link types not decoded and the caps hit.
+func (rs *readerState) finishStats() {
 	st := rs.st
 	for lt, n := range rs.unknown {
 		st.UnknownLinkTypes = append(st.UnknownLinkTypes, LinkTypeCount{LinkType: linkTypeName(lt), Packets: n})

@@ -27,6 +27,7 @@ const nilIdx = -1
 type flowState struct {
 	key        flowKey
 	prev, next int32
+	list       uint8
 	// srcIsA: the flow's src (first sender, or SYN sender) is key.a.
 	srcIsA      bool
 	first, last int64 // unix nanoseconds
@@ -61,55 +62,92 @@ type appMeta struct {
 	dns  *forensics.DNSMeta
 }
 
+// Flow lists: open flows expire after the idle timeout; closed ones (TCP
+// FIN both ways or RST, DNS answered) linger briefly for stray packets.
+const (
+	listOpen   = 0
+	listClosed = 1
+)
+
+// closeLinger is how long a closed flow waits for late packets (a final
+// ACK, a retransmitted FIN) before it is emitted; Zeek's tcp_close_delay.
+const closeLinger = int64(5e9)
+
+type flowList struct{ head, tail int32 }
+
 // flowTable tracks live flows with a memory cap.
 type flowTable struct {
 	index map[flowKey]int32
 	slab  []flowState
 	free  []int32
-	head  int32 // least recently seen
-	tail  int32 // most recently seen
+	lists [2]flowList // each ordered least recently seen first
 	max   int
 }
 
 func newFlowTable(max int) *flowTable {
-	return &flowTable{index: make(map[flowKey]int32, min(max, 1<<16)), head: nilIdx, tail: nilIdx, max: max}
+	t := &flowTable{index: make(map[flowKey]int32, min(max, 1024)), max: max}
+	for i := range t.lists {
+		t.lists[i] = flowList{nilIdx, nilIdx}
+	}
+	return t
 }
 
 func (t *flowTable) len() int { return len(t.index) }
 
 func (t *flowTable) unlink(i int32) {
 	f := &t.slab[i]
+	l := &t.lists[f.list]
 	if f.prev != nilIdx {
 		t.slab[f.prev].next = f.next
 	} else {
-		t.head = f.next
+		l.head = f.next
 	}
 	if f.next != nilIdx {
 		t.slab[f.next].prev = f.prev
 	} else {
-		t.tail = f.prev
+		l.tail = f.prev
 	}
 	f.prev, f.next = nilIdx, nilIdx
 }
 
 func (t *flowTable) pushBack(i int32) {
 	f := &t.slab[i]
-	f.prev, f.next = t.tail, nilIdx
-	if t.tail != nilIdx {
-		t.slab[t.tail].next = i
+	l := &t.lists[f.list]
+	f.prev, f.next = l.tail, nilIdx
+	if l.tail != nilIdx {
+		t.slab[l.tail].next = i
 	} else {
-		t.head = i
+		l.head = i
 	}
-	t.tail = i
+	l.tail = i
 }
 
-// touch marks i as the most recently seen flow.
+// touch marks i as the most recently seen flow of its list.
 func (t *flowTable) touch(i int32) {
-	if t.tail == i {
+	if t.lists[t.slab[i].list].tail == i {
 		return
 	}
 	t.unlink(i)
 	t.pushBack(i)
+}
+
+// close moves flow i to the closed list.
+func (t *flowTable) close(i int32) {
+	if t.slab[i].list == listClosed {
+		return
+	}
+	t.unlink(i)
+	t.slab[i].list = listClosed
+	t.pushBack(i)
+}
+
+// oldest is the flow to evict when the table is full: the least recently
+// seen closed flow, else the least recently seen open one.
+func (t *flowTable) oldest() int32 {
+	if h := t.lists[listClosed].head; h != nilIdx {
+		return h
+	}
+	return t.lists[listOpen].head
 }
 
 // insert adds a new flow; the caller has made room.

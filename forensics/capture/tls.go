@@ -54,6 +54,15 @@ func isGREASE(v uint16) bool {
 // TLS records (a message may span records, and records may span TCP
 // segments). It returns the message type and body.
 func tlsHandshake(stream []byte) (typ uint8, body []byte, st parseStatus) {
+	// Fast path: the first record holds the whole message (no copy).
+	if len(stream) >= 9 && stream[0] == 22 && stream[1] == 3 {
+		rl := int(binary.BigEndian.Uint16(stream[3:5]))
+		if len(stream) >= 5+rl {
+			if t, b, ok := handshakeComplete(stream[5 : 5+rl]); ok {
+				return t, b, parsed
+			}
+		}
+	}
 	var msg []byte
 	for {
 		if len(stream) < 5 {
@@ -154,6 +163,7 @@ func parseClientHello(body []byte) (clientHello, bool) {
 	r.bytes(32) // random
 	r.bytes(int(r.u8()))
 	cs := reader{b: r.bytes(int(r.u16()))}
+	ch.ciphers = make([]uint16, 0, len(cs.b)/2)
 	for len(cs.b) >= 2 {
 		ch.ciphers = append(ch.ciphers, cs.u16())
 	}
@@ -168,6 +178,7 @@ func parseClientHello(body []byte) (clientHello, bool) {
 	if r.bad {
 		return ch, false
 	}
+	ch.extensions = make([]uint16, 0, 24)
 	for len(exts.b) >= 4 {
 		typ := exts.u16()
 		data := exts.bytes(int(exts.u16()))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -165,23 +166,39 @@ func TestReadOnlyRefusesWrites(t *testing.T) {
 	}
 }
 
-func TestPrefixRange(t *testing.T) {
+func TestKeysRoundTrip(t *testing.T) {
 	for _, tc := range []struct {
-		name, prefix, lo, hi string
+		name string
+		k    recKey
 	}{
-		{"v4 /24", "10.1.2.0/24", "10.1.2.0", "10.1.2.255"},
-		{"v4 unmasked", "10.1.2.77/16", "10.1.0.0", "10.1.255.255"},
-		{"v4 /32", "192.0.2.1/32", "192.0.2.1", "192.0.2.1"},
-		{"v4 /0", "0.0.0.0/0", "0.0.0.0", "255.255.255.255"},
-		{"v6 /48", "2001:db8:1::/48", "2001:db8:1::", "2001:db8:1:ffff:ffff:ffff:ffff:ffff"},
+		{"empty", recKey{}},
+		{"v4 and v6", recKey{ipA: mustAddr("192.0.2.1"), ipB: mustAddr("2001:db8::1"), tStart: 5, tEnd: 9, asnA: 37963, ccA: "CN", credA: "k2019-legacy", ua: "curl/8", pos: 12, off: 4096, jsonLen: 300}},
+		{"clamped times", recKey{tStart: math.MinInt64, tEnd: math.MaxInt64, campaign: "ca-1", credB: "kid"}},
+		{"only ipB", recKey{ipB: mustAddr("10.0.0.1"), asnB: math.MaxUint32, ccB: "KR", pos: -1, off: -1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			lo, hi := prefixRange(mustPrefix(tc.prefix))
-			if l := ipCol(mustAddr(tc.lo)).([]byte); string(l) != string(lo) {
-				t.Errorf("lo = %x, want %x", lo, l)
+			b := tc.k.append(nil)
+			b = tc.k.append(b)
+			r := keyReader{b: b}
+			for i := range 2 {
+				var got recKey
+				if !r.next(&got) {
+					t.Fatalf("record %d: %v", i, r.err)
+				}
+				if got != tc.k {
+					t.Errorf("record %d = %+v, want %+v", i, got, tc.k)
+				}
 			}
-			if h := ipCol(mustAddr(tc.hi)).([]byte); string(h) != string(hi) {
-				t.Errorf("hi = %x, want %x", hi, h)
+			if r.more() {
+				t.Error("bytes left over")
+			}
+			// Every truncation is an error, never a panic.
+			for n := range len(b) / 2 {
+				r := keyReader{b: b[:n]}
+				var k recKey
+				if r.next(&k) && n < len(b)/2 {
+					t.Errorf("truncated to %d bytes: decoded", n)
+				}
 			}
 		})
 	}

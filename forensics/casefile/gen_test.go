@@ -67,9 +67,9 @@ func testBatch(seed uint64, nEvents, nFlows int) *Batch {
 	sha := hex.EncodeToString(sum[:])
 	name := fmt.Sprintf("input-%d.log", seed)
 	b := &Batch{
-		Input:   forensics.Input{Path: name, Size: int64(nEvents * 200), SHA256: sha, Kind: "combined", Records: int64(nEvents + nFlows), Malformed: 1},
-		AddedAt: testBase.Add(time.Duration(seed) * time.Hour),
-		AddedBy: "tester",
+		Input:    forensics.Input{Path: name, Size: int64(nEvents * 200), SHA256: sha, Kind: "combined", Records: int64(nEvents + nFlows), Malformed: 1},
+		AddedAt:  testBase.Add(time.Duration(seed) * time.Hour),
+		AddedBy:  "tester",
 		Problems: []forensics.Problem{{File: name, Line: 3, Reason: "bad line"}},
 		Caps:     []forensics.CapHit{{Cap: "line_length", File: name, Count: 1}},
 	}

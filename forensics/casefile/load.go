@@ -1,9 +1,11 @@
 package casefile
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
@@ -39,15 +41,15 @@ func (f *File) Load(ctx context.Context, opts LoadOptions) (*forensics.Case, err
 		fn func([]byte) error
 	}
 	steps := []step{
-		{`SELECT json FROM databases ORDER BY sha256`, appendJSON(&c.Databases)},
-		{`SELECT json FROM flows ORDER BY id`, appendJSON(&c.Flows)},
-		{`SELECT json FROM events ORDER BY id`, appendJSON(&c.Events)},
+		{`SELECT json FROM databases ORDER BY ord`, appendJSON(&c.Databases)},
+		{`SELECT json FROM blocks WHERE kind = 'flows' ORDER BY id`, appendLines(&c.Flows)},
+		{`SELECT json FROM blocks WHERE kind = 'events' ORDER BY id`, appendLines(&c.Events)},
 		{`SELECT json FROM problems ORDER BY id`, appendJSON(&c.Problems)},
 		{`SELECT json FROM caps ORDER BY id`, appendJSON(&c.Caps)},
 	}
 	if !opts.NoDerived {
 		steps = append(steps,
-			step{`SELECT json FROM sessions ORDER BY id`, appendJSON(&c.Sessions)},
+			step{`SELECT json FROM blocks WHERE kind = 'sessions' ORDER BY id`, appendLines(&c.Sessions)},
 			step{`SELECT json FROM campaigns ORDER BY id`, appendJSON(&c.Campaigns)},
 			step{`SELECT json FROM chains ORDER BY id`, appendJSON(&c.Chains)},
 		)
@@ -67,6 +69,22 @@ func appendJSON[T any](dst *[]T) func([]byte) error {
 			return err
 		}
 		*dst = append(*dst, v)
+		return nil
+	}
+}
+
+// appendLines decodes a block's JSON lines.
+func appendLines[T any](dst *[]T) func([]byte) error {
+	return func(js []byte) error {
+		for len(js) > 0 {
+			line, rest, _ := bytes.Cut(js, []byte{'\n'})
+			js = rest
+			var v T
+			if err := json.Unmarshal(line, &v); err != nil {
+				return err
+			}
+			*dst = append(*dst, v)
+		}
 		return nil
 	}
 }
@@ -140,10 +158,15 @@ func (f *File) Summary(ctx context.Context) (*Summary, error) {
 		table string
 		dst   *int64
 	}{
-		{"flows", &s.Flows}, {"events", &s.Events}, {"sessions", &s.Sessions}, {"chains", &s.Chains},
+		{"blocks WHERE kind = 'flows'", &s.Flows}, {"blocks WHERE kind = 'events'", &s.Events},
+		{"blocks WHERE kind = 'sessions'", &s.Sessions}, {"chains", &s.Chains},
 		{"problems", &s.Problems}, {"enrichment", &s.Enrichment}, {"custody", &s.Custody},
 	} {
-		if err := f.db.QueryRowContext(ctx, "SELECT count(*) FROM "+c.table).Scan(c.dst); err != nil {
+		count := "count(*)"
+		if strings.HasPrefix(c.table, "blocks") {
+			count = "coalesce(sum(n), 0)"
+		}
+		if err := f.db.QueryRowContext(ctx, "SELECT "+count+" FROM "+c.table).Scan(c.dst); err != nil {
 			return nil, fmt.Errorf("count %s in %s: %w", c.table, f.path, err)
 		}
 	}

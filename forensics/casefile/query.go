@@ -47,100 +47,40 @@ type Filter struct {
 }
 
 // Query calls fn with the stored JSON of every record of kind (KindEvents,
-// KindFlows or KindSessions) matching flt, in time order (ties in insertion
-// order). The bytes are only valid during the call.
+// KindFlows or KindSessions) matching flt, in the order the case holds them
+// (inputs in the order they were added, records in ingest order; sessions
+// as correlation ordered them). The bytes are only valid during the call.
 func (f *File) Query(ctx context.Context, kind string, flt Filter, fn func(js []byte) error) error {
-	var table string
 	switch kind {
 	case KindEvents, KindFlows, KindSessions:
-		table = kind
 	default:
 		return fmt.Errorf("query: unknown record kind %q (want events, flows or sessions)", kind)
 	}
-	var where []string
-	var args []any
-	add := func(cond string, a ...any) {
-		where = append(where, cond)
-		args = append(args, a...)
-	}
-	twoIPs := kind != KindSessions
-	if flt.IP.IsValid() {
-		ip := ipCol(flt.IP.WithZone(""))
-		if twoIPs {
-			add("(ip_a = ? OR ip_b = ?)", ip, ip)
-		} else {
-			add("ip_a = ?", ip)
+	m := newMatcher(kind, flt)
+	if flt.Campaign != "" && kind != KindSessions {
+		var err error
+		if m.members, err = f.campaignRefs(ctx, flt.Campaign); err != nil {
+			return err
+		}
+		if len(m.members) == 0 {
+			return nil
 		}
 	}
-	if flt.CIDR.IsValid() {
-		lo, hi := prefixRange(flt.CIDR)
-		if twoIPs {
-			add("(ip_a BETWEEN ? AND ? OR ip_b BETWEEN ? AND ?)", lo, hi, lo, hi)
-		} else {
-			add("ip_a BETWEEN ? AND ?", lo, hi)
-		}
+	shas, err := f.evidenceSHAs(ctx)
+	if err != nil {
+		return err
 	}
-	if flt.ASN != 0 {
-		if kind == KindFlows {
-			add("(asn_a = ? OR asn_b = ?)", int64(flt.ASN), int64(flt.ASN))
-		} else {
-			add("asn_a = ?", int64(flt.ASN))
-		}
-	}
-	if flt.Country != "" {
-		cc := strings.ToUpper(flt.Country)
-		if kind == KindFlows {
-			add("(cc_a = ? OR cc_b = ?)", cc, cc)
-		} else {
-			add("cc_a = ?", cc)
-		}
-	}
-	end := "t_end"
-	if kind == KindEvents {
-		end = "t_start"
-	}
+	q := `SELECT id, coalesce(evidence_id, 0), keys, json FROM blocks WHERE kind = ?`
+	args := []any{kind}
 	if !flt.From.IsZero() {
-		add(end+" >= ?", unixNano(forensics.NewTime(flt.From)))
+		q += ` AND t_max >= ?`
+		args = append(args, unixNano(forensics.NewTime(flt.From)))
 	}
 	if !flt.To.IsZero() {
-		add("t_start < ?", unixNano(forensics.NewTime(flt.To)))
+		q += ` AND t_min < ?`
+		args = append(args, unixNano(forensics.NewTime(flt.To)))
 	}
-	if flt.Credential != "" {
-		switch kind {
-		case KindFlows:
-			add("0")
-		case KindEvents:
-			add("cred_a = ?", flt.Credential)
-		default:
-			add("(cred_a = ? OR cred_b = ?)", flt.Credential, flt.Credential)
-		}
-	}
-	if flt.UserAgent != "" {
-		add("instr(user_agent, ?) > 0", flt.UserAgent)
-	}
-	var members map[refKey]struct{}
-	if flt.Campaign != "" {
-		if kind == KindSessions {
-			add("campaign = ?", flt.Campaign)
-		} else {
-			var err error
-			if members, err = f.campaignRefs(ctx, flt.Campaign); err != nil {
-				return err
-			}
-			if len(members) == 0 {
-				return nil
-			}
-		}
-	}
-	cols := "json"
-	if members != nil {
-		cols = "json, (SELECT sha256 FROM evidence WHERE evidence.id = evidence_id), pos, off"
-	}
-	q := "SELECT " + cols + " FROM " + table
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY t_start, id"
+	q += ` ORDER BY id`
 	rows, err := f.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("query %s in %s: %w", kind, f.path, err)
@@ -148,27 +88,116 @@ func (f *File) Query(ctx context.Context, kind string, flt Filter, fn func(js []
 	defer rows.Close()
 	n := 0
 	for rows.Next() {
-		var js []byte
-		if members != nil {
-			var k refKey
-			if err := rows.Scan(&js, &k.sha, &k.pos, &k.off); err != nil {
-				return fmt.Errorf("query %s in %s: %w", kind, f.path, err)
-			}
-			if _, ok := members[k]; !ok {
-				continue
-			}
-		} else if err := rows.Scan(&js); err != nil {
+		var id, evID int64
+		var keys, js []byte
+		if err := rows.Scan(&id, &evID, &keys, &js); err != nil {
 			return fmt.Errorf("query %s in %s: %w", kind, f.path, err)
 		}
-		if err := fn(js); err != nil {
-			return err
-		}
-		n++
-		if flt.Limit > 0 && n >= flt.Limit {
-			break
+		sha := shas[evID]
+		kr := keyReader{b: keys}
+		var k recKey
+		off := 0
+		for kr.more() {
+			if !kr.next(&k) || off+k.jsonLen > len(js) {
+				return fmt.Errorf("query %s in %s: block %d: %w", kind, f.path, id, errBadKeys)
+			}
+			line := js[off : off+k.jsonLen]
+			off += k.jsonLen + 1
+			if !m.match(&k, sha) {
+				continue
+			}
+			if err := fn(line); err != nil {
+				return err
+			}
+			n++
+			if flt.Limit > 0 && n >= flt.Limit {
+				return nil
+			}
 		}
 	}
 	return rows.Err()
+}
+
+// matcher is Filter compiled for one record kind.
+type matcher struct {
+	kind     string
+	flt      Filter
+	ip       netip.Addr
+	cidr     netip.Prefix
+	cc       string
+	from, to int64
+	members  map[refKey]struct{}
+}
+
+func newMatcher(kind string, flt Filter) *matcher {
+	m := &matcher{kind: kind, flt: flt, ip: canon(flt.IP), cc: strings.ToUpper(flt.Country)}
+	if flt.CIDR.IsValid() {
+		m.cidr = flt.CIDR.Masked()
+		if a := m.cidr.Addr(); a.Is4In6() && m.cidr.Bits() >= 96 {
+			m.cidr = netip.PrefixFrom(a.Unmap(), m.cidr.Bits()-96)
+		}
+	}
+	if !flt.From.IsZero() {
+		m.from = unixNano(forensics.NewTime(flt.From))
+	}
+	if !flt.To.IsZero() {
+		m.to = unixNano(forensics.NewTime(flt.To))
+	}
+	return m
+}
+
+func (m *matcher) match(k *recKey, sha string) bool {
+	f := &m.flt
+	if m.ip.IsValid() && k.ipA != m.ip && k.ipB != m.ip {
+		return false
+	}
+	if m.cidr.IsValid() && !m.cidr.Contains(k.ipA) && !m.cidr.Contains(k.ipB) {
+		return false
+	}
+	if f.ASN != 0 && k.asnA != f.ASN && k.asnB != f.ASN {
+		return false
+	}
+	if m.cc != "" && k.ccA != m.cc && k.ccB != m.cc {
+		return false
+	}
+	if !f.From.IsZero() && k.tEnd < m.from {
+		return false
+	}
+	if !f.To.IsZero() && k.tStart >= m.to {
+		return false
+	}
+	if f.Credential != "" && k.credA != f.Credential && k.credB != f.Credential {
+		return false
+	}
+	if f.UserAgent != "" && !strings.Contains(k.ua, f.UserAgent) {
+		return false
+	}
+	if f.Campaign != "" {
+		if m.kind == KindSessions {
+			return k.campaign == f.Campaign
+		}
+		_, ok := m.members[refKey{sha: sha, pos: k.pos, off: k.off}]
+		return ok
+	}
+	return true
+}
+
+func (f *File) evidenceSHAs(ctx context.Context) (map[int64]string, error) {
+	rows, err := f.db.QueryContext(ctx, `SELECT id, sha256 FROM evidence`)
+	if err != nil {
+		return nil, fmt.Errorf("read evidence of %s: %w", f.path, err)
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var sha string
+		if err := rows.Scan(&id, &sha); err != nil {
+			return nil, err
+		}
+		out[id] = sha
+	}
+	return out, rows.Err()
 }
 
 // refKey identifies a record by the evidence it came from.
@@ -179,26 +208,18 @@ type refKey struct {
 
 // campaignRefs collects the evidence references of a campaign's sessions.
 func (f *File) campaignRefs(ctx context.Context, campaign string) (map[refKey]struct{}, error) {
-	rows, err := f.db.QueryContext(ctx, `SELECT json FROM sessions WHERE campaign = ?`, campaign)
-	if err != nil {
-		return nil, fmt.Errorf("query campaign %s in %s: %w", campaign, f.path, err)
-	}
-	defer rows.Close()
 	out := map[refKey]struct{}{}
-	for rows.Next() {
-		var js []byte
-		if err := rows.Scan(&js); err != nil {
-			return nil, err
-		}
+	err := f.Query(ctx, KindSessions, Filter{Campaign: campaign}, func(js []byte) error {
 		var s struct {
 			Evidence []forensics.EvidenceRef `json:"evidence"`
 		}
 		if err := json.Unmarshal(js, &s); err != nil {
-			return nil, fmt.Errorf("query campaign %s in %s: session: %w", campaign, f.path, err)
+			return fmt.Errorf("query campaign %s in %s: session: %w", campaign, f.path, err)
 		}
 		for _, r := range s.Evidence {
 			out[refKey{sha: r.SHA256, pos: refPos(r), off: r.Offset}] = struct{}{}
 		}
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }

@@ -22,8 +22,7 @@ CREATE TABLE meta (
 ) WITHOUT ROWID;
 
 -- One row per input, in the order they were added. sha256 makes adding
--- idempotent; first_flow..last_event are the rowid ranges of the input's
--- records (one transaction, so contiguous).
+-- idempotent.
 CREATE TABLE evidence (
 	id          INTEGER PRIMARY KEY,
 	sha256      TEXT NOT NULL UNIQUE,
@@ -36,49 +35,25 @@ CREATE TABLE evidence (
 	json        TEXT NOT NULL
 );
 
--- Record tables share their filter columns: ip_a/ip_b are 16-byte
--- addresses (IPv4 as ::ffff:a.b.c.d) so a CIDR is a BETWEEN; times are
--- Unix nanoseconds UTC; cc is ISO 3166; json is the record as the
--- commands print it.
-CREATE TABLE flows (
+-- Flows, events and sessions are stored in blocks of up to blockRecords
+-- records of one kind from one input: json holds the records as the
+-- commands print them, one per line; keys holds, per record, the values
+-- queries filter on (see keys.go), so a query reads small columns and
+-- decodes JSON only for what matches. One SQLite row per block rather than
+-- per record is what makes ingest fast (a row costs the same few
+-- microseconds whatever its size). t_min/t_max let time filters skip
+-- blocks.
+CREATE TABLE blocks (
 	id          INTEGER PRIMARY KEY,
-	evidence_id INTEGER NOT NULL REFERENCES evidence(id),
-	rec_id      TEXT NOT NULL,
-	pos         INTEGER NOT NULL,
-	off         INTEGER NOT NULL,
-	ip_a        BLOB,
-	ip_b        BLOB,
-	t_start     INTEGER NOT NULL,
-	t_end       INTEGER NOT NULL,
-	asn_a       INTEGER,
-	asn_b       INTEGER,
-	cc_a        TEXT,
-	cc_b        TEXT,
-	user_agent  TEXT,
-	json        TEXT NOT NULL
+	kind        TEXT NOT NULL,
+	evidence_id INTEGER REFERENCES evidence(id),
+	n           INTEGER NOT NULL,
+	t_min       INTEGER NOT NULL,
+	t_max       INTEGER NOT NULL,
+	keys        BLOB NOT NULL,
+	json        BLOB NOT NULL
 );
-CREATE INDEX flows_ip_a ON flows(ip_a);
-CREATE INDEX flows_ip_b ON flows(ip_b);
-CREATE INDEX flows_t ON flows(t_start);
-
-CREATE TABLE events (
-	id          INTEGER PRIMARY KEY,
-	evidence_id INTEGER NOT NULL REFERENCES evidence(id),
-	rec_id      TEXT NOT NULL,
-	pos         INTEGER NOT NULL,
-	off         INTEGER NOT NULL,
-	ip_a        BLOB,
-	ip_b        BLOB,
-	t_start     INTEGER NOT NULL,
-	asn_a       INTEGER,
-	cc_a        TEXT,
-	cred_a      TEXT,
-	user_agent  TEXT,
-	json        TEXT NOT NULL
-);
-CREATE INDEX events_ip_a ON events(ip_a);
-CREATE INDEX events_t ON events(t_start);
-CREATE INDEX events_cred ON events(cred_a) WHERE cred_a IS NOT NULL;
+CREATE INDEX blocks_kind ON blocks(kind, evidence_id);
 
 CREATE TABLE problems (
 	id          INTEGER PRIMARY KEY,
@@ -101,29 +76,14 @@ CREATE TABLE enrichment (
 	json TEXT NOT NULL,
 	PRIMARY KEY (ip, hash)
 ) WITHOUT ROWID;
+-- The database builds the case cites, in the order enrichment used them.
 CREATE TABLE databases (
-	sha256 TEXT PRIMARY KEY,
-	json   TEXT NOT NULL
-) WITHOUT ROWID;
-
--- Derived records: replaced as a whole after each addition.
-CREATE TABLE sessions (
-	id         INTEGER PRIMARY KEY,
-	rec_id     TEXT NOT NULL,
-	kind       TEXT NOT NULL,
-	ip_a       BLOB,
-	t_start    INTEGER NOT NULL,
-	t_end      INTEGER NOT NULL,
-	asn_a      INTEGER,
-	cc_a       TEXT,
-	cred_a     TEXT,
-	cred_b     TEXT,
-	user_agent TEXT,
-	campaign   TEXT,
-	json       TEXT NOT NULL
+	ord  INTEGER PRIMARY KEY,
+	json TEXT NOT NULL
 );
-CREATE INDEX sessions_rec ON sessions(rec_id);
-CREATE INDEX sessions_campaign ON sessions(campaign);
+
+-- Derived records: replaced as a whole after each addition (sessions
+-- are blocks of kind 'session').
 CREATE TABLE campaigns (
 	id         INTEGER PRIMARY KEY,
 	rec_id     TEXT NOT NULL UNIQUE,

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/netip"
 	"time"
 
@@ -20,9 +19,12 @@ import (
 // Batch is one input and everything ingested from it: it is stored in one
 // transaction, so a case holds all of it or none of it.
 type Batch struct {
-	Input    forensics.Input
-	AddedAt  time.Time
-	AddedBy  string
+	Input   forensics.Input
+	AddedAt time.Time
+	AddedBy string
+	// Params are the ingest parameters used for this input (time zone,
+	// trusted proxies, field mapping...), kept with the evidence item.
+	Params   map[string]string
 	Flows    []forensics.Flow
 	Events   []forensics.Event
 	Problems []forensics.Problem
@@ -38,8 +40,10 @@ type EvidenceItem struct {
 	AddedAt    forensics.Time `json:"added_at"`
 	AddedBy    string         `json:"added_by,omitempty"`
 	CustodySeq int            `json:"custody_seq,omitempty"`
-	Flows      int64          `json:"flows"`
-	Events     int64          `json:"events"`
+	// Params are the ingest parameters used for this input.
+	Params map[string]string `json:"parameters,omitempty"`
+	Flows  int64             `json:"flows"`
+	Events int64             `json:"events"`
 }
 
 // HasEvidence reports whether an input with this SHA-256 is in the case.
@@ -91,7 +95,7 @@ func insertBatch(ctx context.Context, tx *sql.Tx, b *Batch) error {
 		seq = b.Custody.Seq
 	}
 	item := EvidenceItem{Input: b.Input, AddedAt: forensics.NewTime(b.AddedAt), AddedBy: b.AddedBy, CustodySeq: seq,
-		Flows: int64(len(b.Flows)), Events: int64(len(b.Events))}
+		Params: b.Params, Flows: int64(len(b.Flows)), Events: int64(len(b.Events))}
 	js, err := json.Marshal(item)
 	if err != nil {
 		return err
@@ -107,15 +111,11 @@ func insertBatch(ctx context.Context, tx *sql.Tx, b *Batch) error {
 	}
 	w := newRowWriter(ctx, tx)
 	defer w.close()
-	for i := range b.Flows {
-		if err := w.flow(evID, &b.Flows[i]); err != nil {
-			return fmt.Errorf("flow %d: %w", i+1, err)
-		}
+	if err := writeBlocks(w, KindFlows, evID, b.Flows, flowKey, flowGeo); err != nil {
+		return err
 	}
-	for i := range b.Events {
-		if err := w.event(evID, &b.Events[i]); err != nil {
-			return fmt.Errorf("event %d: %w", i+1, err)
-		}
+	if err := writeBlocks(w, KindEvents, evID, b.Events, eventKey, eventGeo); err != nil {
+		return err
 	}
 	for i := range b.Problems {
 		if err := w.insertJSON(&w.problem, `INSERT INTO problems(evidence_id, json) VALUES(?, ?)`, evID, &b.Problems[i]); err != nil {
@@ -130,24 +130,39 @@ func insertBatch(ctx context.Context, tx *sql.Tx, b *Batch) error {
 	return w.err
 }
 
+// Blocks close at blockRecords records or blockBytes of JSON, whichever
+// comes first: big enough that the per-row cost of SQLite vanishes, small
+// enough that a query decodes little it does not need.
+const (
+	blockRecords = 512
+	blockBytes   = 1 << 20
+)
+
 // rowWriter holds the prepared statements and the reused buffers of one
 // transaction: the hot path of `case add`.
 type rowWriter struct {
 	ctx                  context.Context
 	tx                   *sql.Tx
-	flowStmt, eventStmt  *sql.Stmt
+	blockStmt            *sql.Stmt
 	problem, capHit, geo *sql.Stmt
+	campStmt, linkStmt   *sql.Stmt
+	chainStmt, hopStmt   *sql.Stmt
 	buf                  bytes.Buffer
 	enc                  *json.Encoder
 	seenGeo              map[*enrich.Record]struct{}
+	seenGeoJSON          map[string]struct{}
 	err                  error
-	hopStmt, sessStmt    *sql.Stmt
-	campStmt, linkStmt   *sql.Stmt
-	chainStmt            *sql.Stmt
+
+	// the open block
+	kind       string
+	evID       any
+	keys, js   []byte
+	n          int
+	tmin, tmax int64
 }
 
 func newRowWriter(ctx context.Context, tx *sql.Tx) *rowWriter {
-	w := &rowWriter{ctx: ctx, tx: tx, seenGeo: map[*enrich.Record]struct{}{}}
+	w := &rowWriter{ctx: ctx, tx: tx, seenGeo: map[*enrich.Record]struct{}{}, seenGeoJSON: map[string]struct{}{}}
 	w.enc = json.NewEncoder(&w.buf)
 	w.enc.SetEscapeHTML(false)
 	return w
@@ -161,7 +176,7 @@ func (w *rowWriter) prepare(p **sql.Stmt, q string) *sql.Stmt {
 }
 
 func (w *rowWriter) close() {
-	for _, s := range []*sql.Stmt{w.flowStmt, w.eventStmt, w.problem, w.capHit, w.geo, w.hopStmt, w.sessStmt, w.campStmt, w.linkStmt, w.chainStmt} {
+	for _, s := range []*sql.Stmt{w.blockStmt, w.problem, w.capHit, w.geo, w.campStmt, w.linkStmt, w.chainStmt, w.hopStmt} {
 		if s != nil {
 			s.Close()
 		}
@@ -179,53 +194,50 @@ func (w *rowWriter) marshal(v any) (string, error) {
 	return string(b[:len(b)-1]), nil
 }
 
-func (w *rowWriter) flow(evID int64, fl *forensics.Flow) error {
-	st := w.prepare(&w.flowStmt, `INSERT INTO flows(evidence_id, rec_id, pos, off, ip_a, ip_b, t_start, t_end, asn_a, asn_b, cc_a, cc_b, user_agent, json)
-		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if w.err != nil {
-		return w.err
+// record adds one record to the open block of its kind, flushing the block
+// when it is full or the kind or input changes.
+func (w *rowWriter) record(kind string, evID any, k recKey, v any) error {
+	if w.n > 0 && (kind != w.kind || evID != w.evID) {
+		if err := w.flush(); err != nil {
+			return err
+		}
 	}
-	js, err := w.marshal(fl)
-	if err != nil {
+	w.kind, w.evID = kind, evID
+	w.buf.Reset()
+	if err := w.enc.Encode(v); err != nil {
 		return err
 	}
-	var ua any
-	if fl.HTTP != nil && fl.HTTP.UserAgent != "" {
-		ua = fl.HTTP.UserAgent
+	line := w.buf.Bytes() // JSON and its newline
+	k.jsonLen = len(line) - 1
+	w.js = append(w.js, line...)
+	w.keys = k.append(w.keys)
+	if w.n == 0 || k.tStart < w.tmin {
+		w.tmin = k.tStart
 	}
-	asnA, ccA := geoCols(fl.SrcGeo)
-	asnB, ccB := geoCols(fl.DstGeo)
-	if _, err := st.ExecContext(w.ctx, evID, fl.ID, refPos(fl.Evidence), fl.Evidence.Offset, ipCol(fl.SrcIP), ipCol(fl.DstIP),
-		unixNano(fl.Start), unixNano(fl.End), asnA, asnB, ccA, ccB, ua, js); err != nil {
-		return err
+	if w.n == 0 || k.tEnd > w.tmax {
+		w.tmax = k.tEnd
 	}
-	if err := w.enrichment(fl.SrcGeo); err != nil {
-		return err
+	if k.tStart > w.tmax {
+		w.tmax = k.tStart
 	}
-	return w.enrichment(fl.DstGeo)
+	w.n++
+	if w.n >= blockRecords || len(w.js) >= blockBytes {
+		return w.flush()
+	}
+	return nil
 }
 
-func (w *rowWriter) event(evID int64, e *forensics.Event) error {
-	st := w.prepare(&w.eventStmt, `INSERT INTO events(evidence_id, rec_id, pos, off, ip_a, ip_b, t_start, asn_a, cc_a, cred_a, user_agent, json)
-		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+func (w *rowWriter) flush() error {
+	if w.n == 0 {
+		return w.err
+	}
+	st := w.prepare(&w.blockStmt, `INSERT INTO blocks(kind, evidence_id, n, t_min, t_max, keys, json) VALUES(?, ?, ?, ?, ?, ?, ?)`)
 	if w.err != nil {
 		return w.err
 	}
-	js, err := w.marshal(e)
-	if err != nil {
-		return err
-	}
-	actor := e.Actor()
-	var ipB any
-	if e.SrcIP.IsValid() && e.SrcIP != actor {
-		ipB = ipCol(e.SrcIP)
-	}
-	asn, cc := geoCols(e.SrcGeo)
-	if _, err := st.ExecContext(w.ctx, evID, e.ID, refPos(e.Evidence), e.Evidence.Offset, ipCol(actor), ipB,
-		unixNano(e.Time), asn, cc, nullStr(e.Credential), nullStr(e.UserAgent), js); err != nil {
-		return err
-	}
-	return w.enrichment(e.SrcGeo)
+	_, err := st.ExecContext(w.ctx, w.kind, w.evID, w.n, w.tmin, w.tmax, w.keys, w.js)
+	w.keys, w.js, w.n = w.keys[:0], w.js[:0], 0
+	return err
 }
 
 func (w *rowWriter) insertJSON(p **sql.Stmt, q string, evID int64, v any) error {
@@ -252,17 +264,28 @@ func (w *rowWriter) enrichment(r *enrich.Record) error {
 		return nil
 	}
 	w.seenGeo[r] = struct{}{}
-	st := w.prepare(&w.geo, `INSERT OR IGNORE INTO enrichment(ip, hash, asn, cc, json) VALUES(?, ?, ?, ?, ?)`)
-	if w.err != nil {
-		return w.err
-	}
 	js, err := w.marshal(r)
 	if err != nil {
 		return err
 	}
+	return w.enrichmentJSON(r, js)
+}
+
+// enrichmentJSON stores one enrichment result given as its JSON, skipping
+// results already stored by this transaction (the table's key skips the
+// others).
+func (w *rowWriter) enrichmentJSON(r *enrich.Record, js string) error {
+	if _, ok := w.seenGeoJSON[js]; ok {
+		return nil
+	}
+	w.seenGeoJSON[js] = struct{}{}
+	st := w.prepare(&w.geo, `INSERT OR IGNORE INTO enrichment(ip, hash, asn, cc, json) VALUES(?, ?, ?, ?, ?)`)
+	if w.err != nil {
+		return w.err
+	}
 	sum := sha256.Sum256([]byte(js))
 	asn, cc := geoCols(r)
-	_, err = st.ExecContext(w.ctx, ipCol(r.IP), hex.EncodeToString(sum[:8]), asn, cc, js)
+	_, err := st.ExecContext(w.ctx, ipCol(r.IP), hex.EncodeToString(sum[:8]), asn, cc, js)
 	return err
 }
 
@@ -279,15 +302,15 @@ type Derived struct {
 	Custody *forensics.CustodyEntry
 }
 
-// ReplaceDerived deletes the sessions, campaigns, links, chains and hops of
-// the case and stores d's instead, in one transaction.
+// ReplaceDerived deletes the sessions, campaigns, links, chains, hops and
+// the database list of the case and stores d's instead, in one transaction.
 func (f *File) ReplaceDerived(ctx context.Context, d *Derived) error {
 	if f.readOnly {
 		return ErrReadOnly
 	}
 	err := f.tx(ctx, func(tx *sql.Tx) error {
-		for _, t := range []string{"sessions", "campaigns", "links", "chains", "hops"} {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
+		for _, q := range []string{`DELETE FROM blocks WHERE kind = 'sessions'`, "DELETE FROM campaigns", "DELETE FROM links", "DELETE FROM chains", "DELETE FROM hops"} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return err
 			}
 		}
@@ -321,27 +344,15 @@ func (w *rowWriter) derived(d *Derived) error {
 	}
 	for i := range d.Sessions {
 		s := &d.Sessions[i]
-		st := w.prepare(&w.sessStmt, `INSERT INTO sessions(rec_id, kind, ip_a, t_start, t_end, asn_a, cc_a, cred_a, cred_b, user_agent, campaign, json)
-			VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if w.err != nil {
-			return w.err
-		}
-		js, err := w.marshal(s)
-		if err != nil {
-			return err
-		}
-		asn, cc := geoCols(s.SrcGeo)
-		if asn == nil && s.Indicators.ASN != 0 {
-			asn = int64(s.Indicators.ASN)
-		}
-		if _, err := st.ExecContext(w.ctx, s.ID, s.Kind, ipCol(s.SrcIP), unixNano(s.Start), unixNano(s.End), asn, cc,
-			nullStr(s.Indicators.Credential), nullStr(s.Indicators.TokenKeyID), nullStr(s.Indicators.UserAgent),
-			nullStr(campaignOf[s.ID]), js); err != nil {
+		if err := w.record(KindSessions, nil, sessionKey(s, campaignOf[s.ID]), s); err != nil {
 			return fmt.Errorf("session %s: %w", s.ID, err)
 		}
 		if err := w.enrichment(s.SrcGeo); err != nil {
 			return err
 		}
+	}
+	if err := w.flush(); err != nil {
+		return err
 	}
 	for i := range d.Campaigns {
 		c := &d.Campaigns[i]
@@ -393,16 +404,15 @@ func (w *rowWriter) derived(d *Derived) error {
 			return err
 		}
 	}
-	for _, db := range d.Databases {
+	if _, err := w.tx.ExecContext(w.ctx, `DELETE FROM databases`); err != nil {
+		return err
+	}
+	for i, db := range d.Databases {
 		js, err := w.marshal(db)
 		if err != nil {
 			return err
 		}
-		key := db.SHA256
-		if key == "" {
-			key = db.Name + "/" + db.Build
-		}
-		if _, err := w.tx.ExecContext(w.ctx, `INSERT OR REPLACE INTO databases(sha256, json) VALUES(?, ?)`, key, js); err != nil {
+		if _, err := w.tx.ExecContext(w.ctx, `INSERT INTO databases(ord, json) VALUES(?, ?)`, i, js); err != nil {
 			return err
 		}
 	}
@@ -441,22 +451,6 @@ func ipCol(a netip.Addr) any {
 	return b[:]
 }
 
-// prefixRange returns the first and last address of p as ipCol blobs.
-func prefixRange(p netip.Prefix) (lo, hi []byte) {
-	p = p.Masked()
-	a := p.Addr().As16()
-	bits := p.Bits()
-	if p.Addr().Is4() {
-		bits += 96
-	}
-	l := a
-	h := a
-	for i := bits; i < 128; i++ {
-		h[i/8] |= 0x80 >> (i % 8)
-	}
-	return l[:], h[:]
-}
-
 func geoCols(r *enrich.Record) (asn, cc any) {
 	if r == nil {
 		return nil, nil
@@ -475,31 +469,4 @@ func nullStr(s string) any {
 		return nil
 	}
 	return s
-}
-
-// unixNano is t in Unix nanoseconds, clamped to the representable years
-// 1678–2262 (hostile inputs carry any year); the zero time is 0.
-func unixNano(t forensics.Time) int64 {
-	switch {
-	case t.IsZero():
-		return 0
-	case t.Before(minNano):
-		return math.MinInt64
-	case t.After(maxNano):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
-
-var (
-	minNano = time.Unix(0, math.MinInt64)
-	maxNano = time.Unix(0, math.MaxInt64)
-)
-
-// refPos is the line or packet number of a reference (whichever is set).
-func refPos(r forensics.EvidenceRef) int64 {
-	if r.Line > 0 {
-		return int64(r.Line)
-	}
-	return int64(r.Packet)
 }

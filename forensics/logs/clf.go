@@ -56,9 +56,11 @@ func (p *clfParser) parse(st *state, s string) error {
 		return errNoCLFTime
 	}
 	r.time = s[lb+2 : lb+2+rb]
-	if _, ok := parseCLFTime(r.time); !ok {
+	t, ok := parseCLFTime(r.time)
+	if !ok {
 		return errBadCLFTime
 	}
+	r.parsed, r.hasParsed = t, true
 	i := lb + 2 + rb + 1
 	if i+1 >= len(s) || s[i] != ' ' || s[i+1] != '"' {
 		if st.truncated {
@@ -66,7 +68,8 @@ func (p *clfParser) parse(st *state, s string) error {
 		}
 		return errNoRequest
 	}
-	req, next, ok := scanQuoted(s, i+1)
+	req, next, ok2 := scanQuoted(s, i+1)
+	ok = ok2
 	r.request = req
 	if !ok {
 		if st.truncated {
@@ -92,6 +95,7 @@ func (p *clfParser) parse(st *state, s string) error {
 	r.bytes = tok
 	// optional quoted fields: referrer, user agent, forwarded-for, extras
 	n := 0
+	unterminated := false
 	for i < len(s) {
 		for i < len(s) && s[i] == ' ' {
 			i++
@@ -104,7 +108,9 @@ func (p *clfParser) parse(st *state, s string) error {
 			var ok bool
 			v, i, ok = scanQuoted(s, i)
 			if !ok && !st.truncated {
-				return errors.New("unterminated quoted field")
+				// The evidence itself is cut (seen in real logs): keep
+				// what is there and say so.
+				unterminated = true
 			}
 		} else {
 			v, i = nextToken(s, i)
@@ -126,6 +132,9 @@ func (p *clfParser) parse(st *state, s string) error {
 			}
 		}
 		n++
+	}
+	if unterminated {
+		p.rec.flags = append(p.rec.flags, "unterminated_quote")
 	}
 	return p.finish(st)
 }

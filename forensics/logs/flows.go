@@ -106,7 +106,7 @@ func count(s string) (uint64, error) {
 // buildFlow normalizes a flow record.
 func (st *state) buildFlow(r *flowRec) (forensics.Flow, error) {
 	f := forensics.Flow{
-		ID:       forensics.HashID("fl", st.file, strconv.FormatUint(st.line, 10), strconv.FormatInt(st.offset, 10)),
+		ID:       st.recordID("fl"),
 		Evidence: st.ref(),
 		HTTP:     r.http, TLS: r.tls, SSH: r.ssh, DNS: r.dns,
 	}

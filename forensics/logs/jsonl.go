@@ -25,8 +25,15 @@ func (p *jsonParser) leaf(path []byte, kind byte, raw string) {
 	if kind == jsNull || (kind == jsString && raw == "") {
 		return
 	}
-	p.lower = appendLower(p.lower[:0], path)
-	e, ok := p.fm.json[string(p.lower)]
+	key := path
+	for _, c := range path {
+		if c >= 'A' && c <= 'Z' {
+			p.lower = appendLower(p.lower[:0], path)
+			key = p.lower
+			break
+		}
+	}
+	e, ok := p.fm.json[string(key)]
 	if !ok {
 		return
 	}
@@ -93,7 +100,11 @@ func (p *jsonParser) parse(st *state, s string) error {
 	if r.src == "" && r.clientIP != "" {
 		r.src, r.clientIP = r.clientIP, ""
 	}
-	ev, err := st.build(r, "json")
+	kind := "json"
+	if r.method != "" || r.path != "" || r.request != "" || r.status != "" {
+		kind = "web"
+	}
+	ev, err := st.build(r, kind)
 	if err != nil {
 		return err
 	}

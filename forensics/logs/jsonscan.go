@@ -160,21 +160,25 @@ func (w *jsonWalker) value(i, depth int) (int, error) {
 	return i, errJSON
 }
 
-// str returns the index just past the closing quote of the string at i.
+// str returns the index just past the closing quote of the string at i:
+// the first quote not preceded by an odd run of backslashes.
 func (w *jsonWalker) str(i int) (int, error) {
 	j := i + 1
-	for j < len(w.s) {
-		k := strings.IndexAny(w.s[j:], "\"\\")
+	for {
+		k := strings.IndexByte(w.s[j:], '"')
 		if k < 0 {
 			return i, errors.New("unterminated JSON string")
 		}
 		j += k
-		if w.s[j] == '"' {
+		bs := 0
+		for b := j - 1; b > i && w.s[b] == '\\'; b-- {
+			bs++
+		}
+		if bs%2 == 0 {
 			return j + 1, nil
 		}
-		j += 2 // backslash and the escaped byte
+		j++
 	}
-	return i, errors.New("unterminated JSON string")
 }
 
 // skipArray returns the index past the array at i; nested values are

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tracehop/tracehop/forensics"
 )
@@ -15,33 +16,40 @@ import (
 // turns it into an Event, so the rules for time, addresses, proxies and
 // credentials live in one place.
 type webRec struct {
-	time        string
-	src         string
-	srcPort     string
-	dst         string
-	dstPort     string
-	method      string
-	host        string
-	path        string
-	query       string
-	request     string
-	status      string
-	bytes       string
-	userAgent   string
-	referrer    string
-	user        string
-	credential  string
-	action      string
-	xff         string
-	forwarded   string
-	realIP      string
-	auth        string
-	clientIP    string
-	indicators  [][2]string
-	timeMissing bool
+	time       string
+	src        string
+	srcPort    string
+	dst        string
+	dstPort    string
+	method     string
+	host       string
+	path       string
+	query      string
+	request    string
+	status     string
+	bytes      string
+	userAgent  string
+	referrer   string
+	user       string
+	credential string
+	action     string
+	xff        string
+	forwarded  string
+	realIP     string
+	auth       string
+	clientIP   string
+	indicators [][2]string
+	flags      []string
+	// parsed is the time when the parser already parsed it (CLF).
+	parsed    time.Time
+	hasParsed bool
 }
 
-func (r *webRec) reset() { *r = webRec{} }
+func (r *webRec) reset() {
+	ind, fl := r.indicators[:0], r.flags[:0]
+	*r = webRec{}
+	r.indicators, r.flags = ind, fl
+}
 
 func (r *webRec) indicator(k, v string) {
 	if v == "" || v == "-" {
@@ -63,7 +71,10 @@ var errNoTime = errors.New("no timestamp")
 // build normalizes a record into an event of the given source kind.
 func (st *state) build(r *webRec, kind string) (forensics.Event, error) {
 	ev := st.newEvent(kind)
-	if raw := dash(r.time); raw != "" {
+	ev.Flags = append(ev.Flags, r.flags...)
+	if r.hasParsed {
+		st.setTime(&ev, r.parsed, r.time, false)
+	} else if raw := dash(r.time); raw != "" {
 		t, assumed, ok := parseAnyTime(raw, st.opts.TZ)
 		if !ok {
 			return ev, fmt.Errorf("%w %q", errBadTime, clip(raw))

@@ -207,20 +207,14 @@ func sshdMessage(r *webRec, msg string) (string, bool) {
 	case strings.HasPrefix(msg, "Received disconnect from "):
 		// "Received disconnect from IP port N:11: reason" (old: "IP: 11: reason")
 		rest := msg[len("Received disconnect from "):]
-		addr, reason, _ := strings.Cut(rest, ":")
-		if strings.Count(addr, ":") == 0 && strings.Contains(rest, ": ") && !strings.Contains(addr, " port ") {
-			// IPv4 "IP: 11: reason"
-		} else if strings.Contains(rest, " port ") {
-			pre, post, _ := strings.Cut(rest, " port ")
+		var addr, reason string
+		if pre, post, ok := strings.Cut(rest, " port "); ok {
 			addr = pre
 			port, rs, _ := strings.Cut(post, ":")
 			r.srcPort, reason = port, rs
-		} else if i := strings.LastIndex(rest, ": "); i > 0 && strings.Count(rest[:i], ":") >= 2 {
-			// IPv6 old format: take up to the code
-			j := strings.LastIndex(rest[:i], ": ")
-			if j > 0 {
-				addr, reason = rest[:j], rest[j+2:]
-			}
+		} else {
+			// Old format "ADDR: CODE: reason"; an address never holds ": ".
+			addr, reason, _ = strings.Cut(rest, ": ")
 		}
 		r.src = strings.TrimSpace(addr)
 		r.indicator("reason", strings.TrimSpace(reason))

@@ -79,8 +79,11 @@ type Manifest struct {
 	Organisation string               `json:"organisation,omitempty"`
 	Inputs       []InputCheck         `json:"inputs"`
 	Files        []forensics.FileHash `json:"files"`
-	Signer       *Signer              `json:"signer,omitempty"`
-	Digest       string               `json:"digest,omitempty"`
+	// ContentSHA256 is the SHA-256 of report.json (printed in the PDF
+	// footer), recorded even when report.json is not written.
+	ContentSHA256 string  `json:"content_sha256"`
+	Signer        *Signer `json:"signer,omitempty"`
+	Digest        string  `json:"digest,omitempty"`
 }
 
 // ManifestSchema is the Manifest.Schema of this version.
@@ -210,6 +213,9 @@ func WriteBundle(ctx context.Context, c *forensics.Case, opts Options) (*Manifes
 		Inputs:       inputs,
 		Files:        fileHashes(b.files),
 		Signer:       signer,
+	}
+	if m.ContentSHA256, err = v.contentDigest(); err != nil {
+		return nil, err
 	}
 	mb, err := m.encode()
 	if err != nil {

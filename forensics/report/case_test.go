@@ -1,7 +1,10 @@
 package report
 
 import (
+	"context"
+	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/tracehop/tracehop/enrich"
@@ -59,12 +62,18 @@ func testCase(hostileText bool) *forensics.Case {
 	ref := func(file, sha string, line uint64) forensics.EvidenceRef {
 		return forensics.EvidenceRef{File: file, SHA256: sha, Line: line, Offset: int64(line * 100)}
 	}
+	all := func(normal string) string {
+		if hostileText {
+			return strings.Join(hostile, " ")
+		}
+		return normal
+	}
 	a1, a2, relay, victim := "203.0.113.10", "198.51.100.7", "192.0.2.55", "10.0.0.5"
 	ev := func(n int, ip string, t string) forensics.Event {
 		return forensics.Event{
 			ID: forensics.HashID("ev", ip, t), Time: ts(t), SourceKind: "combined",
-			SrcIP: netip.MustParseAddr(ip), Method: "GET", Host: h(n+2, "api.example.kr"),
-			Path: h(n, "/api/v1/items/1001"), Status: 200, Bytes: 512, UserAgent: h(n+1, "curl/8.5.0"),
+			SrcIP: netip.MustParseAddr(ip), Method: "GET", Host: h(n+10, "api.example.kr"),
+			Path: h(n, "/api/v1/items/1001"), Status: 200, Bytes: 512, UserAgent: h(n+8, "curl/8.5.0"),
 			Credential: "key-7781", SrcGeo: geo(ip, "US", 37.75, -97.82, 1000, 64500, h(n+3, "Example Hosting")),
 			Evidence: ref("access.log", sha2, uint64(n+1)),
 		}
@@ -120,11 +129,11 @@ func testCase(hostileText bool) *forensics.Case {
 		Sessions: []forensics.Session{sess("se-a", a1, "2025-06-24T00:03:35.123456789Z", "2025-06-24T00:04:00Z", 37.75, -97.82, "US"), sess("se-b", a2, "2025-06-25T13:10:00Z", "2025-06-25T13:12:30Z", 52.37, 4.89, "NL")},
 		Campaigns: []forensics.Campaign{{
 			ID: "cp-0001", Score: 7.25, ScoreComponents: map[string]float64{"foreign_share": 1, "hosting_share": 1, "objects_per_session": 2.5, "regularity": 0.75},
-			Label: h(12, "key-7781 enumeration"), FirstSeen: ts("2025-06-24T00:03:35.123456789Z"), LastSeen: ts("2025-06-25T13:12:30Z"),
+			Label: all("key-7781 enumeration"), FirstSeen: ts("2025-06-24T00:03:35.123456789Z"), LastSeen: ts("2025-06-25T13:12:30Z"),
 			Sessions: []string{"se-a", "se-b"}, Events: 4, IPs: []string{a2, a1}, Countries: map[string]int{"US": 1, "NL": 1},
 			ASNs: []forensics.ASNCount{{ASN: 64500, Org: h(13, "Example Hosting"), Sessions: 2}},
 			Links: []forensics.Link{
-				{ID: "ln-1", Rule: "same_credential", Class: "strong", Attribute: "credential", Value: h(0, "key-7781"), Weight: 3, Sessions: []string{"se-a", "se-b"}, IPs: []string{a1, a2}, Reason: h(1, "both sessions used API key key-7781")},
+				{ID: "ln-1", Rule: "same_credential", Class: "strong", Attribute: "credential", Value: h(0, "key-7781"), Weight: 3, Sessions: []string{"se-a", "se-b"}, IPs: []string{a1, a2}, Reason: all("both sessions used API key key-7781")},
 				{ID: "ln-2", Rule: "same_asn_7d", Class: "weak", Attribute: "asn", Value: "64500", Weight: 0.75, Sessions: []string{"se-a", "se-b"}, IPs: []string{a1, a2}, Reason: "same AS64500 within 7 days"},
 			},
 			Hops:       []forensics.Chain{chain},
@@ -135,3 +144,9 @@ func testCase(hostileText bool) *forensics.Case {
 		Caps:     []forensics.CapHit{{Cap: "line_length", File: "evidence/access.log", Count: 1}},
 	}
 }
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+func fmtSprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+func t0ctx() context.Context { return context.Background() }

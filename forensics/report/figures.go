@@ -43,6 +43,8 @@ type pt struct{ X, Y float64 }
 type figPoly struct {
 	Rings [][]pt
 	Title string
+	CC    string // ISO 3166-1 alpha-2, may be empty
+	Class string // land, or act1..act4 by activity
 }
 
 type figCircle struct {
@@ -73,6 +75,7 @@ type figText struct {
 type figures struct {
 	Map          *figure
 	MapPoints    int
+	MapCountries int
 	Timeline     *figure
 	TimelineBars int
 }
@@ -91,12 +94,12 @@ func parseWorldMap() []figPoly {
 		if line == "" || line[0] == '#' {
 			continue
 		}
-		parts := strings.SplitN(line, "|", 3)
-		if len(parts) != 3 {
+		parts := strings.SplitN(line, "|", 4)
+		if len(parts) != 4 {
 			continue
 		}
-		poly := figPoly{Title: parts[1]}
-		for ring := range strings.SplitSeq(parts[2], ";") {
+		poly := figPoly{CC: parts[1], Title: parts[2], Class: "land"}
+		for ring := range strings.SplitSeq(parts[3], ";") {
 			var r []pt
 			for xy := range strings.SplitSeq(ring, " ") {
 				xs, ys, ok := strings.Cut(xy, ",")
@@ -118,13 +121,35 @@ func parseWorldMap() []figPoly {
 
 func (v *view) figures() *figures {
 	f := &figures{}
-	f.Map, f.MapPoints = v.mapFigure()
+	f.Map, f.MapPoints, f.MapCountries = v.mapFigure()
 	f.Timeline, f.TimelineBars = v.timelineFigure()
 	return f
 }
 
-func (v *view) mapFigure() (*figure, int) {
+func (v *view) mapFigure() (*figure, int, int) {
 	fig := &figure{W: mapW, H: mapH, Label: "World map of geolocated addresses and hop chains", Polys: parseWorldMap()}
+	// Countries are shaded by how many addresses the databases place there
+	// (log scale, four steps): country-level data has no positions.
+	perCC := map[string]int{}
+	most := 0
+	for _, r := range v.IPs {
+		if r.Geo != nil && r.Geo.Country != "" {
+			perCC[r.Geo.Country]++
+			most = max(most, perCC[r.Geo.Country])
+		}
+	}
+	shaded := 0
+	for i := range fig.Polys {
+		p := &fig.Polys[i]
+		n := perCC[p.CC]
+		if n == 0 {
+			continue
+		}
+		shaded++
+		step := 1 + int(3*math.Log1p(float64(n))/math.Log1p(float64(most)))
+		p.Class = "act" + strconv.Itoa(min(step, 4))
+		p.Title += " (" + p.CC + "): " + strconv.Itoa(n) + " address(es)"
+	}
 	// Hop chains first, so points sit on top.
 	seen := map[string]bool{}
 	addChain := func(ch forensics.Chain) {
@@ -164,7 +189,7 @@ func (v *view) mapFigure() (*figure, int) {
 		n++
 		p := project(*g.Lat, *g.Lon)
 		rad := float64(g.AccuracyKM) / 111.32 * mapScale
-		rad = math.Max(3, math.Min(60, rad))
+		rad = math.Max(6, math.Min(60, rad))
 		class := "src"
 		switch {
 		case containsStr(r.Roles, "relay") || containsStr(r.Roles, "proxy"):
@@ -186,7 +211,7 @@ func (v *view) mapFigure() (*figure, int) {
 		}
 		fig.Circles = append(fig.Circles, figCircle{X: p.X, Y: p.Y, R: rad, Class: class, Title: title})
 	}
-	return fig, n
+	return fig, n, shaded
 }
 
 func containsStr(s []string, x string) bool {
@@ -201,10 +226,10 @@ func containsStr(s []string, x string) bool {
 // Timeline layout.
 const (
 	tlW      = 1800.0
-	tlLeft   = 260.0
+	tlLeft   = 420.0
 	tlRight  = 20.0
-	tlTop    = 34.0
-	tlLane   = 26.0
+	tlTop    = 44.0
+	tlLane   = 40.0
 	tlBottom = 10.0
 	maxLanes = 60
 )
@@ -307,12 +332,15 @@ func (v *view) timelineFigure() (*figure, int) {
 		}
 		xx := x(t)
 		fig.Lines = append(fig.Lines, figLine{Points: []pt{{xx, tlTop - 6}, {xx, h - tlBottom}}, Class: "grid"})
-		fig.Texts = append(fig.Texts, figText{X: xx, Y: tlTop - 12, Text: t.Format(layout), Anchor: "middle", Class: "axis"})
+		// Labels that would run off either end are left out; the grid line stays.
+		if lw := 5.5 * float64(len(layout)); xx-lw >= tlLeft-10 && xx+lw <= tlW {
+			fig.Texts = append(fig.Texts, figText{X: xx, Y: tlTop - 16, Text: t.Format(layout), Anchor: "middle", Class: "axis"})
+		}
 	}
 	bars := 0
 	for i, l := range lanes {
 		y := tlTop + tlLane*float64(i)
-		fig.Texts = append(fig.Texts, figText{X: tlLeft - 8, Y: y + tlLane*0.65, Text: clip(l.label, 34), Anchor: "end", Class: "lane"})
+		fig.Texts = append(fig.Texts, figText{X: tlLeft - 8, Y: y + tlLane*0.65, Text: clip(l.label, 32), Anchor: "end", Class: "lane"})
 		for _, s := range l.sess {
 			if s.Start.IsZero() {
 				continue

@@ -34,7 +34,8 @@ nav a{color:var(--accent)}
 .cut{color:var(--mute);font-style:italic}
 figure{margin:8px 0 16px}
 svg{width:100%;height:auto;display:block;border:1px solid var(--line);background:#fff}
-svg .land{fill:#e3e7eb;stroke:#b8c0c8;stroke-width:.6}
+svg .land,svg .act1,svg .act2,svg .act3,svg .act4{fill:#e3e7eb;stroke:#b8c0c8;stroke-width:.6}
+svg .act1{fill:#fde2c8}svg .act2{fill:#f9b883}svg .act3{fill:#ef8a47}svg .act4{fill:#d4581c}
 svg .hop{fill:none;stroke:#d1495b;stroke-width:2.2;stroke-dasharray:6 3}
 svg circle.src{fill:rgba(11,92,173,.22);stroke:#0b5cad;stroke-width:1.2}
 svg circle.campaign{fill:rgba(237,125,49,.25);stroke:#c8571b;stroke-width:1.2}
@@ -42,8 +43,8 @@ svg circle.relay{fill:rgba(209,73,91,.25);stroke:#a4243b;stroke-width:1.4}
 svg circle.target{fill:rgba(46,139,87,.25);stroke:#2e8b57;stroke-width:1.4}
 svg .grid{stroke:#e1e5ea;stroke-width:1}
 svg .bar{fill:#0b5cad}
-svg text{font:13px "DejaVu Sans",Arial,sans-serif;fill:#1b1f24}
-svg text.axis{fill:#5b6570;font-size:12px}
+svg text{font:20px "DejaVu Sans",Arial,sans-serif;fill:#1b1f24}
+svg text.axis{fill:#5b6570;font-size:18px}
 th[aria-sort]::after{content:" \2195"}
 @media print{
  body{font-size:10pt}
@@ -99,7 +100,7 @@ const htmlTemplate = `<!DOCTYPE html>
 {{$mono := .Mono}}{{range .Rows}}<tr>{{range $k, $c := .}}<td{{if mono $mono $k}} class="mono"{{end}}>{{template "v" $c}}</td>{{end}}</tr>
 {{end}}</tbody></table>{{if .Cut}}<p class="cut">{{.Cut}} more rows are in the CSV files and report.json.</p>{{end}}
 {{end}}{{else if eq .Kind "map"}}{{with .Fig}}<figure><svg id="worldmap" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {{num .W}} {{num .H}}" role="img" aria-label="{{.Label}}">
-<g class="countries">{{range .Polys}}<path class="land" d="{{path .Rings}}"><title>{{.Title}}</title></path>{{end}}</g>
+<g class="countries">{{range .Polys}}<path class="{{.Class}}" d="{{path .Rings}}"><title>{{.Title}}</title></path>{{end}}</g>
 <g class="hops">{{range .Lines}}<polyline class="{{.Class}}" points="{{points .Points}}"><title>{{template "v" .Title}}</title></polyline>{{end}}</g>
 <g class="points">{{range .Circles}}<circle class="{{.Class}}" cx="{{num .X}}" cy="{{num .Y}}" r="{{num .R}}"><title>{{template "v" .Title}}</title></circle>{{end}}</g>
 </svg></figure>

@@ -52,8 +52,32 @@ func (v *view) document() *Document {
 	return d
 }
 
+// reportJSON returns the bytes of report.json, made once per bundle.
+func (v *view) reportJSON() ([]byte, error) {
+	if v.json == nil {
+		data, err := marshalIndent(v.document())
+		if err != nil {
+			return nil, err
+		}
+		v.json = data
+	}
+	return v.json, nil
+}
+
+// contentDigest is the SHA-256 of report.json: printed in the PDF footer
+// and recorded in manifest.json, whether or not report.json is written,
+// so a printed page ties to the evidential form. (The manifest's own hash
+// cannot be printed in a file the manifest lists.)
+func (v *view) contentDigest() (string, error) {
+	data, err := v.reportJSON()
+	if err != nil {
+		return "", err
+	}
+	return sha256Hex(data), nil
+}
+
 func renderJSON(b *bundle, v *view) error {
-	data, err := marshalIndent(v.document())
+	data, err := v.reportJSON()
 	if err != nil {
 		return err
 	}

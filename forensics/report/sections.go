@@ -194,10 +194,13 @@ func (v *view) sections(figs *figures) []section {
 
 	// Map and timeline.
 	mapb := []block{{Kind: blockMap, Fig: figs.Map}}
-	if figs.MapPoints == 0 {
-		mapb = append(mapb, p("No address in this case has a geolocated position."))
-	} else {
-		mapb = append(mapb, note(fmt.Sprintf("%d geolocated address(es). Circles are drawn at the database position with a radius proportional to the stated accuracy (67%% circle); lines follow hop chains from origin to target. Natural Earth outlines, equirectangular.", figs.MapPoints)))
+	switch {
+	case figs.MapPoints == 0 && figs.MapCountries == 0:
+		mapb = append(mapb, p("No address in this case has a known country or position."))
+	case figs.MapPoints == 0:
+		mapb = append(mapb, note(fmt.Sprintf("Countries are shaded by the number of addresses the databases place in them (%d countries, darker is more). The databases give no positions, so no points are drawn: a country is not a location. Natural Earth outlines, equirectangular.", figs.MapCountries)))
+	default:
+		mapb = append(mapb, note(fmt.Sprintf("Countries are shaded by the number of addresses placed in them (%d countries). %d address(es) have a position: circles are drawn there with a radius proportional to the stated accuracy (67%% circle); lines follow hop chains from origin to target. Natural Earth outlines, equirectangular.", figs.MapCountries, figs.MapPoints)))
 	}
 	out = append(out, section{ID: "map", Title: "Map", Blocks: mapb})
 	tl := []block{{Kind: blockTimeline, Fig: figs.Timeline}}

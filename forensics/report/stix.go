@@ -1,3 +1,472 @@
 package report
 
-func renderSTIX(b *bundle, v *view) error { return nil }
+import (
+	"cmp"
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tracehop/tracehop/forensics"
+)
+
+// STIX 2.1 export (stix.json). Every identifier is a UUIDv5, so the same
+// case gives the same bundle byte for byte:
+//   - SCOs (ipv4-addr, ipv6-addr, autonomous-system, network-traffic) use
+//     the STIX namespace 00abedb4-aa42-466c-9c01-fed23315a9b7 over the
+//     RFC 8785 canonical JSON of their ID contributing properties (STIX 2.1
+//     §2.9), so any STIX tool recomputes them;
+//   - SDOs and SROs use tracehop's namespace over their type, the case ID
+//     and the record's own deterministic ID.
+// SDO created/modified times are the last record time of the case (no
+// wall clock).
+
+var (
+	stixSCONamespace = mustUUID("00abedb4-aa42-466c-9c01-fed23315a9b7")
+	// tracehopNamespace is UUIDv5(STIX SCO namespace, "tracehop").
+	tracehopNamespace = uuid5(stixSCONamespace, []byte("tracehop"))
+)
+
+// tlpMarkings are the TLP 1.0 marking definitions predefined by STIX 2.1
+// (§7.2.1.4). TLP 2.0 "clear" maps to WHITE and "amber+strict" to AMBER,
+// the closest predefined markings.
+var tlpMarkings = map[string]struct{ id, name, tlp string }{
+	"clear":        {"marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", "TLP:WHITE", "white"},
+	"green":        {"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", "TLP:GREEN", "green"},
+	"amber":        {"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", "TLP:AMBER", "amber"},
+	"amber+strict": {"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", "TLP:AMBER", "amber"},
+	"red":          {"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", "TLP:RED", "red"},
+}
+
+func mustUUID(s string) [16]byte {
+	b, err := hex.DecodeString(strings.ReplaceAll(s, "-", ""))
+	if err != nil || len(b) != 16 {
+		panic("bad uuid " + s)
+	}
+	return [16]byte(b)
+}
+
+// uuid5 is RFC 9562 UUID version 5 (SHA-1, name-based).
+func uuid5(ns [16]byte, name []byte) [16]byte {
+	h := sha1.New()
+	h.Write(ns[:])
+	h.Write(name)
+	var u [16]byte
+	copy(u[:], h.Sum(nil))
+	u[6] = u[6]&0x0f | 0x50
+	u[8] = u[8]&0x3f | 0x80
+	return u
+}
+
+func uuidString(u [16]byte) string {
+	x := hex.EncodeToString(u[:])
+	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
+}
+
+// jcs writes the RFC 8785 canonical form of the values SCO ID
+// contributing properties can hold here: strings, integers, string lists
+// and objects of those. Keys sort by UTF-16 code units, which for the
+// ASCII property names of STIX is byte order.
+func jcs(sb *strings.Builder, v any) {
+	switch t := v.(type) {
+	case string:
+		sb.WriteByte('"')
+		for _, r := range t {
+			switch {
+			case r == '"':
+				sb.WriteString(`\"`)
+			case r == '\\':
+				sb.WriteString(`\\`)
+			case r == '\b':
+				sb.WriteString(`\b`)
+			case r == '\f':
+				sb.WriteString(`\f`)
+			case r == '\n':
+				sb.WriteString(`\n`)
+			case r == '\r':
+				sb.WriteString(`\r`)
+			case r == '\t':
+				sb.WriteString(`\t`)
+			case r < 0x20:
+				fmt.Fprintf(sb, `\u%04x`, r)
+			default:
+				sb.WriteRune(r)
+			}
+		}
+		sb.WriteByte('"')
+	case int:
+		sb.WriteString(strconv.Itoa(t))
+	case uint32:
+		sb.WriteString(strconv.FormatUint(uint64(t), 10))
+	case uint16:
+		sb.WriteString(strconv.Itoa(int(t)))
+	case []string:
+		sb.WriteByte('[')
+		for i, s := range t {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			jcs(sb, s)
+		}
+		sb.WriteByte(']')
+	case map[string]any:
+		keys := sortedKeys(t)
+		sb.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			jcs(sb, k)
+			sb.WriteByte(':')
+			jcs(sb, t[k])
+		}
+		sb.WriteByte('}')
+	default:
+		panic(fmt.Sprintf("jcs: unsupported %T", v))
+	}
+}
+
+// scoIDContributing lists the ID contributing properties of the SCO types
+// tracehop writes (STIX 2.1 §6).
+var scoIDContributing = map[string][]string{
+	"ipv4-addr":         {"value"},
+	"ipv6-addr":         {"value"},
+	"autonomous-system": {"number"},
+	"network-traffic":   {"start", "end", "src_ref", "dst_ref", "src_port", "dst_port", "protocols", "extensions"},
+}
+
+// scoID computes the deterministic identifier of an SCO from its
+// properties.
+func scoID(obj map[string]any) string {
+	typ := obj["type"].(string)
+	contrib := map[string]any{}
+	for _, k := range scoIDContributing[typ] {
+		if v, ok := obj[k]; ok {
+			contrib[k] = v
+		}
+	}
+	var sb strings.Builder
+	jcs(&sb, contrib)
+	return typ + "--" + uuidString(uuid5(stixSCONamespace, []byte(sb.String())))
+}
+
+type stixBuilder struct {
+	v       *view
+	objects map[string]map[string]any
+	stamp   string // created/modified of SDOs and SROs
+	marking string
+}
+
+func stixTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// stixObserved keeps full precision for observation times.
+func stixObserved(t forensics.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func (s *stixBuilder) sdoID(typ string, key ...string) string {
+	name := typ + "\x00" + s.v.CaseID + "\x00" + strings.Join(key, "\x00")
+	return typ + "--" + uuidString(uuid5(tracehopNamespace, []byte(name)))
+}
+
+func (s *stixBuilder) add(obj map[string]any) string {
+	id := obj["id"].(string)
+	if _, ok := s.objects[id]; ok {
+		// Seen before (an SCO has one identity per value): keep the first.
+		return id
+	}
+	s.objects[id] = obj
+	return id
+}
+
+func (s *stixBuilder) sdo(typ string, key ...string) map[string]any {
+	return map[string]any{
+		"type": typ, "spec_version": "2.1", "id": s.sdoID(typ, key...),
+		"created": s.stamp, "modified": s.stamp,
+		"object_marking_refs": []string{s.marking},
+	}
+}
+
+func (s *stixBuilder) ip(ip netip.Addr) string {
+	if !ip.IsValid() {
+		return ""
+	}
+	ip = ip.Unmap()
+	typ := "ipv4-addr"
+	if ip.Is6() {
+		typ = "ipv6-addr"
+	}
+	obj := map[string]any{"type": typ, "spec_version": "2.1", "value": ip.String()}
+	obj["id"] = scoID(obj)
+	return s.add(obj)
+}
+
+func (s *stixBuilder) as(asn uint32, org string) string {
+	obj := map[string]any{"type": "autonomous-system", "spec_version": "2.1", "number": asn}
+	obj["id"] = scoID(obj)
+	if org != "" {
+		obj["name"] = org
+	}
+	return s.add(obj)
+}
+
+func (s *stixBuilder) rel(typ, src, dst string) {
+	if src == "" || dst == "" {
+		return
+	}
+	r := s.sdo("relationship", typ, src, dst)
+	r["relationship_type"] = typ
+	r["source_ref"] = src
+	r["target_ref"] = dst
+	s.add(r)
+}
+
+func renderSTIX(b *bundle, v *view) error {
+	c := v.Case
+	_, last := v.span()
+	stamp := time.Unix(0, 0).UTC()
+	if !last.IsZero() {
+		stamp = last.Time
+	}
+	tlp := tlpMarkings[v.TLP]
+	s := &stixBuilder{v: v, objects: map[string]map[string]any{}, stamp: stixTime(stamp), marking: tlp.id}
+	s.add(map[string]any{
+		"type": "marking-definition", "spec_version": "2.1", "id": tlp.id, "created": "2017-01-20T00:00:00.000Z",
+		"definition_type": "tlp", "name": tlp.name, "definition": map[string]any{"tlp": tlp.tlp},
+	})
+
+	// Addresses and their autonomous systems.
+	ipRef := map[netip.Addr]string{}
+	for _, r := range v.IPs {
+		id := s.ip(r.IP)
+		ipRef[r.IP] = id
+		if g := r.Geo; g != nil && g.ASN != 0 {
+			s.rel("belongs-to", id, s.as(g.ASN, g.ASOrg))
+		}
+	}
+
+	// Flows: network-traffic with Community ID, each in an observed-data.
+	for i := range c.Flows {
+		f := &c.Flows[i]
+		nt := map[string]any{"type": "network-traffic", "spec_version": "2.1", "protocols": flowProtocols(f)}
+		if ref := s.ip(f.SrcIP); ref != "" {
+			nt["src_ref"] = ref
+		}
+		if ref := s.ip(f.DstIP); ref != "" {
+			nt["dst_ref"] = ref
+		}
+		if nt["src_ref"] == nil && nt["dst_ref"] == nil {
+			continue
+		}
+		if !f.Start.IsZero() {
+			nt["start"] = stixObserved(f.Start)
+		}
+		if !f.End.IsZero() && !f.End.Before(f.Start.Time) {
+			nt["end"] = stixObserved(f.End)
+		}
+		if f.SrcPort != 0 {
+			nt["src_port"] = f.SrcPort
+		}
+		if f.DstPort != 0 {
+			nt["dst_port"] = f.DstPort
+		}
+		nt["id"] = scoID(nt)
+		nt["src_byte_count"] = f.BytesOut
+		nt["dst_byte_count"] = f.BytesIn
+		nt["src_packets"] = f.PktsOut
+		nt["dst_packets"] = f.PktsIn
+		if f.CommunityID != "" {
+			nt["x_community_id"] = f.CommunityID
+		}
+		ntID := s.add(nt)
+		od := s.sdo("observed-data", "flow", f.ID)
+		od["first_observed"] = stixObserved(f.Start)
+		od["last_observed"] = stixObserved(maxTime(f.Start, f.End))
+		od["number_observed"] = 1
+		od["object_refs"] = compact(ntID, nt["src_ref"], nt["dst_ref"])
+		od["x_tracehop_evidence"] = f.Evidence.String()
+		s.add(od)
+	}
+
+	// Sessions: an observed-data of the source address.
+	for i := range c.Sessions {
+		se := &c.Sessions[i]
+		ref := s.ip(se.SrcIP)
+		if ref == "" || se.Start.IsZero() {
+			continue
+		}
+		od := s.sdo("observed-data", "session", se.ID)
+		od["first_observed"] = stixObserved(se.Start)
+		od["last_observed"] = stixObserved(maxTime(se.Start, se.End))
+		od["number_observed"] = min(max(se.Events, 1), 999999999)
+		refs := []string{ref}
+		if g := se.SrcGeo; g != nil && g.ASN != 0 {
+			refs = append(refs, s.as(g.ASN, g.ASOrg))
+		}
+		od["object_refs"] = refs
+		od["x_tracehop_session"] = se.ID
+		s.add(od)
+	}
+
+	// Relays: infrastructure of type anonymization.
+	infra := map[netip.Addr]string{}
+	for _, r := range v.Relays {
+		if _, ok := infra[r.IP]; ok {
+			continue
+		}
+		in := s.sdo("infrastructure", "relay", r.IP.String())
+		in["name"] = r.Role + " " + r.IP.String()
+		in["infrastructure_types"] = []string{"anonymization"}
+		in["description"] = fmt.Sprintf("%s seen forwarding traffic; ports %s; destination %s; protocol %s.", r.Role, or(ports(r.Ports), "unknown"), or(r.Destination, "unknown"), or(r.Protocol, "unknown"))
+		if !r.FirstSeen.IsZero() {
+			in["first_seen"] = stixTime(r.FirstSeen.Time)
+		}
+		if !r.LastSeen.IsZero() && !r.LastSeen.Before(r.FirstSeen.Time) {
+			in["last_seen"] = stixTime(r.LastSeen.Time)
+		}
+		id := s.add(in)
+		infra[r.IP] = id
+		s.rel("consists-of", id, s.ip(r.IP))
+	}
+
+	// Campaigns with an indicator of their addresses.
+	for _, cp := range c.Campaigns {
+		ca := s.sdo("campaign", cp.ID)
+		ca["name"] = "tracehop " + cp.ID + labelText(cp.Label)
+		var reasons []string
+		for _, l := range cp.Links {
+			reasons = append(reasons, fmt.Sprintf("%s (%s, weight %s): %s", or(l.Reason, l.Attribute), l.Rule, fmtFloat(l.Weight), strings.Join(l.Sessions, " ")))
+		}
+		ca["description"] = fmt.Sprintf("%d session(s), %d event(s), score %s. Links: %s", len(cp.Sessions), cp.Events, fmtFloat(cp.Score), or(strings.Join(reasons, "; "), "none"))
+		if !cp.FirstSeen.IsZero() {
+			ca["first_seen"] = stixTime(cp.FirstSeen.Time)
+		}
+		if !cp.LastSeen.IsZero() && !cp.LastSeen.Before(cp.FirstSeen.Time) {
+			ca["last_seen"] = stixTime(cp.LastSeen.Time)
+		}
+		ca["x_tracehop_score"] = cp.Score
+		caID := s.add(ca)
+
+		var terms []string
+		for _, ipS := range cp.IPs {
+			ip, err := netip.ParseAddr(ipS)
+			if err != nil {
+				continue
+			}
+			ip = ip.Unmap()
+			typ := "ipv4-addr"
+			if ip.Is6() {
+				typ = "ipv6-addr"
+			}
+			terms = append(terms, "["+typ+":value = '"+ip.String()+"']")
+			s.rel("related-to", s.ip(ip), caID)
+		}
+		if len(terms) > 0 {
+			slices.Sort(terms)
+			ind := s.sdo("indicator", cp.ID)
+			ind["name"] = "addresses of campaign " + cp.ID
+			ind["indicator_types"] = []string{"malicious-activity"}
+			ind["pattern"] = strings.Join(terms, " OR ")
+			ind["pattern_type"] = "stix"
+			ind["valid_from"] = stixTime(cmp.Or(cp.FirstSeen, forensics.NewTime(stamp)).Time)
+			indID := s.add(ind)
+			s.rel("indicates", indID, caID)
+		}
+		for _, ch := range cp.Hops {
+			for _, h := range ch.Hops {
+				if id, ok := infra[h.IP]; ok {
+					s.rel("uses", caID, id)
+				}
+			}
+		}
+	}
+
+	// One grouping holds everything but the marking.
+	var all []string
+	for id := range s.objects {
+		if !strings.HasPrefix(id, "marking-definition--") {
+			all = append(all, id)
+		}
+	}
+	slices.Sort(all)
+	if len(all) > 0 {
+		g := s.sdo("grouping", "case")
+		g["name"] = "tracehop case " + or(v.CaseID, "(no case ID)")
+		g["context"] = "suspicious-activity"
+		g["object_refs"] = all
+		s.add(g)
+	}
+
+	objs := make([]map[string]any, 0, len(s.objects))
+	for _, o := range s.objects {
+		objs = append(objs, o)
+	}
+	slices.SortFunc(objs, func(a, b map[string]any) int {
+		return cmp.Or(cmp.Compare(stixOrder(a["type"].(string)), stixOrder(b["type"].(string))), strings.Compare(a["id"].(string), b["id"].(string)))
+	})
+	digest, err := v.contentDigest()
+	if err != nil {
+		return err
+	}
+	out := map[string]any{
+		"type":    "bundle",
+		"id":      "bundle--" + uuidString(uuid5(tracehopNamespace, []byte("bundle\x00"+v.CaseID+"\x00"+digest))),
+		"objects": objs,
+	}
+	data, err := marshalIndent(out)
+	if err != nil {
+		return err
+	}
+	b.add(FileSTIX, data)
+	return nil
+}
+
+func stixOrder(typ string) int {
+	order := []string{"marking-definition", "grouping", "campaign", "indicator", "infrastructure", "observed-data", "relationship",
+		"ipv4-addr", "ipv6-addr", "autonomous-system", "network-traffic"}
+	if i := slices.Index(order, typ); i >= 0 {
+		return i
+	}
+	return len(order)
+}
+
+func flowProtocols(f *forensics.Flow) []string {
+	l3 := "ipv4"
+	if f.SrcIP.Unmap().Is6() {
+		l3 = "ipv6"
+	}
+	p := []string{l3}
+	if proto := strings.ToLower(f.Proto); proto != "" {
+		p = append(p, proto)
+	}
+	switch {
+	case f.HTTP != nil:
+		p = append(p, "http")
+	case f.TLS != nil:
+		p = append(p, "tls")
+	case f.SSH != nil:
+		p = append(p, "ssh")
+	case f.DNS != nil:
+		p = append(p, "dns")
+	}
+	return p
+}
+
+func maxTime(a, b forensics.Time) forensics.Time {
+	if b.After(a.Time) {
+		return b
+	}
+	return a
+}
+
+func compact(vals ...any) []string {
+	var out []string
+	for _, v := range vals {
+		if s, ok := v.(string); ok && s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -25,6 +25,8 @@ type view struct {
 	Relays       []Relay
 	Links        []LinkRow
 	Custody      []forensics.CustodyEntry
+
+	json []byte // report.json, once rendered
 }
 
 // IPRow is one distinct address of the case with its enrichment and how
@@ -262,7 +264,7 @@ func countryList(m map[string]int) string {
 	slices.SortFunc(kvs, func(a, b kv) int { return cmp.Or(b.v-a.v, strings.Compare(a.k, b.k)) })
 	parts := make([]string, len(kvs))
 	for i, e := range kvs {
-		parts[i] = e.k + " " + strconv.Itoa(e.v)
+		parts[i] = e.k + " (" + strconv.Itoa(e.v) + ")"
 	}
 	return strings.Join(parts, ", ")
 }

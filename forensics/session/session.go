@@ -57,14 +57,14 @@ func DefaultOptions() Options {
 // Params returns every threshold and gap used, for the bundle.
 func (o Options) Params() map[string]string {
 	return map[string]string{
-		"session.gap":               o.Gap.String(),
-		"session.max_objects":       strconv.Itoa(o.MaxObjects),
-		"session.max_templates":     strconv.Itoa(o.MaxTemplates),
-		"session.max_evidence":      strconv.Itoa(o.MaxEvidence),
-		"session.seq_max_step":      strconv.FormatInt(o.SeqMaxStep, 10),
-		"session.beacon_min_events": strconv.Itoa(o.BeaconMinEvents),
-		"session.crawler_tokens":    strings.Join(o.CrawlerTokens, ","),
-		"session.probe_paths":       strings.Join(o.ProbePaths, ","),
+		"gap":               o.Gap.String(),
+		"max_objects":       strconv.Itoa(o.MaxObjects),
+		"max_templates":     strconv.Itoa(o.MaxTemplates),
+		"max_evidence":      strconv.Itoa(o.MaxEvidence),
+		"seq_max_step":      strconv.FormatInt(o.SeqMaxStep, 10),
+		"beacon_min_events": strconv.Itoa(o.BeaconMinEvents),
+		"crawler_tokens":    strings.Join(o.CrawlerTokens, ","),
+		"probe_paths":       strings.Join(o.ProbePaths, ","),
 	}
 }
 

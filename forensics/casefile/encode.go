@@ -1,0 +1,277 @@
+package casefile
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+
+	"github.com/tracehop/tracehop/enrich"
+	"github.com/tracehop/tracehop/forensics"
+)
+
+// encodedBlock is one block ready to insert.
+type encodedBlock struct {
+	keys, js   []byte
+	n          int
+	tmin, tmax int64
+	first      int // index of the block's first record in the input
+}
+
+// geoResult is one distinct enrichment result met in a chunk.
+type geoResult struct {
+	rec *enrich.Record
+	js  string
+}
+
+// encodedChunk is what one worker made of blockRecords records: usually
+// one block (more when the JSON passed blockBytes), and the distinct
+// enrichment results they carry.
+type encodedChunk struct {
+	blocks []encodedBlock
+	geo    []geoResult
+	err    error
+}
+
+// geoFields says where a record kind keeps its enrichment: the JSON names
+// of up to two *_geo fields, which come last before "evidence", and how to
+// get and clear them.
+type geoFields[T any] struct {
+	names [2]string
+	get   func(*T) [2]*enrich.Record
+	strip func(T) T
+}
+
+func flowGeo() geoFields[forensics.Flow] {
+	return geoFields[forensics.Flow]{
+		names: [2]string{"src_geo", "dst_geo"},
+		get:   func(f *forensics.Flow) [2]*enrich.Record { return [2]*enrich.Record{f.SrcGeo, f.DstGeo} },
+		strip: func(f forensics.Flow) forensics.Flow { f.SrcGeo, f.DstGeo = nil, nil; return f },
+	}
+}
+
+func eventGeo() geoFields[forensics.Event] {
+	return geoFields[forensics.Event]{
+		names: [2]string{"src_geo"},
+		get:   func(e *forensics.Event) [2]*enrich.Record { return [2]*enrich.Record{e.SrcGeo} },
+		strip: func(e forensics.Event) forensics.Event { e.SrcGeo = nil; return e },
+	}
+}
+
+// writeBlocks stores recs as blocks of kind. JSON encoding is most of the
+// cost of ingest, so chunks are encoded on every core while this goroutine
+// inserts the finished ones in order (the file is the same whatever the
+// number of cores). At most two chunks per core are in flight.
+func writeBlocks[T any](w *rowWriter, kind string, evID int64, recs []T, key func(*T) recKey, geo func() geoFields[T]) error {
+	if w.n > 0 {
+		if err := w.flush(); err != nil {
+			return err
+		}
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	gf := geo()
+	workers := max(1, runtime.GOMAXPROCS(0))
+	nChunks := (len(recs) + blockRecords - 1) / blockRecords
+	results := make([]chan encodedChunk, nChunks)
+	for i := range results {
+		results[i] = make(chan encodedChunk, 1)
+	}
+	ctx, cancel := context.WithCancel(w.ctx)
+	defer cancel()
+	slots := make(chan struct{}, 2*workers)
+	go func() {
+		for i := range nChunks {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			lo, hi := i*blockRecords, min((i+1)*blockRecords, len(recs))
+			go func() { results[i] <- encodeChunk(recs[lo:hi], lo, key, gf) }()
+		}
+	}()
+	st := w.prepare(&w.blockStmt, `INSERT INTO blocks(kind, evidence_id, n, t_min, t_max, keys, json) VALUES(?, ?, ?, ?, ?, ?, ?)`)
+	if w.err != nil {
+		return w.err
+	}
+	for i := range nChunks {
+		var c encodedChunk
+		select {
+		case c = <-results[i]:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		<-slots
+		if c.err != nil {
+			return fmt.Errorf("%s: %w", kind, c.err)
+		}
+		for _, b := range c.blocks {
+			if _, err := st.ExecContext(ctx, kind, evID, b.n, b.tmin, b.tmax, b.keys, b.js); err != nil {
+				return fmt.Errorf("%s block at record %d: %w", kind, b.first+1, err)
+			}
+		}
+		for _, g := range c.geo {
+			if err := w.enrichmentJSON(g.rec, g.js); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// chunkEncoder encodes the records of one chunk. Enrichment results repeat
+// (one per address), so each distinct one is encoded once and spliced into
+// the record's JSON before "evidence"; the first record of the chunk is
+// also encoded whole and compared, so the splice is only used while it
+// gives exactly the bytes encoding/json gives.
+type chunkEncoder[T any] struct {
+	gf      geoFields[T]
+	buf     bytes.Buffer
+	enc     *json.Encoder
+	gbuf    bytes.Buffer
+	genc    *json.Encoder
+	geoJS   map[*enrich.Record][]byte
+	seen    map[string]struct{}
+	geo     []geoResult
+	checked bool
+	splice  bool
+}
+
+var evidenceKey = []byte(`,"evidence":`)
+
+func (c *chunkEncoder[T]) geoJSON(g *enrich.Record) ([]byte, error) {
+	if js, ok := c.geoJS[g]; ok {
+		return js, nil
+	}
+	c.gbuf.Reset()
+	if err := c.genc.Encode(g); err != nil {
+		return nil, err
+	}
+	js := bytes.Clone(bytes.TrimSuffix(c.gbuf.Bytes(), []byte{'\n'}))
+	c.geoJS[g] = js
+	if g.IP.IsValid() {
+		if _, ok := c.seen[string(js)]; !ok {
+			c.seen[string(js)] = struct{}{}
+			c.geo = append(c.geo, geoResult{rec: g, js: string(js)})
+		}
+	}
+	return js, nil
+}
+
+// line returns r's JSON line (with its newline), valid until the next call.
+func (c *chunkEncoder[T]) line(r *T) ([]byte, error) {
+	geos := c.gf.get(r)
+	var parts [2][]byte
+	for i, g := range geos {
+		if g != nil {
+			js, err := c.geoJSON(g)
+			if err != nil {
+				return nil, err
+			}
+			parts[i] = js
+		}
+	}
+	if parts[0] == nil && parts[1] == nil {
+		return c.whole(r)
+	}
+	if !c.checked {
+		c.checked = true
+		spliced, err := c.spliced(r, parts)
+		if err != nil {
+			return nil, err
+		}
+		spliced = bytes.Clone(spliced)
+		whole, err := c.whole(r)
+		if err != nil {
+			return nil, err
+		}
+		c.splice = bytes.Equal(spliced, whole)
+		return whole, nil
+	}
+	if !c.splice {
+		return c.whole(r)
+	}
+	return c.spliced(r, parts)
+}
+
+func (c *chunkEncoder[T]) whole(r *T) ([]byte, error) {
+	c.buf.Reset()
+	err := c.enc.Encode(r)
+	return c.buf.Bytes(), err
+}
+
+func (c *chunkEncoder[T]) spliced(r *T, parts [2][]byte) ([]byte, error) {
+	stripped := c.gf.strip(*r)
+	c.buf.Reset()
+	if err := c.enc.Encode(&stripped); err != nil {
+		return nil, err
+	}
+	b := c.buf.Bytes()
+	at := bytes.LastIndex(b, evidenceKey)
+	if at < 0 {
+		c.splice = false
+		return c.whole(r)
+	}
+	tail := bytes.Clone(b[at:])
+	b = b[:at]
+	for i, js := range parts {
+		if js != nil {
+			b = append(b, ',', '"')
+			b = append(b, c.gf.names[i]...)
+			b = append(b, '"', ':')
+			b = append(b, js...)
+		}
+	}
+	b = append(b, tail...)
+	c.buf.Reset()
+	c.buf.Write(b)
+	return c.buf.Bytes(), nil
+}
+
+func encodeChunk[T any](recs []T, first int, key func(*T) recKey, gf geoFields[T]) (c encodedChunk) {
+	defer func() {
+		// A record that cannot be encoded fails its input, not the process.
+		if r := recover(); r != nil {
+			c = encodedChunk{err: fmt.Errorf("encode record near %d: %v", first+1, r)}
+		}
+	}()
+	ce := &chunkEncoder[T]{gf: gf, geoJS: map[*enrich.Record][]byte{}, seen: map[string]struct{}{}}
+	ce.enc = json.NewEncoder(&ce.buf)
+	ce.enc.SetEscapeHTML(false)
+	ce.genc = json.NewEncoder(&ce.gbuf)
+	ce.genc.SetEscapeHTML(false)
+	newBlock := func(first int) encodedBlock {
+		return encodedBlock{first: first, js: make([]byte, 0, 384<<10), keys: make([]byte, 0, 48<<10)}
+	}
+	b := newBlock(first)
+	for i := range recs {
+		r := &recs[i]
+		k := key(r)
+		line, err := ce.line(r)
+		if err != nil {
+			return encodedChunk{err: fmt.Errorf("record %d: %w", first+i+1, err)}
+		}
+		k.jsonLen = len(line) - 1
+		b.js = append(b.js, line...)
+		b.keys = k.append(b.keys)
+		if b.n == 0 {
+			b.tmin, b.tmax = k.tStart, max(k.tStart, k.tEnd)
+		} else {
+			b.tmin = min(b.tmin, k.tStart)
+			b.tmax = max(b.tmax, k.tStart, k.tEnd)
+		}
+		b.n++
+		if len(b.js) >= blockBytes {
+			c.blocks = append(c.blocks, b)
+			b = newBlock(first + i + 1)
+		}
+	}
+	if b.n > 0 {
+		c.blocks = append(c.blocks, b)
+	}
+	c.geo = ce.geo
+	return c
+}

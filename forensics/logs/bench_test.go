@@ -1,0 +1,62 @@
+package logs
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/tracehop/tracehop/forensics"
+)
+
+// benchLines makes n deterministic lines of a format, the same shapes as
+// testdata/gen -bench-logs writes for `make bench-data`.
+func benchLines(format string, n int) []byte {
+	var b bytes.Buffer
+	uas := []string{
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+		"curl/8.5.0", "python-requests/2.31.0", `Mozilla/5.0 (compatible; \"bot\"; +http://example.com/bot)`,
+	}
+	t0 := time.Date(2025, 6, 24, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		ip := fmt.Sprintf("%d.%d.%d.%d", 1+i%223, (i/7)%256, (i/13)%256, 1+i%254)
+		ts := t0.Add(time.Duration(i) * 137 * time.Millisecond)
+		switch format {
+		case FormatCombined:
+			fmt.Fprintf(&b, "%s - - [%s] \"GET /api/v1/items/%d?page=%d HTTP/1.1\" %d %d \"https://shop.example/list\" \"%s\"\n",
+				ip, ts.Format("02/Jan/2006:15:04:05 -0700"), i%100000, i%7, []int{200, 200, 404, 301}[i%4], 200+i%9000, uas[i%len(uas)])
+		case FormatJSONL:
+			fmt.Fprintf(&b, `{"@timestamp":"%s","source":{"ip":"%s","port":%d},"url":{"path":"/api/v1/items/%d"},"http":{"request":{"method":"GET"},"response":{"status_code":%d,"body":{"bytes":%d}}},"user_agent":{"original":"%s"},"user":{"id":"u-%d"},"event":{"dataset":"api.access"}}`+"\n",
+				ts.Format(time.RFC3339Nano), ip, 1024+i%60000, i%100000, []int{200, 200, 404, 301}[i%4], 200+i%9000, uas[i%len(uas)], i%5000)
+		case FormatSSHD:
+			fmt.Fprintf(&b, "%s bastion sshd[%d]: Failed password for invalid user u%d from %s port %d ssh2\n", ts.Format("Jan _2 15:04:05"), 1000+i%9000, i%300, ip, 1024+i%60000)
+		}
+	}
+	return b.Bytes()
+}
+
+func benchRead(b *testing.B, format string) {
+	data := benchLines(format, 20000)
+	opts := DefaultOptions()
+	opts.Year = 2025
+	var n int64
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	c0 := cpuTime()
+	for b.Loop() {
+		st, err := Read(context.Background(), bytes.NewReader(data), "bench", format, opts, func(forensics.Event) { n++ }, nil)
+		if err != nil || st.Malformed != 0 {
+			b.Fatalf("%v %+v", err, st)
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "lines/s")
+	if c := cpuTime() - c0; c > 0 {
+		b.ReportMetric(float64(n)/c.Seconds(), "lines/cpu-s")
+	}
+}
+
+func BenchmarkReadCombined(b *testing.B) { benchRead(b, FormatCombined) }
+func BenchmarkReadECS(b *testing.B)      { benchRead(b, FormatJSONL) }
+func BenchmarkReadSSHD(b *testing.B)     { benchRead(b, FormatSSHD) }
