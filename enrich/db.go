@@ -10,7 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/oschwald/geoip2-golang/v2"
@@ -34,10 +34,22 @@ const (
 // ErrNotDatabase is returned for a file that is not a MaxMind DB.
 var ErrNotDatabase = errors.New("not a MaxMind DB file")
 
-// maxDecodedRecords bounds the per-database cache of decoded records.
-// A real city database has a few million distinct records; past the
-// bound the cache is dropped and refilled, which only costs time.
-const maxDecodedRecords = 1 << 20
+// decodedSlots sizes the per-database cache of decoded records: a
+// direct-mapped table of atomic pointers indexed by record offset. A
+// collision only costs a second decode; the table never grows.
+func decodedSlots(nodeCount uint) int {
+	n := 1 << 10
+	for n < int(nodeCount/4) && n < 1<<20 {
+		n <<= 1
+	}
+	return n
+}
+
+// decoded is one slot of the decoded-record table.
+type decoded struct {
+	off uintptr
+	a   *answer
+}
 
 // database is one open build: a reader, its identity, and the records
 // already decoded, keyed by their offset in the data section.
@@ -49,8 +61,10 @@ type database struct {
 	build   time.Time
 	day     int64 // build date in days since the Unix epoch (UTC)
 
-	mu      sync.RWMutex
-	answers map[uintptr]*answer
+	// answers caches decoded records by data offset, lock-free: entries
+	// are immutable, a slot is replaced whole.
+	answers []atomic.Pointer[decoded]
+	mask    uintptr
 }
 
 // kindOf classifies a database_type the way geoip2-golang does, plus the
@@ -134,10 +148,12 @@ func openBytes(buf []byte, sum, base, path string, mappings []Mapping) (db *data
 		return nil, fmt.Errorf("open database %s: %w: ip_version %d", where, ErrNotDatabase, md.IPVersion)
 	}
 	db = &database{
-		reader:  r,
-		build:   md.BuildTime().UTC(),
-		answers: make(map[uintptr]*answer),
+		reader: r,
+		build:  md.BuildTime().UTC(),
 	}
+	slots := decodedSlots(md.NodeCount)
+	db.answers = make([]atomic.Pointer[decoded], slots)
+	db.mask = uintptr(slots - 1)
 	db.day = floorDiv(db.build.Unix(), 86400)
 	db.info = DatabaseInfo{
 		Name:      base,
@@ -187,22 +203,15 @@ func floorDiv(a, b int64) int64 {
 // lookupAnswer returns the decoded record at res, decoding it on first use.
 func (db *database) lookupAnswer(res maxminddb.Result) (*answer, error) {
 	off := res.Offset()
-	db.mu.RLock()
-	a, ok := db.answers[off]
-	db.mu.RUnlock()
-	if ok {
-		return a, nil
+	slot := &db.answers[(off^off>>13)&db.mask]
+	if d := slot.Load(); d != nil && d.off == off {
+		return d.a, nil
 	}
 	a, err := db.decode(res)
 	if err != nil {
 		return nil, err
 	}
-	db.mu.Lock()
-	if len(db.answers) >= maxDecodedRecords {
-		clear(db.answers)
-	}
-	db.answers[off] = a
-	db.mu.Unlock()
+	slot.Store(&decoded{off: off, a: a})
 	return a, nil
 }
 

@@ -7,7 +7,7 @@
 WORLDMAP_TMP ?= $(or $(TMPDIR),/tmp)/tracehop-worldmap
 WORLD_ATLAS  ?= world-atlas@2.0.2
 
-.PHONY: worldmap report-test report-fuzz
+.PHONY: worldmap report-test report-screenshot
 
 worldmap:
 	rm -rf $(WORLDMAP_TMP) && mkdir -p $(WORLDMAP_TMP)
@@ -18,11 +18,18 @@ worldmap:
 # Browser and PDF tests need Debian's chromium and poppler-utils; they skip
 # cleanly without them.
 report-test:
-	$(GO) test -count=1 ./forensics/report/... ./forensics/ -run 'Custody|.'
+	$(GO) test -count=1 ./forensics/report/... ./forensics/
+
+# report-screenshot: the map and timeline of the sample report as rendered
+# by headless Chromium, for the README.
+report-screenshot:
+	@mkdir -p docs
+	$(GO) test -count=1 -run 'TestHTMLInChromium/normal' ./forensics/report -screenshot $(CURDIR)/docs/report-map.png
 
 fuzz-smoke::
 	$(GO) test -run '^$$' -fuzz '^FuzzVisible$$' -fuzztime 10s -parallel 1 ./forensics/report
 	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime 10s -parallel 1 ./forensics/report
+	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime 10s -parallel 1 ./forensics/report
 
 # pdffont: the PDF's Unicode font. Debian's fonts-noto-cjk ships CFF
 # outlines (TTC/OTF), which go-pdf/fpdf cannot embed; fonts-nanum's

@@ -2,15 +2,22 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tracehop/tracehop/forensics"
+	"github.com/tracehop/tracehop/forensics/casefile"
 )
 
 // demoInputs are the sample case's inputs, skipping the test without them.
@@ -192,4 +199,141 @@ func TestCaseBadFile(t *testing.T) {
 	if after, _ := os.ReadFile(p); !bytes.Equal(after, data) {
 		t.Error("the file was modified")
 	}
+}
+
+const caseCrashEnv = "TRACEHOP_CASE_ADD_CRASH"
+
+// TestCaseAddCrashChild is the child of TestCaseAddCrash: it runs
+// `tracehop case add` in-process when the environment says so.
+func TestCaseAddCrashChild(t *testing.T) {
+	spec := os.Getenv(caseCrashEnv)
+	if spec == "" {
+		t.Skip("child of TestCaseAddCrash")
+	}
+	args := strings.Split(spec, "\n")
+	_, errOut, code := runCLI(t, append([]string{"case", "add", "--no-enrich", "-q"}, args...)...)
+	if code != 0 {
+		t.Fatalf("case add: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestCaseAddCrash kills `case add` of large logs with SIGKILL at random
+// points: after each kill the case opens, passes PRAGMA integrity_check,
+// holds whole inputs only (as many events as the log has lines) and none
+// twice; a re-run of the same command completes the rest.
+func TestCaseAddCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills child processes")
+	}
+	if _, err := exec.LookPath(os.Args[0]); err != nil && !filepath.IsAbs(os.Args[0]) {
+		t.Skip("cannot re-run the test binary")
+	}
+	dir := t.TempDir()
+	cf := filepath.Join(dir, "crash.thcase")
+	if _, errOut, code := runCLI(t, "case", "new", cf, "-q"); code != 0 {
+		t.Fatal(errOut)
+	}
+	const files, lines = 5, 10000
+	var inputs []string
+	for i := range files {
+		var b strings.Builder
+		for j := range lines {
+			fmt.Fprintf(&b, "198.51.%d.%d - - [08/Jul/2025:%02d:%02d:%02d +0900] \"GET /api/v1/items/%d HTTP/1.1\" 200 %d \"-\" \"crash-test/%d\"\n",
+				i, j%250, j/3600%24, j/60%60, j%60, j, 100+j%900, i)
+		}
+		p := filepath.Join(dir, fmt.Sprintf("access-%d.log", i))
+		if err := os.WriteFile(p, []byte(b.String()), 0o444); err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, p)
+	}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
+	kills := 0
+	for round := 0; round < 10; round++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCaseAddCrashChild$")
+		cmd.Env = append(os.Environ(), caseCrashEnv+"="+strings.Join(append([]string{cf}, inputs...), "\n"))
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Later rounds wait longer, so kills land at every stage however
+		// fast the machine is: start-up, parsing, storing, correlating.
+		delay := time.Duration(200+rng.IntN(800)) * time.Millisecond * time.Duration(round+1)
+		timer := time.AfterFunc(delay, func() { cmd.Process.Kill() })
+		err := cmd.Wait()
+		killed := !timer.Stop()
+		n := checkCrashedCase(t, cf, inputs, lines)
+		t.Logf("round %d: killed=%v, %d inputs in the case", round, killed, n)
+		if !killed {
+			if err != nil {
+				t.Fatalf("child failed: %v\n%s", err, out.String())
+			}
+			if n != files {
+				t.Fatalf("finished run left %d of %d inputs", n, files)
+			}
+			break
+		}
+		kills++
+	}
+	if kills == 0 {
+		t.Error("the child was never killed: the test tested nothing")
+	}
+	// The same command completes whatever is left, and the sessions cover
+	// every input.
+	if _, errOut, code := runCLI(t, append([]string{"case", "add", "--no-enrich", "-q", cf}, inputs...)...); code != 0 {
+		t.Fatalf("re-run: %d %s", code, errOut)
+	}
+	if n := checkCrashedCase(t, cf, inputs, lines); n != files {
+		t.Fatalf("after the re-run: %d of %d inputs", n, files)
+	}
+	out, _, _ := runCLI(t, "case", "show", cf, "--format", "json", "-q")
+	var sum struct {
+		Events   int `json:"events"`
+		Sessions int `json:"sessions"`
+	}
+	json.Unmarshal([]byte(out), &sum)
+	if sum.Events != files*lines || sum.Sessions == 0 {
+		t.Errorf("after the re-run: %d events, %d sessions", sum.Events, sum.Sessions)
+	}
+}
+
+// checkCrashedCase checks a case after a kill and returns how many inputs
+// it holds.
+func checkCrashedCase(t *testing.T, cf string, inputs []string, lines int) int {
+	t.Helper()
+	ctx := context.Background()
+	f, err := casefile.Open(ctx, cf, casefile.OpenOptions{})
+	if err != nil {
+		t.Fatalf("open after kill: %v", err)
+	}
+	defer f.Close()
+	if err := f.IntegrityCheck(ctx); err != nil {
+		t.Fatal(err)
+	}
+	items, err := f.Evidence(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, it := range items {
+		if seen[it.SHA256] {
+			t.Fatalf("%s stored twice", it.Path)
+		}
+		seen[it.SHA256] = true
+		if !slices.Contains(inputs, it.Path) || it.Events != int64(lines) {
+			t.Fatalf("evidence %s with %d events (want one of the inputs, %d events)", it.Path, it.Events, lines)
+		}
+	}
+	sum, err := f.Summary(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Events != int64(len(items)*lines) {
+		t.Fatalf("%d inputs but %d events", len(items), sum.Events)
+	}
+	if _, err := f.VerifyCustody(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return len(items)
 }

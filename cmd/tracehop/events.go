@@ -403,7 +403,8 @@ func appendEventJSON(b []byte, e *forensics.Event, geo []byte) []byte {
 	b = append(b, `{"id":`...)
 	b = appendJSONString(b, e.ID)
 	b = append(b, `,"time":`...)
-	tb, _ := json.Marshal(e.Time)
+	// The method encoding/json would call, without its reflection.
+	tb, _ := e.Time.MarshalJSON()
 	b = append(b, tb...)
 	if e.TimeRaw != "" {
 		b = append(b, `,"time_raw":`...)

@@ -36,27 +36,45 @@ type valKey struct {
 // instead of strings so that ten million sessions fit in memory (about
 // 150 bytes each, plus the ID).
 type rec struct {
-	id                string
-	ip                netip.Addr
-	start, end        int64
-	seqFirst, seqLast int64
-	beaconPeriod      float32
-	beaconScore       float32
-	events            int32
-	objects           int32
-	failures          int32
-	notFound          int32
-	probes            int32
-	seqRun            int32
-	hourEvents        int32
-	asn               uint32
-	cred, kid, fp     uint32
-	prefix, asv       uint32
-	seqTmpl, country  uint32
-	prof              uint32 // interned hour-of-week profile, 0 = none
-	tmpls             [2]uint32
-	peak              int16
-	flags             uint8
+	id           string
+	ip           [16]byte // see addr
+	start, end   int64
+	beaconPeriod float32
+	beaconScore  float32
+	events       int32
+	objects      int32
+	failures     int32
+	notFound     int32
+	probes       int32
+	hourEvents   int32
+	asn          uint32
+	cred, kid    uint32
+	fp, prefix   uint32
+	asv, country uint32
+	prof         uint32 // interned hour-of-week profile, 0 = none
+	seq          uint32 // index in Builder.seqs, 0 = no sequential read
+	tmpls        [2]uint32
+	peak         int16
+	flags        uint8
+}
+
+// seqInfo is the sequential read of a session (few sessions have one, so
+// it lives beside the records).
+type seqInfo struct {
+	first, last int64
+	tmpl        uint32
+	run         int32
+}
+
+// addr returns the session's source address.
+func (r *rec) addr() netip.Addr {
+	switch {
+	case r.flags&flagIPValid == 0:
+		return netip.Addr{}
+	case r.flags&flagIPv4 != 0:
+		return netip.AddrFrom4([4]byte(r.ip[12:]))
+	}
+	return netip.AddrFrom16(r.ip)
 }
 
 const (
@@ -64,6 +82,8 @@ const (
 	flagHosting
 	flagAnonymizer
 	flagForeign // enrich marked the address foreign (used when Options.Home is empty)
+	flagIPValid
+	flagIPv4
 )
 
 // Stats counts what grouping did, including the caps it hit.
@@ -93,6 +113,7 @@ type Builder struct {
 	asOrg    map[uint32]string
 	profIdx  map[string]uint32
 	profiles [][]forensics.HourCount // profile ID -> sorted bins; 0 is empty
+	seqs     []seqInfo               // 0 is "none"
 	buf      []byte
 }
 
@@ -107,6 +128,7 @@ func NewBuilder(opts Options) *Builder {
 		asOrg:    make(map[uint32]string),
 		profIdx:  make(map[string]uint32),
 		profiles: [][]forensics.HourCount{nil},
+		seqs:     []seqInfo{{}},
 	}
 	for i := range b.strIndex {
 		b.strIndex[i] = make(map[string]uint32)
@@ -181,11 +203,8 @@ func (b *Builder) Add(s *forensics.Session) {
 	ind := &s.Indicators
 	r := rec{
 		id:           s.ID,
-		ip:           s.SrcIP.WithZone(""),
 		start:        s.Start.UnixNano(),
 		end:          s.End.UnixNano(),
-		seqFirst:     ind.FirstObject,
-		seqLast:      ind.LastObject,
 		beaconPeriod: float32(ind.BeaconPeriod),
 		beaconScore:  float32(ind.BeaconScore),
 		events:       int32(min(max(s.Events, 0), 1<<30)),
@@ -193,12 +212,18 @@ func (b *Builder) Add(s *forensics.Session) {
 		failures:     int32(min(max(ind.Failures, 0), 1<<30)),
 		notFound:     int32(min(max(ind.NotFound, 0), 1<<30)),
 		probes:       int32(min(max(ind.ProbeHits, 0), 1<<30)),
-		seqRun:       int32(min(max(ind.SeqRun, 0), 1<<30)),
 		asn:          ind.ASN,
 		peak:         -1,
 	}
 	if r.end < r.start {
 		r.end = r.start
+	}
+	if ip := s.SrcIP.Unmap(); ip.IsValid() {
+		r.ip = ip.As16()
+		r.flags |= flagIPValid
+		if ip.Is4() {
+			r.flags |= flagIPv4
+		}
 	}
 	r.cred = b.intern(attrCredential, ind.Credential, true)
 	r.kid = b.intern(attrTokenKeyID, ind.TokenKeyID, true)
@@ -254,8 +279,10 @@ func (b *Builder) Add(s *forensics.Session) {
 		r.asv = id
 	}
 	r.country = b.intern(attrCountry, country, false)
-	if ind.SeqRun > 0 {
-		r.seqTmpl = b.intern(attrTemplate, ind.SeqTemplate, false)
+	if ind.SeqRun > 0 && ind.SeqTemplate != "" {
+		r.seq = uint32(len(b.seqs))
+		b.seqs = append(b.seqs, seqInfo{first: ind.FirstObject, last: ind.LastObject,
+			tmpl: b.intern(attrTemplate, ind.SeqTemplate, false), run: int32(min(ind.SeqRun, 1<<30))})
 	}
 	for i, t := range ind.PathTemplates {
 		if i == len(r.tmpls) {
@@ -356,6 +383,7 @@ type grouping struct {
 	edges  []edge
 	stats  Stats
 	scoreW [len(scoreComponents)]float64
+	extra  int // edges admitted inside an existing component
 }
 
 type edge struct {
@@ -373,44 +401,42 @@ func (b *Builder) group() *grouping {
 	g.recs = b.recs
 	g.stats.Sessions = len(g.recs)
 	g.stats.Values = len(b.vals) - 1
-	g.classify()
+	post := g.postings()
+	g.classify(post)
 	g.parent = make([]int32, len(g.recs))
 	for i := range g.parent {
 		g.parent[i] = int32(i)
 	}
-	g.candidates()
+	g.candidates(post)
 	g.handover()
 	return g
 }
 
 // classify assigns each value its class and weight, demoting hubs.
-func (g *grouping) classify() {
+func (g *grouping) classify(post postings) {
 	n := len(g.b.vals)
 	g.weight = make([]float32, n)
 	g.class = make([]uint8, n)
 	g.hub = make([]bool, n)
 	g.creds = make([]int32, n)
-	// Distinct credentials per value: sort (value, credential) pairs.
-	pairs := make([]uint64, 0, len(g.recs)*2)
-	for i := range g.recs {
-		r := &g.recs[i]
-		if r.cred == 0 {
+	// Distinct credentials per value: walk each credential's sessions and
+	// count a value once per credential.
+	lastCred := make([]uint32, n)
+	for v := 1; v < n; v++ {
+		if g.b.vals[v].attr != attrCredential {
 			continue
 		}
-		for _, v := range [...]uint32{r.kid, r.fp, r.prefix, r.asv} {
-			if v != 0 {
-				pairs = append(pairs, uint64(v)<<32|uint64(r.cred))
+		for _, x := range post.list[post.start[v]:post.start[v+1]] {
+			r := &g.recs[x]
+			for _, u := range [...]uint32{r.kid, r.fp, r.prefix, r.asv} {
+				if u != 0 && lastCred[u] != uint32(v) {
+					lastCred[u] = uint32(v)
+					g.creds[u]++
+				}
 			}
 		}
 	}
-	slices.Sort(pairs)
-	for i, p := range pairs {
-		if i > 0 && pairs[i-1] == p {
-			continue
-		}
-		g.creds[p>>32]++
-	}
-	pairs = nil
+	lastCred = nil
 	limit := max(float64(g.opts.HubMinSessions), g.opts.HubShare*float64(len(g.recs)))
 	for id := 1; id < n; id++ {
 		var base uint8
@@ -478,11 +504,10 @@ func (g *grouping) admit(a, b int32, w float64) {
 // fingerprint values. A value that alone reaches the threshold joins its
 // sessions in time order; a weaker one proposes the pairs among its
 // sessions, each scored on every rule.
-func (g *grouping) candidates() {
-	post := g.postings()
+func (g *grouping) candidates(post postings) {
 	for v := 1; v < len(post.start)-1; v++ {
 		p := post.list[post.start[v]:post.start[v+1]]
-		if len(p) < 2 || g.class[v] < 2 {
+		if len(p) < 2 || (g.class[v] < 2 && g.b.vals[v].attr != attrFingerprint) {
 			continue
 		}
 		slices.SortFunc(p, func(x, y int32) int {
@@ -491,6 +516,30 @@ func (g *grouping) candidates() {
 			}
 			return cmp.Compare(x, y)
 		})
+		if g.b.vals[v].attr == attrFingerprint {
+			// Declared crawlers with one user agent are one operator:
+			// chain them, and compare the others as usual.
+			var crawlers []int32
+			rest := make([]int32, 0, len(p))
+			for _, x := range p {
+				if g.recs[x].flags&flagCrawler != 0 {
+					crawlers = append(crawlers, x)
+				} else {
+					rest = append(rest, x)
+				}
+			}
+			for i := 1; i < len(crawlers); i++ {
+				w, _ := g.pairWeight(crawlers[i-1], crawlers[i], nil)
+				g.admit(crawlers[i-1], crawlers[i], w)
+			}
+			p = rest
+			if len(p) < 2 {
+				continue
+			}
+		}
+		if g.class[v] < 2 {
+			continue
+		}
 		if float64(g.weight[v]) >= g.opts.Threshold {
 			for i := 1; i < len(p); i++ {
 				j := i - 1
@@ -573,11 +622,13 @@ func (g *grouping) tryPair(a, b int32) {
 		return
 	}
 	if g.find(a) == g.find(b) {
-		// Already joined: an extra edge would only add explanation, and
-		// costs memory on big components. Keep it only when it is cheap.
-		if len(g.edges) > 4*len(g.recs)+1024 {
+		// Already joined: an extra edge only adds explanation (cycles, so
+		// fewer bridges) and costs memory on big components; keep such
+		// edges within a budget proportional to the input.
+		if g.extra >= len(g.recs)/4+4096 {
 			return
 		}
+		g.extra++
 	}
 	w, ok := g.pairWeight(a, b, nil)
 	if ok {
@@ -592,13 +643,13 @@ func (g *grouping) handover() {
 	var cand []int32
 	for i := range g.recs {
 		r := &g.recs[i]
-		if r.seqTmpl != 0 && int(r.seqRun) >= g.opts.HandoverMinRun {
+		if r.seq != 0 && int(g.b.seqs[r.seq].run) >= g.opts.HandoverMinRun {
 			cand = append(cand, int32(i))
 		}
 	}
 	slices.SortFunc(cand, func(x, y int32) int {
 		rx, ry := &g.recs[x], &g.recs[y]
-		if c := cmp.Compare(rx.seqTmpl, ry.seqTmpl); c != 0 {
+		if c := cmp.Compare(g.b.seqs[rx.seq].tmpl, g.b.seqs[ry.seq].tmpl); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(rx.start, ry.start); c != 0 {
@@ -609,7 +660,7 @@ func (g *grouping) handover() {
 	win := int64(g.opts.HandoverWindow)
 	for i := 0; i < len(cand); {
 		j := i + 1
-		for j < len(cand) && g.recs[cand[j]].seqTmpl == g.recs[cand[i]].seqTmpl {
+		for j < len(cand) && g.b.seqs[g.recs[cand[j]].seq].tmpl == g.b.seqs[g.recs[cand[i]].seq].tmpl {
 			j++
 		}
 		bucket := cand[i:j]
@@ -635,17 +686,21 @@ func (g *grouping) handover() {
 }
 
 func (g *grouping) handoverOK(a, b *rec) bool {
-	if a.seqTmpl == 0 || a.seqTmpl != b.seqTmpl || a.ip == b.ip {
+	if a.seq == 0 || b.seq == 0 || (a.ip == b.ip && a.flags&flagIPValid != 0) {
 		return false
 	}
-	if int(a.seqRun) < g.opts.HandoverMinRun || int(b.seqRun) < g.opts.HandoverMinRun {
+	sa, sb := &g.b.seqs[a.seq], &g.b.seqs[b.seq]
+	if sa.tmpl == 0 || sa.tmpl != sb.tmpl {
+		return false
+	}
+	if int(sa.run) < g.opts.HandoverMinRun || int(sb.run) < g.opts.HandoverMinRun {
 		return false
 	}
 	gap := b.start - a.end
 	if gap < 0 || gap > int64(g.opts.HandoverWindow) {
 		return false
 	}
-	step := b.seqFirst - a.seqLast
+	step := sb.first - sa.last
 	return step >= 1 && step <= g.opts.HandoverMaxStep
 }
 

@@ -1,8 +1,10 @@
 package campaign_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +15,8 @@ import (
 	"github.com/tracehop/tracehop/forensics"
 	"github.com/tracehop/tracehop/forensics/analyze"
 	"github.com/tracehop/tracehop/forensics/campaign"
+	"github.com/tracehop/tracehop/forensics/session"
+	"github.com/tracehop/tracehop/forensics/trace"
 )
 
 // truth is the shape of testdata/truth.json written by testdata/gen.
@@ -112,20 +116,32 @@ func TestDemoCampaign(t *testing.T) {
 					t.Errorf("attack campaign %s holds %d crawler IPs", cp.ID, n)
 				}
 			}
-			crawlerFound := false
+			crawlerFound := 0
 			for _, cp := range c.Campaigns {
 				if overlap(cp.IPs, tr.Crawler.IPs) > 0 {
-					crawlerFound = true
+					crawlerFound++
 					if cp.Label != campaign.LabelCrawler {
 						t.Errorf("crawler campaign %s labelled %q", cp.ID, cp.Label)
 					}
 				}
 			}
+			// Shuffled events give the same campaign bytes.
+			want, _ := json.Marshal(c.Campaigns)
+			ev := slices.Clone(c.Events)
+			r := rand.New(rand.NewPCG(uint64(len(ev)), 9))
+			r.Shuffle(len(ev), func(i, j int) { ev[i], ev[j] = ev[j], ev[i] })
+			fl := slices.Clone(c.Flows)
+			r.Shuffle(len(fl), func(i, j int) { fl[i], fl[j] = fl[j], fl[i] })
+			cs := campaign.Build(session.Build(ev, fl, o.Session), o.Campaign)
+			trace.Attach(cs, c.Chains)
+			if got, _ := json.Marshal(cs); !bytes.Equal(got, want) {
+				t.Errorf("shuffled input changed the campaign bytes (%d vs %d)", len(got), len(want))
+			}
 			crawlerSeen := slices.ContainsFunc(c.Sessions, func(s forensics.Session) bool {
 				return slices.Contains(tr.Crawler.IPs, s.SrcIP.String())
 			})
-			if crawlerSeen && !crawlerFound {
-				t.Error("the crawler formed no campaign of its own")
+			if crawlerSeen && crawlerFound != 1 {
+				t.Errorf("the crawler formed %d campaigns, want one of its own", crawlerFound)
 			}
 		})
 	}

@@ -16,6 +16,9 @@ const (
 	RuleASN         = "asn"
 	RuleHourProfile = "hour_profile"
 	RuleBeacon      = "beacon"
+	// RuleCrawler joins sessions of declared benign crawlers with the same
+	// user agent (they only ever join each other).
+	RuleCrawler = "crawler_identity"
 )
 
 // Link classes, strongest first. A hub value drops one class.

@@ -192,8 +192,8 @@ func (g *grouping) campaign(members []int32, edges []edge) forensics.Campaign {
 		r := &g.recs[m]
 		first, last = min(first, r.start), max(last, r.end)
 		c.Events += int(r.events)
-		if r.ip.IsValid() {
-			ips = append(ips, r.ip.String())
+		if ip := addrString(r); ip != "" {
+			ips = append(ips, ip)
 		}
 		if r.country != 0 {
 			countries[g.b.vals[r.country].s]++
@@ -331,10 +331,11 @@ func (g *grouping) explain(c *forensics.Campaign, members []int32, edges []edge)
 }
 
 func addrString(r *rec) string {
-	if !r.ip.IsValid() {
+	a := r.addr()
+	if !a.IsValid() {
 		return ""
 	}
-	return r.ip.String()
+	return a.String()
 }
 
 func className(c uint8) string {
@@ -510,7 +511,7 @@ func trunc(s string, n int) string {
 // reason is the sentence an analyst reads out for a link.
 func (g *grouping) reason(x contrib) string {
 	demoted := ""
-	if x.vid != 0 && x.rule != RuleHandover && g.hub[x.vid] {
+	if x.vid != 0 && x.rule != RuleHandover && x.rule != RuleCrawler && g.hub[x.vid] {
 		demoted = " (common: " + strconv.Itoa(int(g.b.count[x.vid])) + " sessions, " +
 			strconv.Itoa(int(g.creds[x.vid])) + " credentials; demoted one class)"
 	}
@@ -523,6 +524,9 @@ func (g *grouping) reason(x contrib) string {
 	case RuleHandover:
 		return "work hand-over: a sequential read of " + trunc(x.value, 64) + " stopped and continued from another address within " +
 			durationWords(g.opts.HandoverWindow)
+	case RuleCrawler:
+		ua := strings.TrimPrefix(x.value, "ua=")
+		return "same declared crawler user agent " + strconv.Quote(trunc(ua, 120))
 	case RuleFingerprint:
 		rare := "rare "
 		if demoted != "" {

@@ -52,18 +52,22 @@ func (g *grouping) pairWeight(a, b int32, out *[]contrib) (float64, bool) {
 		add(g.valueContrib(RuleTokenKeyID, ra.kid, false))
 	}
 	if g.handoverOK(ra, rb) || g.handoverOK(rb, ra) {
-		first, second := ra, rb
+		first := ra
 		if rb.start < ra.start {
-			first, second = rb, ra
+			first = rb
 		}
-		add(contrib{rule: RuleHandover, attr: "seq_template", value: g.b.vals[first.seqTmpl].s,
-			w: g.opts.StrongWeight, class: 3,
-			vid: first.seqTmpl,
-		})
-		_ = second
+		tmpl := g.b.seqs[first.seq].tmpl
+		add(contrib{rule: RuleHandover, attr: "seq_template", value: g.b.vals[tmpl].s,
+			w: g.opts.StrongWeight, class: 3, vid: tmpl})
 	}
 	if ra.fp != 0 && ra.fp == rb.fp {
-		add(g.valueContrib(RuleFingerprint, ra.fp, false))
+		if ra.flags&flagCrawler != 0 {
+			c := g.valueContrib(RuleCrawler, ra.fp, false)
+			c.w, c.class = g.opts.StrongWeight, 3
+			add(c)
+		} else {
+			add(g.valueContrib(RuleFingerprint, ra.fp, false))
+		}
 	}
 	near := g.near(ra, rb)
 	if near && ra.prefix != 0 && ra.prefix == rb.prefix {

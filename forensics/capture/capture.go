@@ -350,12 +350,12 @@ func (rs *readerState) track(p *packet, ts int64, pkt uint64, off int64) {
 	t := rs.table
 	k, swapped := canonicalKey(p)
 	i, ok := t.index[k]
-	if ok && ts-t.slab[i].first > rs.active {
+	if ok && ts-t.at(i).first > rs.active {
 		rs.end(i)
 		rs.st.Expired++
 		ok = false
 	}
-	if ok && t.slab[i].list == listClosed && p.proto == ipProtoTCP && p.tcpFlags&(tcpSYN|tcpACK) == tcpSYN {
+	if ok && t.at(i).list == listClosed && p.proto == ipProtoTCP && p.tcpFlags&(tcpSYN|tcpACK) == tcpSYN {
 		// A new connection reusing the 5-tuple of a closed one.
 		rs.end(i)
 		ok = false
@@ -366,7 +366,7 @@ func (rs *readerState) track(p *packet, ts int64, pkt uint64, off int64) {
 			rs.st.Evictions++
 		}
 		i = t.insert(k)
-		f := &t.slab[i]
+		f := t.at(i)
 		f.srcIsA = !swapped
 		f.first, f.last = ts, ts
 		f.firstPacket, f.firstOffset = pkt, off
@@ -384,7 +384,7 @@ func (rs *readerState) track(p *packet, ts int64, pkt uint64, off int64) {
 	} else {
 		t.touch(i)
 	}
-	f := &t.slab[i]
+	f := t.at(i)
 	dir := 0
 	if (!swapped) != f.srcIsA {
 		dir = 1
@@ -424,18 +424,18 @@ func (rs *readerState) track(p *packet, ts int64, pkt uint64, off int64) {
 // seen first; the list order makes this O(1) per packet.
 func (rs *readerState) expire() {
 	t := rs.table
-	for h := t.lists[listOpen].head; h != nilIdx && rs.now-t.slab[h].last > rs.idle; h = t.lists[listOpen].head {
+	for h := t.lists[listOpen].head; h != nilIdx && rs.now-t.at(h).last > rs.idle; h = t.lists[listOpen].head {
 		rs.end(h)
 		rs.st.Expired++
 	}
-	for h := t.lists[listClosed].head; h != nilIdx && rs.now-t.slab[h].last > closeLinger; h = t.lists[listClosed].head {
+	for h := t.lists[listClosed].head; h != nilIdx && rs.now-t.at(h).last > closeLinger; h = t.lists[listClosed].head {
 		rs.end(h)
 	}
 }
 
 // end emits flow i and removes it.
 func (rs *readerState) end(i int32) {
-	f := &rs.table.slab[i]
+	f := rs.table.at(i)
 	if f.app != nil {
 		for d := range f.app.dir {
 			if s := &f.app.dir[d]; !s.done && len(s.buf) > 0 {
@@ -486,7 +486,9 @@ func (rs *readerState) flow(f *flowState) forensics.Flow {
 	if f.nvlan > 0 {
 		fl.VLAN = append([]uint16(nil), f.vlan[:f.nvlan]...)
 	}
-	fl.ID = forensics.HashID("flow", fl.CommunityID, fl.Start.String(), strconv.FormatUint(f.firstPacket, 10))
+	// The ID is what identifies the flow in this evidence: its tuple, its
+	// first instant and its first packet; the same capture gives the same IDs.
+	fl.ID = forensics.HashID("flow", fl.CommunityID, strconv.FormatInt(f.first, 10), strconv.FormatUint(f.firstPacket, 10))
 	return fl
 }
 

@@ -93,6 +93,33 @@ func TestCorpusCommunityID(t *testing.T) {
 	if checked < 15 {
 		t.Errorf("only %d flows checked", checked)
 	}
+	// Zeek's conn.log for get.pcap carries the community_id column.
+	flows, _, err := readCorpusFile(t, filepath.Join(dir, "pcap", "zeek", "get.pcap"), DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut, err := os.ReadFile(filepath.Join(dir, "expected", "zeek", "get.community-id.conn.log.cut"))
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, line := range strings.Split(string(cut), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 7 || !strings.HasPrefix(f[6], "1:") {
+			continue
+		}
+		found := false
+		for _, fl := range flows {
+			if fl.SrcIP.String() == f[0] && strconv.Itoa(int(fl.SrcPort)) == f[1] && fl.DstIP.String() == f[2] && strconv.Itoa(int(fl.DstPort)) == f[3] {
+				found = true
+				if fl.CommunityID != f[6] {
+					t.Errorf("get.pcap %s: community_id %s, want %s", line, fl.CommunityID, f[6])
+				}
+			}
+		}
+		if !found {
+			t.Errorf("get.pcap: no flow for %s", line)
+		}
+	}
 }
 
 // Fingerprints the corpus's expected outputs list (FoxIO JA4 python and

@@ -78,10 +78,12 @@ type flowList struct{ head, tail int32 }
 // flowTable tracks live flows with a memory cap.
 type flowTable struct {
 	index map[flowKey]int32
-	slab  []flowState
-	free  []int32
-	lists [2]flowList // each ordered least recently seen first
-	max   int
+	// chunks hold the flow states; index i is chunks[i>>chunkBits][i&chunkMask].
+	chunks [][]flowState
+	n      int32
+	free   []int32
+	lists  [2]flowList // each ordered least recently seen first
+	max    int
 }
 
 func newFlowTable(max int) *flowTable {
@@ -92,18 +94,27 @@ func newFlowTable(max int) *flowTable {
 	return t
 }
 
+const (
+	chunkBits = 12
+	chunkSize = 1 << chunkBits
+	chunkMask = chunkSize - 1
+)
+
 func (t *flowTable) len() int { return len(t.index) }
 
+// at returns flow i.
+func (t *flowTable) at(i int32) *flowState { return &t.chunks[i>>chunkBits][i&chunkMask] }
+
 func (t *flowTable) unlink(i int32) {
-	f := &t.slab[i]
+	f := t.at(i)
 	l := &t.lists[f.list]
 	if f.prev != nilIdx {
-		t.slab[f.prev].next = f.next
+		t.at(f.prev).next = f.next
 	} else {
 		l.head = f.next
 	}
 	if f.next != nilIdx {
-		t.slab[f.next].prev = f.prev
+		t.at(f.next).prev = f.prev
 	} else {
 		l.tail = f.prev
 	}
@@ -111,11 +122,11 @@ func (t *flowTable) unlink(i int32) {
 }
 
 func (t *flowTable) pushBack(i int32) {
-	f := &t.slab[i]
+	f := t.at(i)
 	l := &t.lists[f.list]
 	f.prev, f.next = l.tail, nilIdx
 	if l.tail != nilIdx {
-		t.slab[l.tail].next = i
+		t.at(l.tail).next = i
 	} else {
 		l.head = i
 	}
@@ -124,7 +135,7 @@ func (t *flowTable) pushBack(i int32) {
 
 // touch marks i as the most recently seen flow of its list.
 func (t *flowTable) touch(i int32) {
-	if t.lists[t.slab[i].list].tail == i {
+	if t.lists[t.at(i).list].tail == i {
 		return
 	}
 	t.unlink(i)
@@ -133,11 +144,11 @@ func (t *flowTable) touch(i int32) {
 
 // close moves flow i to the closed list.
 func (t *flowTable) close(i int32) {
-	if t.slab[i].list == listClosed {
+	if t.at(i).list == listClosed {
 		return
 	}
 	t.unlink(i)
-	t.slab[i].list = listClosed
+	t.at(i).list = listClosed
 	t.pushBack(i)
 }
 
@@ -157,10 +168,15 @@ func (t *flowTable) insert(k flowKey) int32 {
 		i = t.free[n-1]
 		t.free = t.free[:n-1]
 	} else {
-		t.slab = append(t.slab, flowState{})
-		i = int32(len(t.slab) - 1)
+		if t.n&chunkMask == 0 {
+			// Fixed-size chunks: growth never copies live flows, and
+			// memory follows the number of flows actually seen.
+			t.chunks = append(t.chunks, make([]flowState, chunkSize))
+		}
+		i = t.n
+		t.n++
 	}
-	t.slab[i] = flowState{key: k, prev: nilIdx, next: nilIdx}
+	*t.at(i) = flowState{key: k, prev: nilIdx, next: nilIdx}
 	t.index[k] = i
 	t.pushBack(i)
 	return i
@@ -169,8 +185,8 @@ func (t *flowTable) insert(k flowKey) int32 {
 // remove drops flow i from the table; the caller has emitted it.
 func (t *flowTable) remove(i int32) {
 	t.unlink(i)
-	delete(t.index, t.slab[i].key)
-	t.slab[i] = flowState{prev: nilIdx, next: nilIdx}
+	delete(t.index, t.at(i).key)
+	*t.at(i) = flowState{prev: nilIdx, next: nilIdx}
 	t.free = append(t.free, i)
 }
 

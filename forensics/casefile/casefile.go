@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/klauspost/compress/zstd"
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 
 	"github.com/tracehop/tracehop/forensics"
@@ -58,6 +59,10 @@ type File struct {
 	db       *sql.DB
 	lock     *lockFile // nil for readers
 	readOnly bool
+
+	zenc *zstd.Encoder // made on first use
+	zdec *zstd.Decoder
+	zbuf []byte
 }
 
 // Path returns the path the case was opened with.
@@ -71,6 +76,12 @@ func (f *File) ReadOnly() bool { return f.readOnly }
 // Close releases the database and the writer lock.
 func (f *File) Close() error {
 	err := f.db.Close()
+	if f.zenc != nil {
+		f.zenc.Close()
+	}
+	if f.zdec != nil {
+		f.zdec.Close()
+	}
 	if f.lock != nil {
 		err = errors.Join(err, f.lock.release())
 	}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"runtime"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
 )
@@ -16,6 +18,7 @@ type encodedBlock struct {
 	keys, js   []byte
 	n          int
 	tmin, tmax int64
+	codec      string
 	first      int // index of the block's first record in the input
 }
 
@@ -90,10 +93,10 @@ func writeBlocks[T any](w *rowWriter, kind string, evID int64, recs []T, key fun
 				return
 			}
 			lo, hi := i*blockRecords, min((i+1)*blockRecords, len(recs))
-			go func() { results[i] <- encodeChunk(recs[lo:hi], lo, key, gf) }()
+			go func() { results[i] <- encodeChunk(recs[lo:hi], lo, key, gf, w.zenc) }()
 		}
 	}()
-	st := w.prepare(&w.blockStmt, `INSERT INTO blocks(kind, evidence_id, n, t_min, t_max, keys, json) VALUES(?, ?, ?, ?, ?, ?, ?)`)
+	st := w.prepare(&w.blockStmt, insertBlock)
 	if w.err != nil {
 		return w.err
 	}
@@ -109,7 +112,7 @@ func writeBlocks[T any](w *rowWriter, kind string, evID int64, recs []T, key fun
 			return fmt.Errorf("%s: %w", kind, c.err)
 		}
 		for _, b := range c.blocks {
-			if _, err := st.ExecContext(ctx, kind, evID, b.n, b.tmin, b.tmax, b.keys, b.js); err != nil {
+			if _, err := st.ExecContext(ctx, kind, evID, b.n, b.tmin, b.tmax, b.codec, b.keys, b.js); err != nil {
 				return fmt.Errorf("%s block at record %d: %w", kind, b.first+1, err)
 			}
 		}
@@ -122,36 +125,34 @@ func writeBlocks[T any](w *rowWriter, kind string, evID int64, recs []T, key fun
 	return nil
 }
 
-// chunkEncoder encodes the records of one chunk. Enrichment results repeat
-// (one per address), so each distinct one is encoded once and spliced into
-// the record's JSON before "evidence"; the first record of the chunk is
-// also encoded whole and compared, so the splice is only used while it
-// gives exactly the bytes encoding/json gives.
+// chunkEncoder encodes the records of one chunk. A record's enrichment is
+// encoded on its own (the JSON also keys the enrichment table) and spliced
+// into the record's JSON before "evidence", so it is encoded once; the
+// first record of the chunk is also encoded whole and compared, so the
+// splice is only used while it gives exactly the bytes encoding/json does.
 type chunkEncoder[T any] struct {
 	gf      geoFields[T]
 	buf     bytes.Buffer
 	enc     *json.Encoder
-	gbuf    bytes.Buffer
-	genc    *json.Encoder
-	geoJS   map[*enrich.Record][]byte
+	gbuf    [2]bytes.Buffer
+	genc    [2]*json.Encoder
+	out     []byte
 	seen    map[string]struct{}
 	geo     []geoResult
 	checked bool
 	splice  bool
+	tmp     T // the record without enrichment; a field so it does not escape per record
 }
 
 var evidenceKey = []byte(`,"evidence":`)
 
-func (c *chunkEncoder[T]) geoJSON(g *enrich.Record) ([]byte, error) {
-	if js, ok := c.geoJS[g]; ok {
-		return js, nil
-	}
-	c.gbuf.Reset()
-	if err := c.genc.Encode(g); err != nil {
+// geoJSON encodes g with encoder i; the bytes are valid until its next use.
+func (c *chunkEncoder[T]) geoJSON(i int, g *enrich.Record) ([]byte, error) {
+	c.gbuf[i].Reset()
+	if err := c.genc[i].Encode(g); err != nil {
 		return nil, err
 	}
-	js := bytes.Clone(bytes.TrimSuffix(c.gbuf.Bytes(), []byte{'\n'}))
-	c.geoJS[g] = js
+	js := bytes.TrimSuffix(c.gbuf[i].Bytes(), []byte{'\n'})
 	if g.IP.IsValid() {
 		if _, ok := c.seen[string(js)]; !ok {
 			c.seen[string(js)] = struct{}{}
@@ -167,7 +168,7 @@ func (c *chunkEncoder[T]) line(r *T) ([]byte, error) {
 	var parts [2][]byte
 	for i, g := range geos {
 		if g != nil {
-			js, err := c.geoJSON(g)
+			js, err := c.geoJSON(i, g)
 			if err != nil {
 				return nil, err
 			}
@@ -183,7 +184,6 @@ func (c *chunkEncoder[T]) line(r *T) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		spliced = bytes.Clone(spliced)
 		whole, err := c.whole(r)
 		if err != nil {
 			return nil, err
@@ -203,10 +203,12 @@ func (c *chunkEncoder[T]) whole(r *T) ([]byte, error) {
 	return c.buf.Bytes(), err
 }
 
+// spliced returns r's line built from r without its enrichment and the
+// enrichment parts; the bytes are valid until the next call.
 func (c *chunkEncoder[T]) spliced(r *T, parts [2][]byte) ([]byte, error) {
-	stripped := c.gf.strip(*r)
+	c.tmp = c.gf.strip(*r)
 	c.buf.Reset()
-	if err := c.enc.Encode(&stripped); err != nil {
+	if err := c.enc.Encode(&c.tmp); err != nil {
 		return nil, err
 	}
 	b := c.buf.Bytes()
@@ -215,36 +217,45 @@ func (c *chunkEncoder[T]) spliced(r *T, parts [2][]byte) ([]byte, error) {
 		c.splice = false
 		return c.whole(r)
 	}
-	tail := bytes.Clone(b[at:])
-	b = b[:at]
+	out := append(c.out[:0], b[:at]...)
 	for i, js := range parts {
 		if js != nil {
-			b = append(b, ',', '"')
-			b = append(b, c.gf.names[i]...)
-			b = append(b, '"', ':')
-			b = append(b, js...)
+			out = append(out, ',', '"')
+			out = append(out, c.gf.names[i]...)
+			out = append(out, '"', ':')
+			out = append(out, js...)
 		}
 	}
-	b = append(b, tail...)
-	c.buf.Reset()
-	c.buf.Write(b)
-	return c.buf.Bytes(), nil
+	out = append(out, b[at:]...)
+	c.out = out
+	return out, nil
 }
 
-func encodeChunk[T any](recs []T, first int, key func(*T) recKey, gf geoFields[T]) (c encodedChunk) {
+// insertBlock stores one block.
+const insertBlock = `INSERT INTO blocks(kind, evidence_id, n, t_min, t_max, codec, keys, json) VALUES(?, ?, ?, ?, ?, ?, ?, ?)`
+
+func encodeChunk[T any](recs []T, first int, key func(*T) recKey, gf geoFields[T], zenc *zstd.Encoder) (c encodedChunk) {
 	defer func() {
 		// A record that cannot be encoded fails its input, not the process.
 		if r := recover(); r != nil {
 			c = encodedChunk{err: fmt.Errorf("encode record near %d: %v", first+1, r)}
 		}
 	}()
-	ce := &chunkEncoder[T]{gf: gf, geoJS: map[*enrich.Record][]byte{}, seen: map[string]struct{}{}}
+	ce := &chunkEncoder[T]{gf: gf, seen: map[string]struct{}{}}
 	ce.enc = json.NewEncoder(&ce.buf)
 	ce.enc.SetEscapeHTML(false)
-	ce.genc = json.NewEncoder(&ce.gbuf)
-	ce.genc.SetEscapeHTML(false)
+	for i := range ce.genc {
+		ce.genc[i] = json.NewEncoder(&ce.gbuf[i])
+		ce.genc[i].SetEscapeHTML(false)
+	}
 	newBlock := func(first int) encodedBlock {
 		return encodedBlock{first: first, js: make([]byte, 0, 384<<10), keys: make([]byte, 0, 48<<10)}
+	}
+	done := func(b encodedBlock) {
+		if zenc != nil {
+			b.js, b.codec = zenc.EncodeAll(b.js, make([]byte, 0, len(b.js)/4)), codecZstd
+		}
+		c.blocks = append(c.blocks, b)
 	}
 	b := newBlock(first)
 	for i := range recs {
@@ -265,12 +276,12 @@ func encodeChunk[T any](recs []T, first int, key func(*T) recKey, gf geoFields[T
 		}
 		b.n++
 		if len(b.js) >= blockBytes {
-			c.blocks = append(c.blocks, b)
+			done(b)
 			b = newBlock(first + i + 1)
 		}
 	}
 	if b.n > 0 {
-		c.blocks = append(c.blocks, b)
+		done(b)
 	}
 	c.geo = ce.geo
 	return c

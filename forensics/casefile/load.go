@@ -42,20 +42,24 @@ func (f *File) Load(ctx context.Context, opts LoadOptions) (*forensics.Case, err
 	}
 	steps := []step{
 		{`SELECT json FROM databases ORDER BY ord`, appendJSON(&c.Databases)},
-		{`SELECT json FROM blocks WHERE kind = 'flows' ORDER BY id`, appendLines(&c.Flows)},
-		{`SELECT json FROM blocks WHERE kind = 'events' ORDER BY id`, appendLines(&c.Events)},
+		{KindFlows, appendLines(&c.Flows)},
+		{KindEvents, appendLines(&c.Events)},
 		{`SELECT json FROM problems ORDER BY id`, appendJSON(&c.Problems)},
 		{`SELECT json FROM caps ORDER BY id`, appendJSON(&c.Caps)},
 	}
 	if !opts.NoDerived {
 		steps = append(steps,
-			step{`SELECT json FROM blocks WHERE kind = 'sessions' ORDER BY id`, appendLines(&c.Sessions)},
+			step{KindSessions, appendLines(&c.Sessions)},
 			step{`SELECT json FROM campaigns ORDER BY id`, appendJSON(&c.Campaigns)},
 			step{`SELECT json FROM chains ORDER BY id`, appendJSON(&c.Chains)},
 		)
 	}
 	for _, s := range steps {
-		if err := f.scan(ctx, s.q, s.fn); err != nil {
+		scan := f.scan
+		if !strings.HasPrefix(s.q, "SELECT") {
+			scan = f.scanBlocks
+		}
+		if err := scan(ctx, s.q, s.fn); err != nil {
 			return nil, err
 		}
 	}
@@ -105,6 +109,31 @@ func (f *File) scan(ctx context.Context, q string, fn func([]byte) error) error 
 		}
 		if err := fn(js); err != nil {
 			return fmt.Errorf("read case %s: %q row %d: %w", f.path, q, n, err)
+		}
+	}
+	return rows.Err()
+}
+
+// scanBlocks hands the JSON Lines of every block of kind to fn, in order.
+func (f *File) scanBlocks(ctx context.Context, kind string, fn func([]byte) error) error {
+	rows, err := f.db.QueryContext(ctx, `SELECT id, codec, json FROM blocks WHERE kind = ? ORDER BY id`, kind)
+	if err != nil {
+		return fmt.Errorf("read %s of %s: %w", kind, f.path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var codec string
+		var raw []byte
+		if err := rows.Scan(&id, &codec, &raw); err != nil {
+			return fmt.Errorf("read %s of %s: %w", kind, f.path, err)
+		}
+		js, err := f.blockJSON(codec, raw)
+		if err == nil {
+			err = fn(js)
+		}
+		if err != nil {
+			return fmt.Errorf("read %s of %s: block %d: %w", kind, f.path, id, err)
 		}
 	}
 	return rows.Err()

@@ -15,6 +15,7 @@ type LockedError struct {
 	PID  int // 0 if the lock file did not say
 }
 
+// Error says who holds the case.
 func (e *LockedError) Error() string {
 	if e.PID > 0 {
 		return fmt.Sprintf("case %s is open by PID %d", e.Path, e.PID)

@@ -70,7 +70,7 @@ func (f *File) Query(ctx context.Context, kind string, flt Filter, fn func(js []
 	if err != nil {
 		return err
 	}
-	q := `SELECT id, coalesce(evidence_id, 0), keys, json FROM blocks WHERE kind = ?`
+	q := `SELECT id, coalesce(evidence_id, 0), codec, keys, json FROM blocks WHERE kind = ?`
 	args := []any{kind}
 	if !flt.From.IsZero() {
 		q += ` AND t_max >= ?`
@@ -89,9 +89,14 @@ func (f *File) Query(ctx context.Context, kind string, flt Filter, fn func(js []
 	n := 0
 	for rows.Next() {
 		var id, evID int64
-		var keys, js []byte
-		if err := rows.Scan(&id, &evID, &keys, &js); err != nil {
+		var codec string
+		var keys, raw []byte
+		if err := rows.Scan(&id, &evID, &codec, &keys, &raw); err != nil {
 			return fmt.Errorf("query %s in %s: %w", kind, f.path, err)
+		}
+		js, err := f.blockJSON(codec, raw)
+		if err != nil {
+			return fmt.Errorf("query %s in %s: block %d: %w", kind, f.path, id, err)
 		}
 		sha := shas[evID]
 		kr := keyReader{b: keys}

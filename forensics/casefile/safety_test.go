@@ -37,7 +37,7 @@ func TestSecondWriterIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := testBatch(2, 100, 10)
-	if err := insertBatch(ctx, tx, b); err != nil {
+	if err := w.insertBatch(ctx, tx, b); err != nil {
 		t.Fatal(err)
 	}
 	r, err := Open(ctx, path, OpenOptions{})

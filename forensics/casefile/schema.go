@@ -37,7 +37,8 @@ CREATE TABLE evidence (
 
 -- Flows, events and sessions are stored in blocks of up to blockRecords
 -- records of one kind from one input: json holds the records as the
--- commands print them, one per line; keys holds, per record, the values
+-- commands print them, one per line (zstd-compressed when codec is
+-- 'zstd'); keys holds, per record, the values
 -- queries filter on (see keys.go), so a query reads small columns and
 -- decodes JSON only for what matches. One SQLite row per block rather than
 -- per record is what makes ingest fast (a row costs the same few
@@ -50,6 +51,7 @@ CREATE TABLE blocks (
 	n           INTEGER NOT NULL,
 	t_min       INTEGER NOT NULL,
 	t_max       INTEGER NOT NULL,
+	codec       TEXT NOT NULL DEFAULT '',
 	keys        BLOB NOT NULL,
 	json        BLOB NOT NULL
 );

@@ -12,6 +12,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
 )
@@ -78,7 +80,7 @@ func (f *File) AddEvidence(ctx context.Context, b *Batch) (added bool, err error
 			return err
 		}
 		added = true
-		return insertBatch(ctx, tx, b)
+		return f.insertBatch(ctx, tx, b)
 	})
 	if err != nil {
 		return false, fmt.Errorf("add %s to case %s: %w", b.Input.Path, f.path, err)
@@ -86,7 +88,7 @@ func (f *File) AddEvidence(ctx context.Context, b *Batch) (added bool, err error
 	return added, nil
 }
 
-func insertBatch(ctx context.Context, tx *sql.Tx, b *Batch) error {
+func (f *File) insertBatch(ctx context.Context, tx *sql.Tx, b *Batch) error {
 	seq := 0
 	if b.Custody != nil {
 		if err := appendCustody(ctx, tx, b.Custody); err != nil {
@@ -111,6 +113,9 @@ func insertBatch(ctx context.Context, tx *sql.Tx, b *Batch) error {
 	}
 	w := newRowWriter(ctx, tx)
 	defer w.close()
+	if w.zenc, err = f.encoder(); err != nil {
+		return err
+	}
 	if err := writeBlocks(w, KindFlows, evID, b.Flows, flowKey, flowGeo); err != nil {
 		return err
 	}
@@ -151,6 +156,7 @@ type rowWriter struct {
 	enc                  *json.Encoder
 	seenGeo              map[*enrich.Record]struct{}
 	seenGeoJSON          map[string]struct{}
+	zenc                 *zstd.Encoder // nil: blocks stored uncompressed
 	err                  error
 
 	// the open block
@@ -231,11 +237,11 @@ func (w *rowWriter) flush() error {
 	if w.n == 0 {
 		return w.err
 	}
-	st := w.prepare(&w.blockStmt, `INSERT INTO blocks(kind, evidence_id, n, t_min, t_max, keys, json) VALUES(?, ?, ?, ?, ?, ?, ?)`)
+	st := w.prepare(&w.blockStmt, insertBlock)
 	if w.err != nil {
 		return w.err
 	}
-	_, err := st.ExecContext(w.ctx, w.kind, w.evID, w.n, w.tmin, w.tmax, w.keys, w.js)
+	_, err := st.ExecContext(w.ctx, w.kind, w.evID, w.n, w.tmin, w.tmax, "", w.keys, w.js)
 	w.keys, w.js, w.n = w.keys[:0], w.js[:0], 0
 	return err
 }

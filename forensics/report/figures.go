@@ -1,8 +1,10 @@
 package report
 
 import (
+	"cmp"
 	_ "embed"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -341,7 +343,20 @@ func (v *view) timelineFigure() (*figure, int) {
 	for i, l := range lanes {
 		y := tlTop + tlLane*float64(i)
 		fig.Texts = append(fig.Texts, figText{X: tlLeft - 8, Y: y + tlLane*0.65, Text: clip(l.label, 32), Anchor: "end", Class: "lane"})
-		for _, s := range l.sess {
+		// Sessions closer than a bar's width merge into one bar, so a lane
+		// holds at most about plotW/2 bars however many sessions it has.
+		type span struct {
+			x0, x1      float64
+			first, last time.Time
+			n           int
+			label       string
+		}
+		var spans []span
+		sorted := slices.Clone(l.sess)
+		slices.SortFunc(sorted, func(a, b *forensics.Session) int {
+			return cmp.Or(a.Start.Compare(b.Start.Time), strings.Compare(a.ID, b.ID))
+		})
+		for _, s := range sorted {
 			if s.Start.IsZero() {
 				continue
 			}
@@ -349,10 +364,26 @@ func (v *view) timelineFigure() (*figure, int) {
 			if end.Before(s.Start.Time) {
 				end = s.Start.Time
 			}
-			x0, x1 := x(s.Start.Time), x(end)
+			x0, x1 := x(s.Start.Time), math.Max(x(end), x(s.Start.Time)+2)
+			if n := len(spans); n > 0 && x0 <= spans[n-1].x1+1 {
+				sp := &spans[n-1]
+				sp.x1 = math.Max(sp.x1, x1)
+				if end.After(sp.last) {
+					sp.last = end
+				}
+				sp.n++
+				continue
+			}
+			spans = append(spans, span{x0: x0, x1: x1, first: s.Start.Time, last: end, n: 1, label: s.ID + " " + s.SrcIP.String()})
+		}
+		for _, sp := range spans {
 			bars++
-			fig.Rects = append(fig.Rects, figRect{X: x0, Y: y + 4, W: math.Max(2, x1-x0), H: tlLane - 8, Class: "bar",
-				Title: s.ID + " " + s.SrcIP.String() + " " + secondUTC(s.Start) + " – " + secondUTC(forensics.NewTime(end))})
+			title := sp.label
+			if sp.n > 1 {
+				title = strconv.Itoa(sp.n) + " sessions"
+			}
+			fig.Rects = append(fig.Rects, figRect{X: sp.x0, Y: y + 4, W: sp.x1 - sp.x0, H: tlLane - 8, Class: "bar",
+				Title: title + " " + secondUTC(forensics.NewTime(sp.first)) + " – " + secondUTC(forensics.NewTime(sp.last))})
 		}
 	}
 	if cut > 0 {

@@ -186,3 +186,34 @@ func abs(i int) int {
 	}
 	return i
 }
+
+// FuzzRender: any text in the case renders in every format without a
+// panic, the HTML keeps its single script, and verify passes.
+func FuzzRender(f *testing.F) {
+	for i, s := range hostile {
+		f.Add(s, hostile[(i+1)%len(hostile)])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		c := testCase(false)
+		c.ID, c.Examiner = a, b
+		c.Campaigns[0].Label = a + b
+		c.Campaigns[0].Links[0].Reason = b
+		c.Events[0].UserAgent, c.Events[0].Path = a, b
+		c.Sessions[0].Indicators.UserAgent = b
+		c.Inputs[1].Path = a
+		c.Problems[0].Reason = b
+		dir := filepath.Join(t.TempDir(), "out")
+		// The PDF is left out for speed: its text goes through pdfText, which
+		// FuzzVisible covers.
+		if _, err := WriteBundle(t0ctx(), c, Options{OutDir: dir, ReportTime: pinned, Organisation: a, Formats: []string{"html", "json", "csv", "stix"}}); err != nil {
+			t.Fatal(err)
+		}
+		h, _ := os.ReadFile(filepath.Join(dir, FileReportHTML))
+		if n := bytes.Count(h, []byte("<script")); n != 1 {
+			t.Fatalf("%d script tags", n)
+		}
+		if res, err := Verify(dir, ""); err != nil || !res.OK() {
+			t.Fatalf("verify: %v %+v", err, res.Failures())
+		}
+	})
+}

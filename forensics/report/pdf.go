@@ -245,7 +245,13 @@ func (r *pdfR) table(t *table, widths []float64, size float64) {
 				}
 				w = max(w, f.GetStringWidth(cell(row, i))+2)
 			}
-			widths[i] = math.Min(math.Max(w, 8), 70)
+			// Never narrower than the longest word of the header, so
+			// headings wrap between words.
+			hw := 0.0
+			for word := range strings.FieldsSeq(cell(t.Header, i)) {
+				hw = max(hw, f.GetStringWidth(word)+2)
+			}
+			widths[i] = math.Max(math.Min(math.Max(w, 8), 70), hw)
 		}
 		sum := 0.0
 		for _, w := range widths {

@@ -126,7 +126,7 @@ func (v *view) sections(figs *figures) []section {
 
 	// Scope.
 	first, last := v.span()
-	scope := []block{p("This report covers %d evidence file(s) received for examination, listed with their SHA-256 digests in section 3. Records in them span %s to %s (UTC).",
+	scope := []block{p("This report covers %d evidence file(s) received for examination, listed with their SHA-256 digests in section 3. Records in them span %s to %s.",
 		len(c.Inputs), or(secondUTC(first), "(no timed records)"), or(secondUTC(last), "(no timed records)"))}
 	if c.Home != "" {
 		scope = append(scope, p("The investigator's country was given as %s; addresses enriched to another country are marked foreign.", c.Home))
@@ -236,7 +236,7 @@ func (v *view) sections(figs *figures) []section {
 	for _, l := range v.Links {
 		lt.Rows = append(lt.Rows, []string{l.Campaign, l.Rule, l.Class, l.Attribute, l.Value, fmtFloat(l.Weight), strings.Join(l.Sessions, " "), strings.Join(l.IPs, " "), l.Reason})
 	}
-	linkb := []block{tbl(lt)}
+	linkb := []block{tbl(lt.cap(5 * maxRowsInline))}
 	if len(lt.Rows) == 0 {
 		linkb = []block{p("No links.")}
 	}
@@ -433,7 +433,10 @@ func (v *view) method() []block {
 	return out
 }
 
-func (v *view) campaignBlocks() []block {
+// maxCampaignsDetailed bounds the campaigns given a full subsection.
+const maxCampaignsDetailed = 50
+
+func (v *view) campaignBlocks() (out []block) {
 	c := v.Case
 	if len(c.Campaigns) == 0 {
 		return []block{p("No campaigns.")}
@@ -442,8 +445,20 @@ func (v *view) campaignBlocks() []block {
 	for i := range c.Sessions {
 		sess[c.Sessions[i].ID] = &c.Sessions[i]
 	}
-	var out []block
-	for _, cp := range c.Campaigns {
+	campaigns := c.Campaigns
+	if len(campaigns) > maxCampaignsDetailed {
+		// The rest are listed, not detailed; campaigns.csv and report.json
+		// hold them all.
+		rest := &table{Header: []string{"Campaign", "Label", "Score", "Sessions", "First seen (UTC)", "Last seen (UTC)"}, Mono: []bool{true}}
+		for _, cp := range campaigns[maxCampaignsDetailed:] {
+			rest.Rows = append(rest.Rows, []string{cp.ID, cp.Label, fmtFloat(cp.Score), strconv.Itoa(len(cp.Sessions)), secondUTC(cp.FirstSeen), secondUTC(cp.LastSeen)})
+		}
+		defer func() {
+			out = append(out, h3(fmt.Sprintf("%d further campaigns (details in campaigns.csv, links.csv and report.json)", len(rest.Rows))), tbl(rest.cap(maxRowsInline)))
+		}()
+		campaigns = campaigns[:maxCampaignsDetailed]
+	}
+	for _, cp := range campaigns {
 		out = append(out, h3("Campaign "+cp.ID+labelText(cp.Label)))
 		var comps []string
 		for _, k := range sortedKeys(cp.ScoreComponents) {

@@ -163,8 +163,9 @@ type stixBuilder struct {
 
 func stixTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
-// stixObserved keeps full precision for observation times.
-func stixObserved(t forensics.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+// stixObserved keeps full precision for observation times, in the fixed
+// width of every tracehop time.
+func stixObserved(t forensics.Time) string { return t.String() }
 
 func (s *stixBuilder) sdoID(typ string, key ...string) string {
 	name := typ + "\x00" + s.v.CaseID + "\x00" + strings.Join(key, "\x00")

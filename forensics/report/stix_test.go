@@ -135,7 +135,7 @@ func checkSTIX(t *testing.T, data []byte) []string {
 					bad(id, "%s %q is not a millisecond UTC timestamp", k, s)
 				}
 			}
-			if o["modified"].(string) < o["created"].(string) {
+			if stixT(o["modified"]).Before(stixT(o["created"])) {
 				bad(id, "modified before created")
 			}
 		}
@@ -173,7 +173,7 @@ func checkSTIX(t *testing.T, data []byte) []string {
 			if n < 1 || n > 999999999 {
 				bad(id, "number_observed %d", n)
 			}
-			if o["last_observed"].(string) < o["first_observed"].(string) {
+			if stixT(o["last_observed"]).Before(stixT(o["first_observed"])) {
 				bad(id, "last_observed before first_observed")
 			}
 		case "indicator":
@@ -195,7 +195,7 @@ func checkSTIX(t *testing.T, data []byte) []string {
 			if o["src_ref"] == nil && o["dst_ref"] == nil {
 				bad(id, "needs src_ref or dst_ref")
 			}
-			if s, e := o["start"], o["end"]; s != nil && e != nil && e.(string) < s.(string) {
+			if s, e := o["start"], o["end"]; s != nil && e != nil && stixT(e).Before(stixT(s)) {
 				bad(id, "end before start")
 			}
 		case "marking-definition":
@@ -274,4 +274,10 @@ func TestSTIXIPv6(t *testing.T) {
 	if !bytes.Contains(data, []byte(`"type": "ipv6-addr"`)) {
 		t.Error("no ipv6-addr")
 	}
+}
+
+func stixT(v any) time.Time {
+	s, _ := v.(string)
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
 }

@@ -23,9 +23,9 @@ func ev(sec int, ip, ua, cred, path string, status int) forensics.Event {
 func TestParsePath(t *testing.T) {
 	tests := []struct {
 		name, in, tmpl string
-		seq           int64
-		hasSeq        bool
-		objects       int
+		seq            int64
+		hasSeq         bool
+		objects        int
 	}{
 		{"numeric id", "/api/users/1234/orders", "/api/users/{n}/orders", 1234, true, 1},
 		{"uuid", "/v1/items/3f2b8c1e-9a4d-4e6b-8c2a-1d2e3f4a5b6c", "/v1/items/{uuid}", 0, false, 1},

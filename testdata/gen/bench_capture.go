@@ -20,9 +20,10 @@ import (
 // holds more flows than clients (about 140 k flows per GB).
 //
 // Scan mode is chosen when there are fewer than 2 KB per client
-// (size/clients < 2048): a few scanner addresses send one SYN each to
-// clients distinct targets × 16 ports and get a RST back, so the file is
-// size/150 distinct 5-tuples, the shape of a port scan.
+// (size/clients < 2048): four scanner addresses send one SYN each to
+// clients distinct targets × 16 ports; one probe in five gets a RST back,
+// the rest go unanswered (filtered). The file holds about size/84
+// distinct 5-tuples, the shape of a port scan.
 func writeBenchPCAP(path string, size int64, clients int) error {
 	if size <= 0 || clients <= 0 {
 		return fmt.Errorf("bench pcap: size and clients must be positive")
@@ -138,11 +139,10 @@ type benchFlow struct {
 }
 
 type benchPkt struct {
-	proto    byte
-	fromCli  bool
-	flags    byte
-	payload  []byte
-	seqDelta int
+	proto   byte
+	fromCli bool
+	flags   byte
+	payload []byte
 }
 
 func clientAddr(i int) [4]byte {
@@ -179,41 +179,41 @@ func (p *pcapWriter) mixed(size int64, clients int) error {
 		srv := servers[rng.IntN(len(servers))]
 		r := rng.IntN(100)
 		var ps []benchPkt
-		hs := []benchPkt{{6, true, synF, nil, 0}, {6, false, synF | ackF, nil, 0}, {6, true, ackF, nil, 0}}
-		fin := []benchPkt{{6, true, finF | ackF, nil, 0}, {6, false, finF | ackF, nil, 0}, {6, true, ackF, nil, 0}}
+		hs := []benchPkt{{6, true, synF, nil}, {6, false, synF | ackF, nil}, {6, true, ackF, nil}}
+		fin := []benchPkt{{6, true, finF | ackF, nil}, {6, false, finF | ackF, nil}, {6, true, ackF, nil}}
 		switch {
 		case r < 55: // HTTPS
 			l.srv = endpoint{srv, 443}
 			ps = append(ps, hs...)
-			ps = append(ps, benchPkt{6, true, pshF | ackF, benchHello, 0}, benchPkt{6, false, ackF, benchSrvHello[:1400], 0}, benchPkt{6, false, pshF | ackF, benchSrvHello[1400:], 0})
+			ps = append(ps, benchPkt{6, true, pshF | ackF, benchHello}, benchPkt{6, false, ackF, benchSrvHello[:1400]}, benchPkt{6, false, pshF | ackF, benchSrvHello[1400:]})
 			for range rng.IntN(5) {
-				ps = append(ps, benchPkt{6, false, ackF, benchData, 0}, benchPkt{6, true, ackF, nil, 0})
+				ps = append(ps, benchPkt{6, false, ackF, benchData}, benchPkt{6, true, ackF, nil})
 			}
 			ps = append(ps, fin...)
 		case r < 75: // HTTP
 			l.srv = endpoint{srv, 80}
 			ps = append(ps, hs...)
-			ps = append(ps, benchPkt{6, true, pshF | ackF, benchHTTPReq, 0})
+			ps = append(ps, benchPkt{6, true, pshF | ackF, benchHTTPReq})
 			for range 1 + rng.IntN(3) {
-				ps = append(ps, benchPkt{6, false, ackF, benchData, 0})
+				ps = append(ps, benchPkt{6, false, ackF, benchData})
 			}
 			ps = append(ps, fin...)
 		case r < 90: // DNS
 			l.srv = endpoint{[4]byte{198, 51, 100, 53}, 53}
 			q := benchDNS(uint16(flowNo), false)
-			ps = append(ps, benchPkt{17, true, 0, q, 0}, benchPkt{17, false, 0, benchDNS(uint16(flowNo), true), 0})
+			ps = append(ps, benchPkt{17, true, 0, q}, benchPkt{17, false, 0, benchDNS(uint16(flowNo), true)})
 		case r < 95: // SSH
 			l.srv = endpoint{srv, 22}
 			ps = append(ps, hs...)
-			ps = append(ps, benchPkt{6, false, pshF | ackF, benchSSHSrv, 0}, benchPkt{6, true, pshF | ackF, benchSSHCli, 0},
-				benchPkt{6, true, pshF | ackF, benchKEX, 0}, benchPkt{6, false, pshF | ackF, benchKEX, 0})
+			ps = append(ps, benchPkt{6, false, pshF | ackF, benchSSHSrv}, benchPkt{6, true, pshF | ackF, benchSSHCli},
+				benchPkt{6, true, pshF | ackF, benchKEX}, benchPkt{6, false, pshF | ackF, benchKEX})
 			for range rng.IntN(6) {
-				ps = append(ps, benchPkt{6, true, pshF | ackF, benchData[:200], 0}, benchPkt{6, false, pshF | ackF, benchData[:600], 0})
+				ps = append(ps, benchPkt{6, true, pshF | ackF, benchData[:200]}, benchPkt{6, false, pshF | ackF, benchData[:600]})
 			}
 			ps = append(ps, fin...)
 		default: // refused
 			l.srv = endpoint{srv, uint16(1 + rng.IntN(1024))}
-			ps = append(ps, benchPkt{6, true, synF, nil, 0}, benchPkt{6, false, rstF | ackF, nil, 0})
+			ps = append(ps, benchPkt{6, true, synF, nil}, benchPkt{6, false, rstF | ackF, nil})
 		}
 		l.bf = benchFlow{pkts: ps}
 		l.seq = [2]uint32{rng.Uint32(), rng.Uint32()}
@@ -254,8 +254,10 @@ func (p *pcapWriter) scan(size int64, targets int) error {
 		seq := rng.Uint32()
 		p.frame(6, src, dst, synF, seq, 0, nil)
 		p.ts = p.ts.Add(2 * time.Microsecond)
-		p.frame(6, dst, src, rstF|ackF, 0, seq+1, nil)
-		p.ts = p.ts.Add(2 * time.Microsecond)
+		if rng.IntN(5) == 0 { // most probes go unanswered (filtered)
+			p.frame(6, dst, src, rstF|ackF, 0, seq+1, nil)
+			p.ts = p.ts.Add(2 * time.Microsecond)
+		}
 	}
 	return p.err
 }

@@ -4,7 +4,7 @@ import sys
 from fontTools.ttLib import TTFont
 
 src, dst, family = sys.argv[1], sys.argv[2], sys.argv[3]
-f = TTFont(src)
+f = TTFont(src, recalcTimestamp=False)  # reproducible bytes
 for rec in f["name"].names:
     if rec.nameID in (1, 4, 16, 21):
         rec.string = family

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestFlowsFlags(t *testing.T) {
+	var got *flowsOptions
+	g := &globalOptions{io: &ioStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}
+	cmd := newFlowsCmd(g, func(o *flowsOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"a.pcap", "b.pcapng", "--community-id-seed", "7", "--max-flows", "10", "--idle-timeout", "1m", "--no-app-meta"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got == nil || len(got.Inputs) != 2 || got.CommunityIDSeed != 7 || got.MaxFlows != 10 || got.IdleTimeout.Minutes() != 1 || !got.NoAppMeta {
+		t.Errorf("options %+v", got)
+	}
+}
+
+func corpusPcap(t *testing.T, rel string) string {
+	p := repoFile(filepath.Join("..", "shared", "corpus", "pcap", rel))
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("corpus not present: %v", err)
+	}
+	return p
+}
+
+// flows writes sorted JSON Lines with the evidence hash filled in, the
+// same bytes on every run.
+func TestFlowsRun(t *testing.T) {
+	p := corpusPcap(t, "zeek/wikipedia.pcap")
+	out1, errOut, code := runCLI(t, "flows", "--no-enrich", p)
+	if code != 0 {
+		t.Fatalf("code %d: %s", code, errOut)
+	}
+	out2, _, _ := runCLI(t, "flows", "--no-enrich", p)
+	if out1 != out2 {
+		t.Error("output differs between runs")
+	}
+	lines := strings.Split(strings.TrimSpace(out1), "\n")
+	prev := ""
+	for _, l := range lines {
+		var f struct {
+			Start    string `json:"start"`
+			Evidence struct {
+				SHA256 string `json:"sha256"`
+				Packet uint64 `json:"packet"`
+			} `json:"evidence"`
+		}
+		if err := json.Unmarshal([]byte(l), &f); err != nil {
+			t.Fatal(err)
+		}
+		if len(f.Evidence.SHA256) != 64 || f.Evidence.Packet == 0 {
+			t.Errorf("evidence not filled: %s", l)
+		}
+		if f.Start < prev {
+			t.Errorf("not sorted by start: %s after %s", f.Start, prev)
+		}
+		prev = f.Start
+	}
+	csv, _, code := runCLI(t, "flows", "--no-enrich", "--format", "csv", p)
+	if code != 0 || !strings.HasPrefix(csv, "bytes_in,") || strings.Count(csv, "\n") != len(lines)+1 {
+		t.Errorf("csv: code %d, %d lines for %d flows", code, strings.Count(csv, "\n"), len(lines))
+	}
+}
+
+// A truncated capture gives the flows read so far, the position where it
+// ends, and exit code 3.
+func TestFlowsTruncatedExit3(t *testing.T) {
+	data, err := os.ReadFile(corpusPcap(t, "zeek/get.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "cut.pcap")
+	if err := os.WriteFile(p, data[:3000], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCLI(t, "flows", "--no-enrich", p)
+	if code != exitSkipped {
+		t.Errorf("code %d, want %d", code, exitSkipped)
+	}
+	if strings.Count(out, "\n") != 1 || !strings.Contains(errOut, "truncated at byte 2120 / packet 7") {
+		t.Errorf("stdout %q stderr %q", out, errOut)
+	}
+}
+
+func TestFlowsBadFormat(t *testing.T) {
+	_, errOut, code := runCLI(t, "flows", "--format", "pdf", "x.pcap")
+	if code == 0 || !strings.Contains(errOut, "jsonl or csv") {
+		t.Errorf("code %d stderr %q", code, errOut)
+	}
+}
