@@ -47,6 +47,7 @@ func (mask field) names() []string {
 // and shared read-only by every lookup that lands on it (so pointer fields
 // here are never written after decoding).
 type answer struct {
+	off               uintptr // data section offset of the record
 	mask              field
 	level             uint8 // geo specificity: 3 city, 2 subdivision, 1 country
 	country           string

@@ -1,12 +1,14 @@
 package enrich
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,21 +37,21 @@ const (
 var ErrNotDatabase = errors.New("not a MaxMind DB file")
 
 // decodedSlots sizes the per-database cache of decoded records: a
-// direct-mapped table of atomic pointers indexed by record offset. A
-// collision only costs a second decode; the table never grows.
-func decodedSlots(nodeCount uint) int {
-	n := 1 << 10
-	for n < int(nodeCount/4) && n < 1<<20 {
+// direct-mapped table of atomic pointers indexed by a hash of the record
+// offset, about one slot per 8 bytes of data section (a country database
+// gets the minimum, a city database a million). A collision only costs a second
+// decode; the table never grows. dataSize is the size of the data
+// section: what lies between the search tree and the metadata.
+func decodedSlots(dataSize int) int {
+	n := 1 << 12
+	for n < dataSize/8 && n < 1<<20 {
 		n <<= 1
 	}
 	return n
 }
 
-// decoded is one slot of the decoded-record table.
-type decoded struct {
-	off uintptr
-	a   *answer
-}
+// metadataMarker starts the metadata section of a MaxMind DB.
+var metadataMarker = []byte("\xab\xcd\xefMaxMind.com")
 
 // database is one open build: a reader, its identity, and the records
 // already decoded, keyed by their offset in the data section.
@@ -63,8 +65,8 @@ type database struct {
 
 	// answers caches decoded records by data offset, lock-free: entries
 	// are immutable, a slot is replaced whole.
-	answers []atomic.Pointer[decoded]
-	mask    uintptr
+	answers []atomic.Pointer[answer]
+	shift   uint // 64 - log2(len(answers))
 }
 
 // kindOf classifies a database_type the way geoip2-golang does, plus the
@@ -151,9 +153,11 @@ func openBytes(buf []byte, sum, base, path string, mappings []Mapping) (db *data
 		reader: r,
 		build:  md.BuildTime().UTC(),
 	}
-	slots := decodedSlots(md.NodeCount)
-	db.answers = make([]atomic.Pointer[decoded], slots)
-	db.mask = uintptr(slots - 1)
+	treeSize := int(md.NodeCount) * int(md.RecordSize) / 4
+	dataSize := bytes.LastIndex(buf, metadataMarker) - treeSize - 16
+	slots := decodedSlots(dataSize)
+	db.answers = make([]atomic.Pointer[answer], slots)
+	db.shift = uint(64 - bits.TrailingZeros(uint(slots)))
 	db.day = floorDiv(db.build.Unix(), 86400)
 	db.info = DatabaseInfo{
 		Name:      base,
@@ -203,15 +207,18 @@ func floorDiv(a, b int64) int64 {
 // lookupAnswer returns the decoded record at res, decoding it on first use.
 func (db *database) lookupAnswer(res maxminddb.Result) (*answer, error) {
 	off := res.Offset()
-	slot := &db.answers[(off^off>>13)&db.mask]
-	if d := slot.Load(); d != nil && d.off == off {
-		return d.a, nil
+	slot := &db.answers[(uint64(off)*0x9e3779b97f4a7c15)>>db.shift]
+	// The offset lives in the answer itself: one pointer load, no
+	// separate entry to chase.
+	if a := slot.Load(); a != nil && a.off == off {
+		return a, nil
 	}
 	a, err := db.decode(res)
 	if err != nil {
 		return nil, err
 	}
-	slot.Store(&decoded{off: off, a: a})
+	a.off = off
+	slot.Store(a)
 	return a, nil
 }
 

@@ -39,7 +39,7 @@ type Options struct {
 
 // DefaultCacheSize is the lookup cache bound when Options.CacheSize is 0.
 // A cached record with its sources takes about 1 KB.
-const DefaultCacheSize = 1 << 18
+const DefaultCacheSize = 1 << 17
 
 // EnvGeoIP names the environment variable holding extra database paths.
 const EnvGeoIP = "TRACEHOP_GEOIP"

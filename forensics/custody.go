@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // CustodyEntry is one action in a chain-of-custody log (DESIGN §7): what was
@@ -36,12 +37,45 @@ type FileHash struct {
 	SHA256 string `json:"sha256"`
 }
 
-// ComputeHash returns the hex SHA-256 of e's canonical JSON form with Hash
-// cleared. encoding/json writes struct fields in declaration order and Time
-// with a fixed width, so the form is stable across runs and platforms.
+// custodyCanon is the form an entry is hashed in: the fields of
+// CustodyEntry in declaration order, Hash left out, and the time always in
+// TimeLayout (nine fractional digits), whatever JSON form Time has, so a
+// change of output formatting never invalidates a stored chain.
+type custodyCanon struct {
+	Seq         int        `json:"seq"`
+	Time        string     `json:"time"`
+	Action      string     `json:"action"`
+	Args        []string   `json:"args,omitempty"`
+	ToolVersion string     `json:"tool_version"`
+	Inputs      []FileHash `json:"inputs,omitempty"`
+	Outputs     []FileHash `json:"outputs,omitempty"`
+	User        string     `json:"user,omitempty"`
+	PrevHash    string     `json:"prev_hash"`
+}
+
+// ComputeHash returns the hex SHA-256 of e's canonical JSON form (see
+// custodyCanon): stable across runs, platforms and output format changes.
+//
+// Strings are made valid UTF-8 first (each invalid byte becomes U+FFFD, as
+// encoding/json writes it), so an entry hashes the same before and after a
+// JSON round trip even when an argument was not UTF-8.
 func (e CustodyEntry) ComputeHash() string {
-	e.Hash = ""
-	b, err := json.Marshal(e)
+	v := validUTF8
+	files := func(fs []FileHash) []FileHash {
+		out := make([]FileHash, len(fs))
+		for i, f := range fs {
+			out[i] = FileHash{Path: v(f.Path), Size: f.Size, SHA256: v(f.SHA256)}
+		}
+		return out
+	}
+	args := make([]string, len(e.Args))
+	for i, a := range e.Args {
+		args[i] = v(a)
+	}
+	b, err := json.Marshal(custodyCanon{
+		Seq: e.Seq, Time: e.Time.String(), Action: v(e.Action), Args: args, ToolVersion: v(e.ToolVersion),
+		Inputs: files(e.Inputs), Outputs: files(e.Outputs), User: v(e.User), PrevHash: v(e.PrevHash),
+	})
 	if err != nil {
 		// Cannot happen: every field is a plain value.
 		panic(fmt.Sprintf("marshal custody entry: %v", err))
@@ -49,6 +83,8 @@ func (e CustodyEntry) ComputeHash() string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
+
+func validUTF8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 
 // ChainCustody links entries after prev, the entries already in the log
 // (nil or empty for a new log): each gets the next sequence number, PrevHash

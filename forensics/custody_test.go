@@ -1,7 +1,10 @@
 package forensics
 
 import (
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -27,8 +30,22 @@ func TestCustodyChain(t *testing.T) {
 	}
 	// The hash is pinned so a change of the canonical form is noticed:
 	// existing case files and bundles would stop verifying.
-	if got, want := log[0].Hash, "138e9fa4cb5629f4f80cb83f11570d8b2447ef602e35ba6163c0cf143107d51c"; got != want {
-		t.Errorf("first entry hash %s, want %s", got, want)
+	canon := `{"seq":1,"time":"2025-06-24T00:00:00.000000000Z","action":"case new","tool_version":"1.0","prev_hash":""}`
+	if got, want := log[0].Hash, fmt.Sprintf("%x", sha256.Sum256([]byte(canon))); got != want {
+		t.Errorf("first entry hash %s, want %s (sha256 of %s)", got, want, canon)
+	}
+	// A JSON round trip (as through custody.jsonl or the case file) keeps
+	// every hash, even of arguments that are not UTF-8.
+	log = append(log, ChainCustody(log, CustodyEntry{Action: "x", Args: []string{"\x96bad", "ok"}, User: "\xff"})...)
+	for _, e := range log {
+		b, _ := json.Marshal(e)
+		var back CustodyEntry
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if back.ComputeHash() != e.Hash {
+			t.Errorf("entry %d: hash changes after a JSON round trip", e.Seq)
+		}
 	}
 	tests := []struct {
 		name   string

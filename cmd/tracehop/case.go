@@ -274,6 +274,9 @@ func runCaseAdd(ctx context.Context, opts *caseOptions) error {
 	// The case's home and time zone apply unless given on this command.
 	// Reading them takes no lock; AddToCase takes it.
 	cf, err := casefile.Open(ctx, opts.Case, casefile.OpenOptions{})
+	if errors.Is(err, os.ErrNotExist) {
+		return inputError(fmt.Errorf("%w (create it with `tracehop case new`)", err))
+	}
 	if err != nil {
 		return caseError(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tracehop/tracehop/forensics"
+	"github.com/tracehop/tracehop/forensics/analyze"
 	"github.com/tracehop/tracehop/forensics/casefile"
 )
 
@@ -336,4 +337,27 @@ func checkCrashedCase(t *testing.T, cf string, inputs []string, lines int) int {
 		t.Fatal(err)
 	}
 	return len(items)
+}
+
+// TestCaseAnalyze covers caseAnalyze (`analyze --case FILE`): the case is
+// created on first use, inputs are added once, and the returned Case is
+// the whole case.
+func TestCaseAnalyze(t *testing.T) {
+	in := demoInputs(t)
+	var buf bytes.Buffer
+	g := &globalOptions{io: &ioStreams{In: strings.NewReader(""), Out: &buf, ErrOut: &buf}, TZ: "UTC", Home: "KR", Quiet: true, NoEnrich: true}
+	path := filepath.Join(t.TempDir(), "a.thcase")
+	for run, inputs := range [][]string{in[2:3], in[2:]} {
+		aopts, _, err := g.analyzeOptions(inputs, analyze.StageAll)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := caseAnalyze(context.Background(), &analyzeOptions{g: g, Case: path, CaseID: "A-1", Examiner: "Lee"}, aopts)
+		if err != nil {
+			t.Fatalf("run %d: %v", run+1, err)
+		}
+		if c.ID != "A-1" || c.Examiner != "Lee" || len(c.Inputs) != len(inputs) || len(c.Sessions) == 0 {
+			t.Errorf("run %d: case %q by %q with %d inputs, %d sessions", run+1, c.ID, c.Examiner, len(c.Inputs), len(c.Sessions))
+		}
+	}
 }

@@ -262,19 +262,51 @@ func eventsOne(ctx context.Context, path string, direct bool, out io.Writer, aop
 	}
 	bw := bufio.NewWriterSize(w, 256<<10)
 	enc := newEventEncoder(aopts.Enricher)
+	// Parsing and encoding (with enrichment) run in two goroutines joined
+	// by a small ring of batches: two cores, order kept, memory bounded.
+	const batchSize = 512
+	batches := make(chan []forensics.Event, 4)
+	free := make(chan []forensics.Event, 6)
 	var werr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for batch := range batches {
+			for i := range batch {
+				if werr != nil {
+					break
+				}
+				batch[i].Evidence.SHA256 = sum
+				_, werr = bw.Write(enc.append(&batch[i]))
+			}
+			select {
+			case free <- batch[:0]:
+			default:
+			}
+		}
+		if werr == nil {
+			werr = bw.Flush()
+		}
+	}()
 	var records int64
+	cur := make([]forensics.Event, 0, batchSize)
 	st, rerr := logs.Read(ctx, src, src.Name, format, lo, func(e forensics.Event) {
 		records++
-		if werr != nil {
-			return
+		cur = append(cur, e)
+		if len(cur) == batchSize {
+			batches <- cur
+			select {
+			case cur = <-free:
+			default:
+				cur = make([]forensics.Event, 0, batchSize)
+			}
 		}
-		e.Evidence.SHA256 = sum
-		_, werr = bw.Write(enc.append(&e))
 	}, nil)
-	if werr == nil {
-		werr = bw.Flush()
+	if len(cur) > 0 {
+		batches <- cur
 	}
+	close(batches)
+	<-done
 	sum2, size, herr := src.Finish()
 	res.input.SHA256, res.input.Size = sum, size
 	if src.Size > 0 {
@@ -346,7 +378,7 @@ type geoKey struct {
 	day int64
 }
 
-const maxGeoCache = 1 << 18
+const maxGeoCache = 1 << 16
 
 func newEventEncoder(e *enrich.Enricher) *eventEncoder {
 	return &eventEncoder{e: e, geo: map[geoKey][]byte{}}
@@ -522,6 +554,26 @@ func appendAddr(b []byte, key string, a netip.Addr) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// load64 reads s[i:i+8] little-endian (the compiler merges the loads).
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// plain8 reports that none of the eight bytes in v needs escaping: no
+// control byte (< 0x20), no '"' or '\\', nothing from 0x80 (bit tricks
+// from "Bit Twiddling Hacks", haszero/hasless).
+func plain8(v uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	less20 := (v - ones*0x20) & ^v & highs
+	quote := v ^ (ones * '"')
+	bslash := v ^ (ones * '\\')
+	hasQuote := (quote - ones) & ^quote & highs
+	hasBslash := (bslash - ones) & ^bslash & highs
+	return (less20 | hasQuote | hasBslash | v&highs) == 0
+}
+
 // appendJSONString quotes s as encoding/json does with HTML escaping off:
 // control characters escaped, invalid UTF-8 replaced by U+FFFD, U+2028 and
 // U+2029 escaped.
@@ -529,6 +581,13 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight plain ASCII bytes at a time: most of a log is.
+		for i+8 <= len(s) && plain8(load64(s, i)) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {

@@ -1,17 +1,31 @@
 package main
 
 import (
+	"bufio"
+	"cmp"
+	"container/heap"
 	"context"
+	"encoding/csv"
+	"encoding/gob"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
 	"github.com/tracehop/tracehop/forensics/analyze"
 	"github.com/tracehop/tracehop/forensics/capture"
+	"github.com/tracehop/tracehop/forensics/evidence"
 	"github.com/tracehop/tracehop/forensics/report"
 )
 
@@ -85,18 +99,458 @@ func runFlows(ctx context.Context, opts *flowsOptions) error {
 	aopts.Capture.ActiveTimeout = opts.ActiveTimeout
 	aopts.Capture.NoAppMeta = opts.NoAppMeta
 
-	c, runErr := g.runPipeline(ctx, aopts)
+	c, sorter, runErr := streamFlows(ctx, aopts)
+	if sorter != nil {
+		defer sorter.cleanup()
+	}
 	if c == nil || (runErr != nil && !errors.Is(runErr, analyze.ErrInput)) {
 		return outcome(c, runErr)
 	}
-	capture.SortFlows(c.Flows)
-	if err := report.WriteRecords(g.io.Out, format, c.Flows); err != nil {
+	if err := sorter.write(g.io.Out, format, aopts.Enricher); err != nil {
 		return fmt.Errorf("write flows: %w", err)
 	}
 	if !g.Quiet {
 		printProblems(g.io.ErrOut, c)
 	}
 	return outcome(c, runErr)
+}
+
+// streamFlows reads every input into a flowSorter so memory stays bounded
+// by the sort chunk, not by the number of flows: captures go straight
+// through capture.Read (several files at once), other inputs (Zeek,
+// nfdump, Argus flow records; stdin) through analyze.Run. The returned
+// Case holds the inputs, problems and caps, not the flows.
+func streamFlows(ctx context.Context, aopts analyze.Options) (*forensics.Case, *flowSorter, error) {
+	files, err := evidence.Walk(aopts.Inputs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", analyze.ErrInput, err)
+	}
+	c := &forensics.Case{Tool: toolInfo(), Home: aopts.Home}
+	sorter := &flowSorter{chunk: flowSortChunk, shas: make([]string, len(files)+1)}
+	results := make([]*captureResult, len(files))
+	var others []string
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(len(files), 1)) {
+		wg.Go(func() {
+			for i := range next {
+				results[i] = readCaptureInput(ctx, files[i], i, aopts, sorter)
+			}
+		})
+	}
+	for i, f := range files {
+		if f == "-" {
+			results[i] = &captureResult{other: true}
+			continue
+		}
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return c, sorter, err
+	}
+	var inputErrs []error
+	for i, r := range results {
+		if r.other {
+			others = append(others, files[i])
+			continue
+		}
+		c.Inputs = append(c.Inputs, r.input)
+		c.Problems = append(c.Problems, r.problems...)
+		c.Caps = append(c.Caps, r.caps...)
+		sorter.shas[i] = r.input.SHA256
+		if r.err != nil {
+			inputErrs = append(inputErrs, r.err)
+			if len(r.problems) == 0 {
+				c.Problems = append(c.Problems, forensics.Problem{File: r.input.Path, Reason: r.input.Error})
+			}
+		}
+	}
+	if sorter.err != nil {
+		return c, sorter, sorter.err
+	}
+	if len(others) > 0 {
+		o := aopts
+		o.Inputs = others
+		oc, err := analyze.Run(ctx, o)
+		if oc != nil {
+			c.Inputs = append(c.Inputs, oc.Inputs...)
+			c.Problems = append(c.Problems, oc.Problems...)
+			c.Caps = append(c.Caps, oc.Caps...)
+			// Already hashed and enriched by analyze; they sort after
+			// captures of equal start and ID.
+			if err := sorter.add(oc.Flows, len(files)); err != nil {
+				return c, sorter, err
+			}
+		}
+		if err != nil {
+			if !errors.Is(err, analyze.ErrInput) {
+				return c, sorter, err
+			}
+			inputErrs = append(inputErrs, err)
+		}
+	}
+	analyze.SortRecords(c) // inputs, problems and caps; c holds no flows
+	return c, sorter, errors.Join(inputErrs...)
+}
+
+// captureResult is one input's provenance; other marks an input that is
+// not a capture (left to analyze.Run).
+type captureResult struct {
+	input    forensics.Input
+	problems []forensics.Problem
+	caps     []forensics.CapHit
+	err      error
+	other    bool
+}
+
+func readCaptureInput(ctx context.Context, path string, idx int, aopts analyze.Options, sorter *flowSorter) *captureResult {
+	res := &captureResult{input: forensics.Input{Path: path}}
+	eopts := aopts.Evidence
+	eopts.Kind = evidence.Kind(aopts.InputFormat)
+	src, err := evidence.Open(path, eopts)
+	if err != nil {
+		res.err = fmt.Errorf("%w: %w", analyze.ErrInput, err)
+		res.input.Error = err.Error()
+		return res
+	}
+	defer src.Close()
+	if !src.Kind.IsCapture() {
+		return &captureResult{other: true}
+	}
+	res.input.Path, res.input.Encoding, res.input.Kind = src.Name, src.Encoding, string(src.Kind)
+	offset := flowsClockOffset(aopts.ClockOffsets, path)
+	var buf []forensics.Flow
+	var records int64
+	var sinkErr error
+	st, readErr := capture.Read(ctx, src, src.Name, aopts.Capture, func(f forensics.Flow) {
+		if offset != 0 {
+			f.Start = forensics.NewTime(f.Start.Add(offset))
+			f.End = forensics.NewTime(f.End.Add(offset))
+		}
+		records++
+		buf = append(buf, f)
+		if len(buf) >= sorter.chunk && sinkErr == nil {
+			sinkErr = sorter.add(buf, idx)
+			buf = nil
+		}
+	})
+	if sinkErr == nil {
+		sinkErr = sorter.add(buf, idx)
+	}
+	sum, size, herr := src.Finish()
+	res.input.SHA256, res.input.Size = sum, size
+	if src.Size > 0 {
+		res.input.Size = src.Size
+	}
+	res.input.Records, res.input.Malformed = records, st.Malformed
+	res.problems, res.caps = st.Problems, st.Caps
+	for i := range res.problems {
+		if res.problems[i].File == "" {
+			res.problems[i].File = src.Name
+		}
+	}
+	if err := errors.Join(readErr, herr, sinkErr); err != nil {
+		res.err = fmt.Errorf("%w: %w", analyze.ErrInput, err)
+		res.input.Error = err.Error()
+	}
+	return res
+}
+
+// flowsClockOffset mirrors analyze: an offset given for the path as typed,
+// or for a trailing part of it.
+func flowsClockOffset(m map[string]time.Duration, path string) time.Duration {
+	if d, ok := m[path]; ok {
+		return d
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if k != "" && strings.HasSuffix(path, "/"+k) {
+			return m[k]
+		}
+	}
+	return 0
+}
+
+// flowSortChunk is how many flows are sorted in memory before a run is
+// spilled to a temporary file (about 100 MB of flows).
+const flowSortChunk = 100_000
+
+// flowSorter is an external merge sort of flows by (start, ID, input):
+// chunks are sorted and, beyond one chunk in memory, spilled as gob runs
+// to a private temporary directory, then merged on output. Memory is
+// bounded by the chunk size whatever the number of flows.
+type flowSorter struct {
+	chunk int
+	shas  []string // SHA-256 by input index, known once an input is read
+
+	mu      sync.Mutex
+	dir     string
+	disk    []sortRun
+	mem     []sortRun
+	memSize int
+	err     error
+}
+
+// sortRun is one sorted run: in memory (flows) or on disk (path, n).
+type sortRun struct {
+	input int
+	flows []forensics.Flow
+	path  string
+	n     int
+}
+
+// sortedFlows returns fs in (start, ID) order. It sorts indices and copies
+// each flow once: swapping whole Flow values is what made sorting costly.
+// Within one input (start, ID) is unique, so no stability is needed.
+func sortedFlows(fs []forensics.Flow) []forensics.Flow {
+	idx := make([]int32, len(fs))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int { return flowLess(&fs[a], &fs[b], int(a), int(b)) })
+	out := make([]forensics.Flow, len(fs))
+	for i, j := range idx {
+		out[i] = fs[j]
+	}
+	return out
+}
+
+func flowLess(a, b *forensics.Flow, ai, bi int) int {
+	return cmp.Or(a.Start.Compare(b.Start.Time), cmp.Compare(a.ID, b.ID), cmp.Compare(ai, bi))
+}
+
+// add sorts fs as one run of input idx; the sorter takes fs over.
+func (s *flowSorter) add(fs []forensics.Flow, idx int) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	run := sortRun{input: idx, flows: sortedFlows(fs)}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	if s.memSize+len(run.flows) <= s.chunk {
+		s.mem = append(s.mem, run)
+		s.memSize += len(run.flows)
+		return nil
+	}
+	if err := s.spill(&run); err != nil {
+		s.err = err
+		return err
+	}
+	s.disk = append(s.disk, run)
+	return nil
+}
+
+func (s *flowSorter) spill(run *sortRun) error {
+	if s.dir == "" {
+		d, err := os.MkdirTemp("", "tracehop-flows-")
+		if err != nil {
+			return fmt.Errorf("sort spill: %w", err)
+		}
+		s.dir = d
+	}
+	f, err := os.CreateTemp(s.dir, "run-*.gob")
+	if err != nil {
+		return fmt.Errorf("sort spill: %w", err)
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	enc := gob.NewEncoder(bw)
+	for i := range run.flows {
+		if err := enc.Encode(&run.flows[i]); err != nil {
+			f.Close()
+			return fmt.Errorf("sort spill %s: %w", f.Name(), err)
+		}
+	}
+	if err := errors.Join(bw.Flush(), f.Close()); err != nil {
+		return fmt.Errorf("sort spill %s: %w", f.Name(), err)
+	}
+	run.path, run.n, run.flows = f.Name(), len(run.flows), nil
+	return nil
+}
+
+func (s *flowSorter) cleanup() {
+	if s.dir != "" {
+		os.RemoveAll(s.dir)
+	}
+}
+
+// cursor walks one run during the merge.
+type cursor struct {
+	run  *sortRun
+	pos  int
+	cur  forensics.Flow
+	f    *os.File
+	dec  *gob.Decoder
+	done bool
+}
+
+func (c *cursor) next() error {
+	if c.run.path == "" {
+		if c.pos >= len(c.run.flows) {
+			c.done = true
+			return nil
+		}
+		c.cur = c.run.flows[c.pos]
+		c.pos++
+		return nil
+	}
+	if c.pos >= c.run.n {
+		c.done = true
+		return c.f.Close()
+	}
+	c.cur = forensics.Flow{}
+	if err := c.dec.Decode(&c.cur); err != nil {
+		return fmt.Errorf("sort merge %s: %w", c.run.path, err)
+	}
+	c.pos++
+	return nil
+}
+
+// each merges the runs and calls fn for every flow in output order, with
+// the input's SHA-256 and, when e is set, the enrichment filled in.
+func (s *flowSorter) each(e *enrich.Enricher, fn func(*forensics.Flow) error) error {
+	runs := make([]*sortRun, 0, len(s.mem)+len(s.disk))
+	for i := range s.mem {
+		runs = append(runs, &s.mem[i])
+	}
+	for i := range s.disk {
+		runs = append(runs, &s.disk[i])
+	}
+	var cs []*cursor
+	defer func() {
+		for _, c := range cs {
+			if c.f != nil && !c.done {
+				c.f.Close()
+			}
+		}
+	}()
+	for _, r := range runs {
+		c := &cursor{run: r}
+		if r.path != "" {
+			f, err := os.Open(r.path)
+			if err != nil {
+				return fmt.Errorf("sort merge: %w", err)
+			}
+			c.f, c.dec = f, gob.NewDecoder(bufio.NewReaderSize(f, 256<<10))
+		}
+		cs = append(cs, c)
+		if err := c.next(); err != nil {
+			return err
+		}
+	}
+	h := &cursorHeap{}
+	for _, c := range cs {
+		if !c.done {
+			heap.Push(h, c)
+		}
+	}
+	for h.Len() > 0 {
+		c := (*h)[0]
+		f := c.cur
+		if f.Evidence.SHA256 == "" && c.run.input < len(s.shas) {
+			f.Evidence.SHA256 = s.shas[c.run.input]
+		}
+		if e != nil {
+			if f.SrcGeo == nil && f.SrcIP.IsValid() {
+				r := e.Lookup(f.SrcIP, f.Start.Time)
+				f.SrcGeo = &r
+			}
+			if f.DstGeo == nil && f.DstIP.IsValid() {
+				r := e.Lookup(f.DstIP, f.Start.Time)
+				f.DstGeo = &r
+			}
+		}
+		if err := fn(&f); err != nil {
+			return err
+		}
+		if err := c.next(); err != nil {
+			return err
+		}
+		if c.done {
+			heap.Pop(h)
+		} else {
+			heap.Fix(h, 0)
+		}
+	}
+	return nil
+}
+
+type cursorHeap []*cursor
+
+func (h cursorHeap) Len() int { return len(h) }
+func (h cursorHeap) Less(i, j int) bool {
+	return flowLess(&h[i].cur, &h[j].cur, h[i].run.input, h[j].run.input) < 0
+}
+func (h cursorHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *cursorHeap) Push(x any)   { *h = append(*h, x.(*cursor)) }
+func (h *cursorHeap) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return c
+}
+
+// write streams the merged flows as JSON Lines, or as CSV in two passes
+// (the header is the sorted union of columns, as report.WriteRecords
+// makes it, without holding the rows).
+func (s *flowSorter) write(w io.Writer, format string, e *enrich.Enricher) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	if format == "jsonl" {
+		enc := json.NewEncoder(bw)
+		enc.SetEscapeHTML(false)
+		if err := s.each(e, func(f *forensics.Flow) error { return enc.Encode(f) }); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	cols := map[string]struct{}{}
+	if err := s.each(e, func(f *forensics.Flow) error {
+		row, err := report.Flatten(f)
+		for k := range row {
+			cols[k] = struct{}{}
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+	header := make([]string, 0, len(cols))
+	for k := range cols {
+		header = append(header, k)
+	}
+	slices.Sort(header)
+	cw := csv.NewWriter(bw)
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	line := make([]string, len(header))
+	if err := s.each(e, func(f *forensics.Flow) error {
+		row, err := report.Flatten(f)
+		if err != nil {
+			return err
+		}
+		for i, h := range header {
+			line[i] = report.CSVCell(row[h])
+		}
+		return cw.Write(line)
+	}); err != nil {
+		return err
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 // printProblems lists, on stderr, what was skipped and every cap hit, so a

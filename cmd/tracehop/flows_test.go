@@ -5,8 +5,13 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tracehop/tracehop/forensics"
+	"github.com/tracehop/tracehop/forensics/capture"
+	"github.com/tracehop/tracehop/forensics/report"
 )
 
 func TestFlowsFlags(t *testing.T) {
@@ -93,5 +98,48 @@ func TestFlowsBadFormat(t *testing.T) {
 	_, errOut, code := runCLI(t, "flows", "--format", "pdf", "x.pcap")
 	if code == 0 || !strings.Contains(errOut, "jsonl or csv") {
 		t.Errorf("code %d stderr %q", code, errOut)
+	}
+}
+
+// The external sort (runs spilled to disk and merged) writes exactly what
+// sorting everything in memory and report.WriteRecords would.
+func TestFlowSorterSpillMatchesInMemory(t *testing.T) {
+	p := corpusPcap(t, "zeek/wikipedia.pcap")
+	out, _, code := runCLI(t, "flows", "--no-enrich", p)
+	if code != 0 {
+		t.Fatal(code)
+	}
+	var flows []forensics.Flow
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var f forensics.Flow
+		if err := json.Unmarshal([]byte(l), &f); err != nil {
+			t.Fatal(err)
+		}
+		flows = append(flows, f)
+	}
+	for _, format := range []string{"jsonl", "csv"} {
+		s := &flowSorter{chunk: 4, shas: []string{"", ""}}
+		defer s.cleanup()
+		// Two "inputs", in reverse and shuffled order, several runs each.
+		for i := len(flows) - 1; i >= 0; i -= 3 {
+			if err := s.add(flows[max(0, i-2):i+1], i%2); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(s.disk) == 0 {
+			t.Fatal("nothing spilled")
+		}
+		var got, want bytes.Buffer
+		if err := s.write(&got, format, nil); err != nil {
+			t.Fatal(err)
+		}
+		sorted := slices.Clone(flows)
+		capture.SortFlows(sorted)
+		if err := report.WriteRecords(&want, format, sorted); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("%s: merged output differs:\n%s\nwant:\n%s", format, got.String(), want.String())
+		}
 	}
 }

@@ -186,14 +186,22 @@ func writeIPText(out io.Writer, r *enrich.Record) error {
 		if s.Network.IsValid() {
 			src += ", network " + s.Network.String()
 		}
-		if s.SnapshotDistanceDays != nil {
-			src += fmt.Sprintf(", %d days from the event", *s.SnapshotDistanceDays)
+		if d := s.SnapshotDistanceDays; d != nil && !s.AfterEvent {
+			src += fmt.Sprintf(", built %d days before the event", *d)
 		}
 		if s.AfterEvent {
-			src += ", BUILT AFTER THE EVENT"
+			// No build on or before the event was available.
+			src += fmt.Sprintf(", BUILT AFTER THE EVENT (%d days)", -ipDistance(s.SnapshotDistanceDays))
 		}
 		line("source", src+")")
 	}
 	fmt.Fprintln(tw)
 	return tw.Flush()
+}
+
+func ipDistance(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
 }

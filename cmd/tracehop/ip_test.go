@@ -73,7 +73,7 @@ func TestIPAtSnapshots(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"JP Japan", "Tokyo", "29 days from the event", "city-20250615.mmdb"} {
+	for _, want := range []string{"JP Japan", "Tokyo", "built 29 days before the event", "city-20250615.mmdb"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

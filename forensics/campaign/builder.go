@@ -766,19 +766,47 @@ func sortRecs(recs []rec) {
 		copy(k[:], recs[i].id[min(common, len(recs[i].id)):])
 		ks[i] = keyed{binary.BigEndian.Uint64(k[:]), int32(i)}
 	}
-	slices.SortFunc(ks, func(x, y keyed) int {
-		if c := cmp.Compare(x.key, y.key); c != 0 {
-			return c
+	// LSD radix sort on the key (16-bit digits), then the rare runs of
+	// equal keys by the full ID.
+	tmp := make([]keyed, n)
+	var counts [1 << 16]int
+	for shift := uint(0); shift < 64; shift += 16 {
+		clear(counts[:])
+		for _, k := range ks {
+			counts[(k.key>>shift)&0xffff]++
 		}
-		rx, ry := &recs[x.idx], &recs[y.idx]
-		if c := strings.Compare(rx.id, ry.id); c != 0 {
-			return c
+		sum := 0
+		for d, c := range counts {
+			counts[d] = sum
+			sum += c
 		}
-		if c := cmp.Compare(rx.start, ry.start); c != 0 {
-			return c
+		for _, k := range ks {
+			d := (k.key >> shift) & 0xffff
+			tmp[counts[d]] = k
+			counts[d]++
 		}
-		return cmp.Compare(x.idx, y.idx)
-	})
+		ks, tmp = tmp, ks
+	}
+	tmp = nil
+	for i := 0; i < n; {
+		j := i + 1
+		for j < n && ks[j].key == ks[i].key {
+			j++
+		}
+		if j-i > 1 {
+			slices.SortFunc(ks[i:j], func(x, y keyed) int {
+				rx, ry := &recs[x.idx], &recs[y.idx]
+				if c := strings.Compare(rx.id, ry.id); c != 0 {
+					return c
+				}
+				if c := cmp.Compare(rx.start, ry.start); c != 0 {
+					return c
+				}
+				return cmp.Compare(x.idx, y.idx)
+			})
+		}
+		i = j
+	}
 	// ks[i].idx is the record that belongs at i; follow the cycles.
 	perm := make([]int32, n)
 	for i := range ks {

@@ -14,31 +14,55 @@ import (
 // campaigns turns the components into campaign records.
 func (g *grouping) campaigns() []forensics.Campaign {
 	n := len(g.recs)
-	order := make([]int32, n)
+	// Counting sort by root: members of a component end up together, in
+	// index (session ID) order, in linear time.
 	root := make([]int32, n)
-	for i := range order {
-		order[i] = int32(i)
+	start := make([]int32, n+1)
+	for i := range root {
 		root[i] = g.find(int32(i))
+		start[root[i]+1]++
 	}
-	slices.SortFunc(order, func(x, y int32) int {
-		if c := cmp.Compare(root[x], root[y]); c != 0 {
-			return c
+	for i := 1; i <= n; i++ {
+		start[i] += start[i-1]
+	}
+	order := make([]int32, n)
+	fill := slices.Clone(start[:n])
+	for i := range root {
+		order[fill[root[i]]] = int32(i)
+		fill[root[i]]++
+	}
+	fill = nil
+	// Edges likewise by the root of their first end, then sorted within
+	// each component.
+	byRoot := make([]edge, len(g.edges))
+	estart := make([]int32, n+1)
+	for _, e := range g.edges {
+		estart[root[e.a]+1]++
+	}
+	for i := 1; i <= n; i++ {
+		estart[i] += estart[i-1]
+	}
+	efill := slices.Clone(estart[:n])
+	for _, e := range g.edges {
+		byRoot[efill[root[e.a]]] = e
+		efill[root[e.a]]++
+	}
+	efill, g.edges = nil, nil
+	for r := 0; r < n; r++ {
+		if estart[r+1]-estart[r] > 1 {
+			slices.SortFunc(byRoot[estart[r]:estart[r+1]], func(x, y edge) int {
+				if c := cmp.Compare(x.a, y.a); c != 0 {
+					return c
+				}
+				if c := cmp.Compare(x.b, y.b); c != 0 {
+					return c
+				}
+				return cmp.Compare(y.w, x.w)
+			})
 		}
-		return cmp.Compare(x, y)
-	})
-	edges := g.edges
-	slices.SortFunc(edges, func(x, y edge) int {
-		if c := cmp.Compare(root[x.a], root[y.a]); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(x.a, y.a); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(x.b, y.b); c != 0 {
-			return c
-		}
-		return cmp.Compare(y.w, x.w)
-	})
+	}
+	estart = nil
+	edges := byRoot
 	edges = slices.CompactFunc(edges, func(x, y edge) bool { return x.a == y.a && x.b == y.b })
 	var out []forensics.Campaign
 	ei := 0

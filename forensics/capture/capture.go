@@ -154,6 +154,7 @@ func Read(ctx context.Context, r io.Reader, file string, opts Options, emit func
 		packet(lt layers.LinkType, data []byte, ts int64, pkt uint64, off int64)
 	} = rd
 	finish := rd.flush
+	var truncAt forensics.Problem
 	if opts.Shards > 1 {
 		sh := newSharded(rd, min(opts.Shards, 64), emit)
 		proc, finish = sh, sh.finish
@@ -180,7 +181,7 @@ func Read(ctx context.Context, r io.Reader, file string, opts Options, emit func
 				st.Truncated = fmt.Sprintf("malformed record at byte %d / packet %d: %v", off, next, err)
 			}
 			st.Malformed++
-			rd.problem(uint64(next), off, st.Truncated)
+			truncAt = forensics.Problem{File: file, Packet: uint64(next), Offset: off, Reason: st.Truncated}
 			break
 		}
 		st.Packets++
@@ -194,6 +195,10 @@ func Read(ctx context.Context, r io.Reader, file string, opts Options, emit func
 		proc.packet(lt, data, ci.Timestamp.UnixNano(), uint64(st.Packets), off)
 	}
 	finish()
+	if truncAt.Reason != "" {
+		// Always listed, whatever MaxProblems: it says where the evidence ends.
+		st.Problems = append(st.Problems, truncAt)
+	}
 	return st, nil
 }
 

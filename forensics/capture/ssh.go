@@ -59,7 +59,7 @@ func parseSSH(b []byte) (sshSide, parseStatus) {
 	if len(b) < 4+plen {
 		return s, needMore
 	}
-	if pad >= plen {
+	if pad+2 > plen { // the payload must hold at least the message type
 		return s, parsed
 	}
 	payload := b[5 : 4+plen-pad]

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
@@ -296,11 +297,15 @@ func hasWAL(path string) bool {
 // write transaction never has to be retried halfway; readers use a
 // read-only, query-only connection.
 func openDB(path string, readOnly bool) (*sql.DB, error) {
+	return openDBTimeout(path, readOnly, 10*time.Second)
+}
+
+func openDBTimeout(path string, readOnly bool, busy time.Duration) (*sql.DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("open case %s: %w", path, err)
 	}
-	q := "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+	q := fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", busy.Milliseconds())
 	if readOnly {
 		q += "&mode=ro&_pragma=query_only(1)"
 	} else {

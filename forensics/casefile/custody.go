@@ -8,21 +8,27 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tracehop/tracehop/forensics"
 )
 
+// readerCustodyWait is how long a reader's custody entry waits for a
+// writer's transaction (one input) to end. The reader's results are out
+// by then; the wait only delays its exit.
+const readerCustodyWait = 10 * time.Minute
+
 // AppendCustody chains entry after the last entry of the case's custody log
 // (forensics.ChainCustody) and stores it. Readers may call it too: every
-// command that touches a case leaves an entry. It waits for a writer's
-// transaction in progress up to SQLite's busy timeout.
+// command that touches a case leaves an entry. A reader's entry waits for
+// a writer's transaction in progress (up to readerCustodyWait).
 func (f *File) AppendCustody(ctx context.Context, entry forensics.CustodyEntry) (forensics.CustodyEntry, error) {
 	db := f.db
 	if f.readOnly {
 		// The reader's connection is read-only; a short-lived writable
 		// connection appends the entry (SQLite serializes it with any
 		// writer, the lock file is not needed for one row).
-		w, err := openDB(f.path, false)
+		w, err := openDBTimeout(f.path, false, readerCustodyWait)
 		if err != nil {
 			return entry, err
 		}

@@ -313,13 +313,17 @@ func Read(ctx context.Context, r io.Reader, file, format string, opts Options, e
 		head, _ := br.Peek(min(opts.MaxLine, 16<<10))
 		format = Detect(head)
 		if format == "" && opts.LogFormat != "" {
-			format = FormatNginx
-			if strings.Contains(opts.LogFormat, "%") && !strings.Contains(opts.LogFormat, "$") {
-				format = FormatApache
-			}
+			format = customKind(opts.LogFormat)
 		}
 		if format == "" {
 			return stats, fmt.Errorf("read %s: %w", file, ErrUnknownFormat)
+		}
+	}
+	if opts.LogFormat != "" {
+		switch format {
+		case FormatCombined, FormatCommon, FormatVhostCombined:
+			// A --log-format names the layout better than sniffing.
+			format = customKind(opts.LogFormat)
 		}
 	}
 	stats.Format = format
@@ -342,6 +346,15 @@ func Read(ctx context.Context, r io.Reader, file, format string, opts Options, e
 		return stats, err
 	}
 	return stats, nil
+}
+
+// customKind tells an Apache LogFormat ("%h %l ...") from an nginx
+// log_format ("$remote_addr ...").
+func customKind(spec string) string {
+	if strings.Contains(spec, "%") && !strings.Contains(spec, "$") {
+		return FormatApache
+	}
+	return FormatNginx
 }
 
 func (st *state) capList() []forensics.CapHit {

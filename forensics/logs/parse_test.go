@@ -356,3 +356,15 @@ func mustRead(t *testing.T, p string) string {
 	}
 	return string(b)
 }
+
+// TestLogFormatOverridesSniffing: with --log-format a file that sniffs as
+// combined is read with the given layout.
+func TestLogFormatOverridesSniffing(t *testing.T) {
+	opts := DefaultOptions()
+	opts.LogFormat = `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time`
+	line := `192.0.2.1 - - [24/Jun/2025:00:03:35 +0000] "GET / HTTP/1.1" 200 5 "-" "ua" 0.250`
+	e := one(t, line, FormatCombined, opts)
+	if e.Indicators["request_time"] != "0.250" {
+		t.Fatalf("indicators %v", e.Indicators)
+	}
+}

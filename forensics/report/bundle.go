@@ -37,6 +37,10 @@ const (
 	FileSignature  = "manifest.sig"
 )
 
+// bundleFiles are every name a bundle may hold.
+var bundleFiles = []string{FileReportJSON, FileReportHTML, FileReportPDF, FileCampaigns, FileSessions, FileIPs,
+	FileEvents, FileFlows, FileChains, FileLinks, FileSTIX, FileCustody, FileManifest, FileSignature}
+
 // AllFormats are the renderers WriteBundle runs when Options.Formats is empty.
 var AllFormats = []string{"html", "pdf", "json", "csv", "stix"}
 
@@ -217,6 +221,7 @@ func WriteBundle(ctx context.Context, c *forensics.Case, opts Options) (*Manifes
 	if m.ContentSHA256, err = v.contentDigest(); err != nil {
 		return nil, err
 	}
+	m.sanitize()
 	mb, err := m.encode()
 	if err != nil {
 		return nil, err
@@ -229,6 +234,20 @@ func WriteBundle(ctx context.Context, c *forensics.Case, opts Options) (*Manifes
 		return nil, err
 	}
 	return m, nil
+}
+
+// sanitize makes every string valid UTF-8 (invalid bytes become U+FFFD,
+// as encoding/json would write them), so that decoding and re-encoding the
+// manifest gives back its exact bytes and its digest.
+func (m *Manifest) sanitize() {
+	v := func(s *string) { *s = strings.ToValidUTF8(*s, "\uFFFD") }
+	for _, p := range []*string{&m.CaseID, &m.Examiner, &m.Organisation, &m.Tool.Name, &m.Tool.Version, &m.Tool.Commit, &m.Tool.GoVersion} {
+		v(p)
+	}
+	for i := range m.Inputs {
+		v(&m.Inputs[i].Path)
+		v(&m.Inputs[i].SHA256)
+	}
 }
 
 // encode sets the digest and returns the canonical bytes of m.
@@ -376,10 +395,19 @@ func (b *bundle) write(dir string) error {
 	names = slices.DeleteFunc(names, func(n string) bool { return n == FileManifest || n == FileSignature })
 	if _, ok := b.files[FileSignature]; ok {
 		names = append(names, FileSignature)
-	} else if err := root.Remove(FileSignature); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("remove stale %s: %w", FileSignature, err)
 	}
 	names = append(names, FileManifest)
+	// A bundle file of an earlier run that this run does not write (a
+	// format left out, no events, no key) would fail verify as unlisted:
+	// remove it. Only our own fixed names are touched.
+	for _, name := range bundleFiles {
+		if _, ok := b.files[name]; ok {
+			continue
+		}
+		if err := root.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove stale %s: %w", name, err)
+		}
+	}
 	for _, name := range names {
 		if err := writeRootFile(root, name, b.files[name]); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)

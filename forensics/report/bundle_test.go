@@ -272,3 +272,27 @@ func TestPathEscape(t *testing.T) {
 		t.Errorf("files written outside --out: %v", ents)
 	}
 }
+
+// TestRewriteRemovesStale: writing a smaller bundle over a larger one
+// leaves a bundle that verifies, and files that are not ours alone.
+func TestRewriteRemovesStale(t *testing.T) {
+	priv, _ := testKey(t)
+	dir, _ := writeTestBundle(t, testCase(false), Options{SignKey: priv})
+	other := filepath.Join(dir, "notes.txt")
+	os.WriteFile(other, []byte("examiner's notes"), 0o644)
+	c := testCase(false)
+	c.Events, c.Flows = nil, nil
+	writeTestBundle(t, c, Options{OutDir: dir, Formats: []string{"json", "csv"}})
+	for _, gone := range []string{FileSignature, FileReportHTML, FileReportPDF, FileSTIX, FileEvents, FileFlows} {
+		if _, err := os.Stat(filepath.Join(dir, gone)); err == nil {
+			t.Errorf("stale %s left behind", gone)
+		}
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("a file that is not ours was removed: %v", err)
+	}
+	os.Remove(other)
+	if res, err := Verify(dir, ""); err != nil || !res.OK() {
+		t.Errorf("rewritten bundle: %v %+v", err, res.Failures())
+	}
+}

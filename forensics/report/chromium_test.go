@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -166,8 +167,9 @@ type pageReport struct {
 }
 
 // loadInChromium opens file in headless Chromium with scripts enabled and
-// returns what happened, plus a PNG screenshot of the first screenfuls.
-func loadInChromium(t *testing.T, file string) (*pageReport, []byte) {
+// returns what happened, plus a PNG screenshot of the page from the top of
+// element fromID to the bottom of element toID.
+func loadInChromium(t *testing.T, file, fromID, toID string) (*pageReport, []byte) {
 	c, stop := startChromium(t)
 	defer stop()
 	var target struct {
@@ -248,8 +250,8 @@ func loadInChromium(t *testing.T, file string) (*pageReport, []byte) {
 		} `json:"result"`
 	}
 	json.Unmarshal(c.call(t, s, "Runtime.evaluate", map[string]any{"returnByValue": true, "expression": `(function(){
-		var a=document.getElementById('map').getBoundingClientRect(), b=document.getElementById('timeline').getBoundingClientRect();
-		return {x:a.left+window.scrollX, y:a.top+window.scrollY, w:a.width, h:b.bottom-a.top};})()`}), &box)
+		var a=document.getElementById(` + strconv.Quote(fromID) + `).getBoundingClientRect(), b=document.getElementById(` + strconv.Quote(toID) + `).getBoundingClientRect();
+		return {x:a.left+window.scrollX, y:a.top+window.scrollY, w:a.width, h:Math.min(b.bottom-a.top, 4000)};})()`}), &box)
 	clip := box.Result.Value
 	shot := c.call(t, s, "Page.captureScreenshot", map[string]any{"format": "png", "captureBeyondViewport": true,
 		"clip": map[string]any{"x": clip["x"], "y": clip["y"], "width": clip["w"], "height": clip["h"], "scale": 1}})
@@ -315,7 +317,11 @@ func TestHTMLInChromium(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, _ := writeTestBundle(t, testCase(tc.hostile), Options{Formats: []string{"html"}, Organisation: "Korean National Police Agency"})
-			rep, png := loadInChromium(t, filepath.Join(dir, FileReportHTML))
+			from, to := "map", "timeline"
+			if tc.hostile {
+				from, to = "campaigns", "campaigns"
+			}
+			rep, png := loadInChromium(t, filepath.Join(dir, FileReportHTML), from, to)
 			if len(rep.Requests) != 0 {
 				t.Errorf("network requests: %q", rep.Requests)
 			}
@@ -364,10 +370,14 @@ func TestHTMLInChromium(t *testing.T) {
 						t.Errorf("page text lacks %q", want)
 					}
 				}
-				if *screenshot != "" {
-					if err := os.WriteFile(*screenshot, png, 0o644); err != nil {
-						t.Fatal(err)
-					}
+			}
+			if *screenshot != "" {
+				name := *screenshot
+				if tc.hostile {
+					name = strings.TrimSuffix(name, ".png") + "-hostile.png"
+				}
+				if err := os.WriteFile(name, png, 0o644); err != nil {
+					t.Fatal(err)
 				}
 			}
 			if len(png) < 10000 {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"encoding/csv"
 	"encoding/json"
 	"os"
@@ -194,6 +195,7 @@ func FuzzRender(f *testing.F) {
 		f.Add(s, hostile[(i+1)%len(hostile)])
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
+		os.WriteFile("/tmp/fuzzlast7.txt", []byte(fmt.Sprintf("%q %q", a, b)), 0o644) // DEBUG7
 		c := testCase(false)
 		c.ID, c.Examiner = a, b
 		c.Campaigns[0].Label = a + b

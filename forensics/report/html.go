@@ -25,7 +25,8 @@ p{margin:6px 0 10px;max-width:75em}
 .note{color:var(--mute);font-size:13px}
 table{border-collapse:collapse;width:100%;margin:8px 0 14px;font-size:12.5px}
 th,td{border:1px solid var(--line);padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere;unicode-bidi:isolate}
-th{background:var(--band);font-weight:600}
+th{background:var(--band);font-weight:600;overflow-wrap:normal}
+td{min-width:3.5em}
 table.kv th{width:14em}
 td.mono,.mono{font-family:"DejaVu Sans Mono",Consolas,monospace;font-size:12px}
 .ctl{color:#b00020;background:#fde7ea;border:1px solid #f3b3bc;border-radius:2px;font-family:"DejaVu Sans Mono",monospace;font-size:11px;padding:0 1px}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -234,32 +235,7 @@ func (r *pdfR) table(t *table, widths []float64, size float64) {
 		return ""
 	}
 	if widths == nil {
-		// Natural width of each column from the header and the first rows,
-		// capped, then scaled to the page.
-		widths = make([]float64, ncol)
-		for i := range ncol {
-			w := f.GetStringWidth(cell(t.Header, i)) + 2
-			for j, row := range t.Rows {
-				if j == 100 {
-					break
-				}
-				w = max(w, f.GetStringWidth(cell(row, i))+2)
-			}
-			// Never narrower than the longest word of the header, so
-			// headings wrap between words.
-			hw := 0.0
-			for word := range strings.FieldsSeq(cell(t.Header, i)) {
-				hw = max(hw, f.GetStringWidth(word)+2)
-			}
-			widths[i] = math.Max(math.Min(math.Max(w, 8), 70), hw)
-		}
-		sum := 0.0
-		for _, w := range widths {
-			sum += w
-		}
-		for i := range widths {
-			widths[i] *= pdfWidth / sum
-		}
+		widths = r.columnWidths(t, ncol, cell)
 	}
 	drawRow := func(row []string, header bool) {
 		lines := make([][]string, ncol)
@@ -427,4 +403,82 @@ func (r *pdfR) figure(fig *figure) {
 	}
 	f.ClipEnd()
 	f.SetXY(pdfMargin, y0+h+2)
+}
+
+// columnWidths fits a table to the page: each column gets its natural
+// width (header and first rows, capped), never less than the longest
+// header word; when the sum is too wide, free-text columns give way
+// first, so hashes and addresses (Mono columns) stay on one line.
+func (r *pdfR) columnWidths(t *table, ncol int, cell func([]string, int) string) []float64 {
+	f := r.f
+	natural := make([]float64, ncol)
+	minw := make([]float64, ncol)
+	mono := func(i int) bool { return i < len(t.Mono) && t.Mono[i] }
+	for i := range ncol {
+		w := f.GetStringWidth(cell(t.Header, i)) + 2
+		word := 0.0 // longest word of the cells, so numbers never split
+		for j, row := range t.Rows {
+			if j == 100 {
+				break
+			}
+			w = max(w, f.GetStringWidth(cell(row, i))+2)
+			for wd := range strings.FieldsSeq(cell(row, i)) {
+				word = max(word, f.GetStringWidth(wd)+2)
+			}
+		}
+		limit := 60.0
+		if mono(i) {
+			limit = 90
+		}
+		hw := 8.0
+		for word := range strings.FieldsSeq(cell(t.Header, i)) {
+			hw = max(hw, f.GetStringWidth(word)+2)
+		}
+		minw[i] = max(hw, min(word, 22))
+		natural[i] = math.Max(math.Min(w, limit), hw)
+	}
+	sum, flex := 0.0, 0.0
+	for i, w := range natural {
+		sum += w
+		if !mono(i) {
+			flex += w - minw[i]
+		}
+	}
+	widths := slices.Clone(natural)
+	switch over := sum - pdfWidth; {
+	case over <= 0:
+		for i := range widths {
+			widths[i] *= pdfWidth / sum
+		}
+	case flex >= over:
+		for i := range widths {
+			if !mono(i) && flex > 0 {
+				widths[i] -= over * (natural[i] - minw[i]) / flex
+			}
+		}
+	default:
+		// Free text at its minimum; the fixed-width columns share the rest.
+		fixed, monoSum := 0.0, 0.0
+		for i := range widths {
+			if mono(i) {
+				monoSum += natural[i]
+			} else {
+				widths[i] = minw[i]
+				fixed += minw[i]
+			}
+		}
+		if rest := pdfWidth - fixed; rest > 0 && monoSum > 0 {
+			for i := range widths {
+				if mono(i) {
+					widths[i] = natural[i] * rest / monoSum
+				}
+			}
+		} else {
+			total := fixed + monoSum
+			for i := range widths {
+				widths[i] *= pdfWidth / total
+			}
+		}
+	}
+	return widths
 }
