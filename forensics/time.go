@@ -37,3 +37,23 @@ func (t *Time) UnmarshalText(b []byte) error {
 	t.Time = v.UTC()
 	return nil
 }
+
+// MarshalJSON writes TimeLayout. It must exist: the embedded time.Time's
+// own MarshalJSON would otherwise win over MarshalText and trim zeros.
+func (t Time) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, len(TimeLayout)+2)
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, TimeLayout)
+	return append(b, '"'), nil
+}
+
+// UnmarshalJSON accepts any RFC 3339 string.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return fmt.Errorf("parse time %s: not a JSON string", b)
+	}
+	return t.UnmarshalText(b[1 : len(b)-1])
+}

@@ -56,6 +56,7 @@ func bindSessionFlags(f *pflag.FlagSet, o *session.Options) {
 	f.DurationVar(&o.Gap, "session-gap", o.Gap, "idle time that ends a session")
 	f.IntVar(&o.MaxObjects, "session-max-objects", o.MaxObjects, "distinct objects remembered per session (the count saturates there)")
 	f.Int64Var(&o.SeqMaxStep, "seq-max-step", o.SeqMaxStep, "largest forward step between reads that still counts as a sequential read")
+	f.IntVar(&o.BeaconMinEvents, "beacon-min-events", o.BeaconMinEvents, "fewest events a session's beacon score is computed on")
 }
 
 func recordFormat(g *globalOptions, allowed ...string) (string, error) {
@@ -154,4 +155,5 @@ func bindTraceFlags(f *pflag.FlagSet, o *trace.Options) {
 	f.Float64Var(&o.MinRatio, "onoff-ratio", o.MinRatio, "coincidence ratio that pairs a relay's inbound and outbound traffic")
 	f.IntVar(&o.MinCoincidences, "onoff-min", o.MinCoincidences, "fewest coincidences that verify a pairing")
 	f.DurationVar(&o.TimingSlack, "timing-slack", o.TimingSlack, "start/end tolerance of timing-only pairing (unverified)")
+	f.DurationVar(&o.TimingMinDuration, "timing-min-duration", o.TimingMinDuration, "shortest flows that may be paired on timing only")
 }

@@ -295,7 +295,7 @@ func hasWAL(path string) bool {
 // openDB opens path through the sqlite driver. Writers use WAL with full
 // syncs (a committed input survives power loss) and BEGIN IMMEDIATE, so a
 // write transaction never has to be retried halfway; readers use a
-// read-only, query-only connection.
+// query-only connection.
 func openDB(path string, readOnly bool) (*sql.DB, error) {
 	return openDBTimeout(path, readOnly, 10*time.Second)
 }
@@ -307,7 +307,12 @@ func openDBTimeout(path string, readOnly bool, busy time.Duration) (*sql.DB, err
 	}
 	q := fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", busy.Milliseconds())
 	if readOnly {
-		q += "&mode=ro&_pragma=query_only(1)"
+		// query_only rather than mode=ro: the connection cannot change
+		// the case, yet as the last one to close it can fold the
+		// write-ahead log back into the file, so the .thcase alone holds
+		// everything once nobody has it open. (On a write-protected file
+		// SQLite opens it read-only by itself.)
+		q += "&_pragma=query_only(1)"
 	} else {
 		q += "&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
 	}

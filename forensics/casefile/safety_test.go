@@ -231,4 +231,11 @@ func TestReaderCustodyEntry(t *testing.T) {
 	if err != nil || len(entries) != 3 || entries[1].Inputs[0].SHA256 != b.Input.SHA256 {
 		t.Errorf("log: %+v, %v", entries, err)
 	}
+	r.Close()
+	// Everything is in the .thcase itself once nobody has it open.
+	for _, s := range []string{"-wal", "-shm", ".lock"} {
+		if _, err := os.Stat(path + s); err == nil {
+			t.Errorf("%s left behind", s)
+		}
+	}
 }

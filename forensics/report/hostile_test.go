@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"fmt"
 	"encoding/csv"
 	"encoding/json"
 	"os"
@@ -195,7 +194,6 @@ func FuzzRender(f *testing.F) {
 		f.Add(s, hostile[(i+1)%len(hostile)])
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
-		os.WriteFile("/tmp/fuzzlast7.txt", []byte(fmt.Sprintf("%q %q", a, b)), 0o644) // DEBUG7
 		c := testCase(false)
 		c.ID, c.Examiner = a, b
 		c.Campaigns[0].Label = a + b

@@ -181,7 +181,8 @@ func pair(gi, gout *group, opts Options) (forensics.HopLink, bool) {
 	}
 	for k := range gi.periods {
 		a, b := gi.periods[k], gout.periods[k]
-		if absDur(a.start.Sub(b.start)) > opts.TimingSlack || absDur(a.end.Sub(b.end)) > opts.TimingSlack {
+		if a.end.Sub(a.start) < opts.TimingMinDuration || b.end.Sub(b.start) < opts.TimingMinDuration ||
+			absDur(a.start.Sub(b.start)) > opts.TimingSlack || absDur(a.end.Sub(b.end)) > opts.TimingSlack {
 			return link, false
 		}
 	}

@@ -40,6 +40,10 @@ type Options struct {
 	// TimingSlack is how close starts and ends of single-period flows
 	// must be for a timing-only pairing.
 	TimingSlack time.Duration
+	// TimingMinDuration is how long single-period flows must last for a
+	// timing-only pairing: matching starts and ends of short flows are
+	// too likely by chance.
+	TimingMinDuration time.Duration
 	// MaxPairs bounds the inbound × outbound groups compared per relay.
 	MaxPairs int
 	// MaxPeriods bounds the ON periods kept per group.
@@ -54,28 +58,30 @@ type Options struct {
 // DefaultOptions returns the Zhang–Paxson defaults of the issue.
 func DefaultOptions() Options {
 	return Options{
-		Idle:            500 * time.Millisecond,
-		Delta:           80 * time.Millisecond,
-		MinRatio:        0.3,
-		MinCoincidences: 3,
-		TimingSlack:     time.Second,
-		MaxPairs:        10000,
-		MaxPeriods:      100000,
-		MaxEvidence:     10,
+		Idle:              500 * time.Millisecond,
+		Delta:             80 * time.Millisecond,
+		MinRatio:          0.3,
+		MinCoincidences:   3,
+		TimingSlack:       time.Second,
+		TimingMinDuration: 10 * time.Second,
+		MaxPairs:          10000,
+		MaxPeriods:        100000,
+		MaxEvidence:       10,
 	}
 }
 
 // Params returns every threshold used, for the bundle.
 func (o Options) Params() map[string]string {
 	return map[string]string{
-		"idle":             o.Idle.String(),
-		"delta":            o.Delta.String(),
-		"min_ratio":        strconv.FormatFloat(o.MinRatio, 'f', -1, 64),
-		"min_coincidences": strconv.Itoa(o.MinCoincidences),
-		"timing_slack":     o.TimingSlack.String(),
-		"max_pairs":        strconv.Itoa(o.MaxPairs),
-		"max_periods":      strconv.Itoa(o.MaxPeriods),
-		"max_evidence":     strconv.Itoa(o.MaxEvidence),
+		"idle":                o.Idle.String(),
+		"delta":               o.Delta.String(),
+		"min_ratio":           strconv.FormatFloat(o.MinRatio, 'f', -1, 64),
+		"min_coincidences":    strconv.Itoa(o.MinCoincidences),
+		"timing_slack":        o.TimingSlack.String(),
+		"timing_min_duration": o.TimingMinDuration.String(),
+		"max_pairs":           strconv.Itoa(o.MaxPairs),
+		"max_periods":         strconv.Itoa(o.MaxPeriods),
+		"max_evidence":        strconv.Itoa(o.MaxEvidence),
 	}
 }
 
@@ -95,6 +101,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.TimingSlack <= 0 {
 		o.TimingSlack = d.TimingSlack
+	}
+	if o.TimingMinDuration <= 0 {
+		o.TimingMinDuration = d.TimingMinDuration
 	}
 	if o.MaxPairs <= 0 {
 		o.MaxPairs = d.MaxPairs

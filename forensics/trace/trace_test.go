@@ -110,6 +110,15 @@ func TestRelayTimingFallback(t *testing.T) {
 	if l := chains[0].Links[1]; l.Method != MethodTiming || l.Verified {
 		t.Errorf("link %+v", l)
 	}
+	// Short single flows (a DNS lookup by a server while a client's
+	// request is served) are never paired on timing alone.
+	short := []forensics.Flow{
+		flow("203.0.113.10", "192.0.2.80", 443, t0, 300*time.Millisecond),
+		flow("192.0.2.80", "192.0.2.53", 53, t0.Add(100*time.Millisecond), 20*time.Millisecond),
+	}
+	if got := Build(nil, short, nil, DefaultOptions()); len(got) != 0 {
+		t.Errorf("short flows paired: %+v", got)
+	}
 }
 
 func TestXFFChains(t *testing.T) {
