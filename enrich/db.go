@@ -306,11 +306,9 @@ func (db *database) decode(res maxminddb.Result) (a *answer, err error) {
 		}
 		a.domain = c.Domain
 	default:
-		var rec any
-		if err := res.Decode(&rec); err != nil {
+		if err := db.mapping.decodeInto(res, a); err != nil {
 			return nil, err
 		}
-		db.mapping.apply(rec, a)
 	}
 	a.finish()
 	return a, nil

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/oschwald/maxminddb-golang/v2"
 )
 
 // Mapping tells how to read a database whose records are not in a GeoIP2
@@ -96,7 +98,9 @@ type compiledMapping struct {
 
 type compiledField struct {
 	field field
-	alts  [][]string
+	// paths are alts for maxminddb's DecodePath: keys as strings, array
+	// indexes as ints.
+	paths [][]any
 }
 
 func compileMapping(name string, fields map[string]string) (*compiledMapping, error) {
@@ -116,7 +120,16 @@ func compileMapping(name string, fields map[string]string) (*compiledMapping, er
 			if alt == "" {
 				return nil, fmt.Errorf("mapping %s: field %s: empty path", name, k)
 			}
-			cf.alts = append(cf.alts, strings.Split(alt, "."))
+			keys := strings.Split(alt, ".")
+			p := make([]any, len(keys))
+			for i, k := range keys {
+				if n, err := strconv.Atoi(k); err == nil {
+					p[i] = n
+				} else {
+					p[i] = k
+				}
+			}
+			cf.paths = append(cf.paths, p)
 		}
 		cm.fields = append(cm.fields, cf)
 	}
@@ -143,42 +156,22 @@ func matchMapping(ms []Mapping, base, dbType string) *Mapping {
 	return nil
 }
 
-// apply fills a from a generically decoded record.
-func (cm *compiledMapping) apply(rec any, a *answer) {
+// decodeInto fills a by decoding only the mapped paths of one record,
+// which for a wide vendor record (a city database carries postcode, time
+// zone, second-level region...) is much cheaper than decoding it whole.
+func (cm *compiledMapping) decodeInto(res maxminddb.Result, a *answer) error {
 	for _, cf := range cm.fields {
-		for _, p := range cf.alts {
-			v, ok := walk(rec, p)
-			if !ok {
-				continue
+		for _, p := range cf.paths {
+			var v any
+			if err := res.DecodePath(&v, p...); err != nil {
+				return err
 			}
-			if setField(a, cf.field, v) {
+			if v != nil && setField(a, cf.field, v) {
 				break
 			}
 		}
 	}
-}
-
-// walk follows a path through decoded maps and slices.
-func walk(v any, p []string) (any, bool) {
-	for _, k := range p {
-		switch x := v.(type) {
-		case map[string]any:
-			n, ok := x[k]
-			if !ok {
-				return nil, false
-			}
-			v = n
-		case []any:
-			i, err := strconv.Atoi(k)
-			if err != nil || i < 0 || i >= len(x) {
-				return nil, false
-			}
-			v = x[i]
-		default:
-			return nil, false
-		}
-	}
-	return v, true
+	return nil
 }
 
 // setField converts a decoded value to the field's type; false when the

@@ -567,11 +567,8 @@ func runCaseQuery(ctx context.Context, opts *caseOptions) error {
 			_, err := g.io.Out.Write([]byte{'\n'})
 			return err
 		}
-		var v any
-		if err := json.Unmarshal(js, &v); err != nil {
-			return err
-		}
-		row, err := report.Flatten(v)
+		// The stored JSON as is: numbers keep every digit.
+		row, err := report.Flatten(json.RawMessage(js))
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -116,6 +117,11 @@ func runEvents(ctx context.Context, opts *eventsOptions) error {
 			printProblems(g.io.ErrOut, c)
 		}
 		return outcome(c, runErr)
+	}
+	if os.Getenv("GOGC") == "" {
+		// The live heap is a few MiB of batches: collecting at 4x instead
+		// of 2x costs ~25 MiB and saves ~15% of the CPU time.
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
 	c, runErr := streamEvents(ctx, g.io.Out, aopts)
 	if c == nil {

@@ -364,11 +364,24 @@ func Correlate(ctx context.Context, c *forensics.Case, opts Options) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c.Campaigns = campaign.Build(c.Sessions, opts.Campaign)
+	copts := opts.Campaign
+	if copts.Home == "" {
+		copts.Home = opts.Home
+	}
+	c.Campaigns = campaign.Build(c.Sessions, copts)
 	if opts.Until < StageAll {
 		return nil
 	}
-	c.Chains = trace.Build(c.Events, c.Flows, c.Campaigns, opts.Trace)
+	topts := opts.Trace
+	if topts.Lookup == nil && opts.Enricher != nil {
+		// hops claimed in X-Forwarded-For are enriched like any address
+		e := opts.Enricher
+		topts.Lookup = func(ip netip.Addr, at time.Time) *enrich.Record {
+			r := e.Lookup(ip, at)
+			return &r
+		}
+	}
+	c.Chains = trace.Build(c.Events, c.Flows, c.Campaigns, topts)
 	return ctx.Err()
 }
 
@@ -390,7 +403,11 @@ func Params(opts Options) map[string]string {
 		out["clock_offset."+k] = d.String()
 	}
 	type paramser interface{ Params() map[string]string }
-	for prefix, o := range map[string]any{"capture": opts.Capture, "logs": opts.Logs, "session": opts.Session, "campaign": opts.Campaign, "trace": opts.Trace} {
+	copts := opts.Campaign
+	if copts.Home == "" {
+		copts.Home = opts.Home
+	}
+	for prefix, o := range map[string]any{"capture": opts.Capture, "logs": opts.Logs, "session": opts.Session, "campaign": copts, "trace": opts.Trace} {
 		if p, ok := o.(paramser); ok {
 			for k, v := range p.Params() {
 				out[prefix+"."+k] = v

@@ -144,7 +144,8 @@ type chunkEncoder[T any] struct {
 	tmp     T // the record without enrichment; a field so it does not escape per record
 }
 
-var evidenceKey = []byte(`,"evidence":`)
+// evidenceKey starts the last field of flows and events.
+const evidenceKey = `,"evidence":`
 
 // geoJSON encodes g with encoder i; the bytes are valid until its next use.
 func (c *chunkEncoder[T]) geoJSON(i int, g *enrich.Record) ([]byte, error) {
@@ -212,7 +213,7 @@ func (c *chunkEncoder[T]) spliced(r *T, parts [2][]byte) ([]byte, error) {
 		return nil, err
 	}
 	b := c.buf.Bytes()
-	at := bytes.LastIndex(b, evidenceKey)
+	at := bytes.LastIndex(b, []byte(evidenceKey))
 	if at < 0 {
 		c.splice = false
 		return c.whole(r)

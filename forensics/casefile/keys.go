@@ -239,18 +239,13 @@ func unixNano(t forensics.Time) int64 {
 	switch {
 	case t.IsZero():
 		return 0
-	case t.Before(minNano):
+	case t.Before(time.Unix(0, math.MinInt64)):
 		return math.MinInt64
-	case t.After(maxNano):
+	case t.After(time.Unix(0, math.MaxInt64)):
 		return math.MaxInt64
 	}
 	return t.UnixNano()
 }
-
-var (
-	minNano = time.Unix(0, math.MinInt64)
-	maxNano = time.Unix(0, math.MaxInt64)
-)
 
 // refPos is the line or packet number of a reference (whichever is set).
 func refPos(r forensics.EvidenceRef) int64 {
