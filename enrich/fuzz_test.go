@@ -1,11 +1,16 @@
 package enrich
 
 import (
+	"bytes"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/maxmind/mmdbwriter"
+	"github.com/maxmind/mmdbwriter/mmdbtype"
 )
 
 // FuzzOpenBytes feeds arbitrary bytes to the database reader: opening,
@@ -26,6 +31,24 @@ func FuzzOpenBytes(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(b)
+	}
+	// A vendor layout (read through a Mapping), built in memory.
+	for _, typ := range []string{"city ipv4", "asn ipvAll", "unknown-vendor"} {
+		tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: typ, RecordSize: 24, BuildEpoch: 1_750_000_000})
+		if err != nil {
+			f.Fatal(err)
+		}
+		_, n, _ := net.ParseCIDR("1.2.3.0/24")
+		tree.Insert(n, mmdbtype.Map{
+			"city": mmdbtype.String("Mountain View"), "country_code": mmdbtype.String("US"),
+			"state1": mmdbtype.String("California"), "latitude": mmdbtype.Float32(37.4), "longitude": mmdbtype.Float64(-122.1),
+			"autonomous_system_number": mmdbtype.Uint32(64500), "location": mmdbtype.Map{"accuracy_radius": mmdbtype.Uint16(5)},
+		})
+		var buf bytes.Buffer
+		if _, err := tree.WriteTo(&buf); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf.Bytes())
 	}
 	addrs := []netip.Addr{
 		netip.MustParseAddr("1.2.3.4"), netip.MustParseAddr("1.1.1.1"),

@@ -11,7 +11,7 @@ LOGS_BENCH_DIR   ?= bench-data/logs
 LOGS_FUZZTIME    ?= 10s
 LOGS_FUZZ        := FuzzCombined FuzzCustomFormat FuzzW3C FuzzALB FuzzJSONL FuzzSSHD FuzzZeekTSV FuzzZeekJSON FuzzEVE FuzzFlowCSV FuzzDetect FuzzProxyChain
 
-.PHONY: logs-bench logs-bench-data logs-fuzz-long
+.PHONY: logs-bench logs-bench-data logs-bench-peers logs-fuzz-smoke logs-fuzz-long
 
 bench-data:: logs-bench-data
 
@@ -33,7 +33,9 @@ LOGS_MEASURE = measure() { name=$$1; file=$$2; shift 2; \
 	awk -v n="$$name" -v l=$$lines -v mb=$$mb -v w=$$wall -v u=$$user -v s=$$sys -v r=$$rss -v rc=$$rc \
 	  'BEGIN { c=u+s; if (w<=0) w=0.001; if (c<=0) c=0.001; printf "%-34s %9d lines %7.2fs wall %7.2fs cpu %10.0f lines/s %10.0f lines/cpu-s %7.1f MB/s %7.1f MiB peak RSS (exit %d)\n", n, l, w, c, l/w, l/c, mb/w, r/1024, rc }'; }
 
-bench-peers:: build logs-bench-data
+bench-peers:: logs-bench-peers
+
+logs-bench-peers: build logs-bench-data
 	@command -v goaccess >/dev/null 2>&1 || { echo "bench-peers: installing goaccess (apt)"; \
 		apt-get install -y -qq goaccess >/dev/null 2>&1 || sudo apt-get install -y -qq goaccess >/dev/null 2>&1 || echo "bench-peers: goaccess not installable, skipped"; }
 	@$(LOGS_MEASURE); echo "== logs: $$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"; \
@@ -43,7 +45,7 @@ bench-peers:: build logs-bench-data
 	measure "tracehop events ECS --no-enrich"   $(LOGS_BENCH_DIR)/ecs.jsonl ./$(BIN) events --no-enrich -q $(LOGS_BENCH_DIR)/ecs.jsonl; \
 	measure "tracehop events ECS (enriched)"    $(LOGS_BENCH_DIR)/ecs.jsonl ./$(BIN) events -q $(LOGS_BENCH_DIR)/ecs.jsonl; \
 	if command -v goaccess >/dev/null 2>&1; then \
-	  measure "goaccess --log-format=COMBINED"  $(LOGS_BENCH_DIR)/combined.log goaccess $(LOGS_BENCH_DIR)/combined.log --log-format=COMBINED -o $(LOGS_BENCH_DIR)/goaccess.json; \
+	  measure "goaccess --log-format=COMBINED"  $(LOGS_BENCH_DIR)/combined.log goaccess $(LOGS_BENCH_DIR)/combined.log --log-format=COMBINED --no-progress -o $(LOGS_BENCH_DIR)/goaccess.json; \
 	  echo "   ($$(goaccess --version | head -1))"; \
 	fi; rm -f $(LOGS_BENCH_DIR)/.time $(LOGS_BENCH_DIR)/.stderr
 
@@ -51,7 +53,9 @@ bench-peers:: build logs-bench-data
 logs-bench:
 	GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -benchmem ./forensics/logs
 
-fuzz-smoke::
+fuzz-smoke:: logs-fuzz-smoke
+
+logs-fuzz-smoke:
 	@for f in $(LOGS_FUZZ); do \
 		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(LOGS_FUZZTIME) -parallel 1 ./forensics/logs || exit 1; \
 	done
@@ -59,4 +63,4 @@ fuzz-smoke::
 
 # The acceptance run: every logs fuzz target for 10 minutes, one at a time.
 logs-fuzz-long:
-	$(MAKE) --no-print-directory fuzz-smoke LOGS_FUZZTIME=10m
+	$(MAKE) --no-print-directory logs-fuzz-smoke LOGS_FUZZTIME=10m

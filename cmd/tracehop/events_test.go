@@ -115,9 +115,10 @@ func TestEventsCommand(t *testing.T) {
 	bad := filepath.Join(dir, "b.log")
 	os.WriteFile(bad, []byte(`198.51.100.1 - - [24/Jun/2025:00:03:36 +0000] "GET /x HTTP/1.1" 404 0 "-" "ua"`+"\n"+
 		`198.51.100.1 - - [99/Jun/2025:00:03:36 +0000] "GET /x HTTP/1.1" 404 0 "-" "ua"`+"\n"), 0o644)
+	format := "jsonl"
 	run := func(args ...string) (string, string, error) {
 		var out, errOut bytes.Buffer
-		g := &globalOptions{io: &ioStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, TZ: "UTC", NoEnrich: true}
+		g := &globalOptions{io: &ioStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, TZ: "UTC", NoEnrich: true, Format: format}
 		err := runEvents(context.Background(), &eventsOptions{g: g, Inputs: args, MaxLine: 65536, MaxField: 8192})
 		return out.String(), errOut.String(), err
 	}
@@ -140,8 +141,9 @@ func TestEventsCommand(t *testing.T) {
 	if out1 != out2 {
 		t.Error("output differs between runs")
 	}
-	csv, _, _ := run(good)
-	if !strings.HasPrefix(csv, `{"id":"ev-`) {
-		t.Errorf("jsonl %q", csv)
+	format = "csv"
+	csv, _, err := run(good)
+	if err != nil || !strings.HasPrefix(csv, "bytes,client_ip,evidence.file,evidence.line,evidence.offset,evidence.sha256,id,") || !strings.Contains(csv, ",203.0.113.7,") {
+		t.Errorf("csv %q %v", csv, err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/tracehop/tracehop/forensics"
 	"github.com/tracehop/tracehop/forensics/analyze"
 	"github.com/tracehop/tracehop/forensics/casefile"
+	"github.com/tracehop/tracehop/forensics/evidence"
 	"github.com/tracehop/tracehop/forensics/report"
 )
 
@@ -85,6 +86,13 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 	c, err := analyze.LoadCase(ctx, opts.Case)
 	if err != nil {
 		return caseError(err)
+	}
+	paths := []string{opts.Case}
+	for _, in := range c.Inputs {
+		paths = append(paths, in.Path)
+	}
+	if err := evidence.CheckOutput(opts.Out, paths); err != nil {
+		return err
 	}
 	c.Tool = toolInfo()
 	c.ID, c.Examiner = firstNonEmpty(opts.CaseID, c.ID), firstNonEmpty(opts.Examiner, c.Examiner)

@@ -58,14 +58,25 @@ func benchInput(b *testing.B) (open func() io.Reader, size int64) {
 }
 
 // BenchmarkRead is tracehop's whole capture path: read, decode, flow
-// table, Community ID, L7 metadata and fingerprints, flow records.
-func BenchmarkRead(b *testing.B) {
+// table, Community ID, L7 metadata and fingerprints, flow records (with
+// the default two flow-table shards).
+func BenchmarkRead(b *testing.B) { benchRead(b, DefaultOptions()) }
+
+// BenchmarkReadOneShard is the same on one goroutine, the like-for-like
+// comparison with BenchmarkBareGopacket.
+func BenchmarkReadOneShard(b *testing.B) {
+	opts := DefaultOptions()
+	opts.Shards = 1
+	benchRead(b, opts)
+}
+
+func benchRead(b *testing.B, opts Options) {
 	open, size := benchInput(b)
 	b.SetBytes(size)
 	b.ReportAllocs()
 	var pkts int64
 	for b.Loop() {
-		st, err := Read(context.Background(), open(), "bench", DefaultOptions(), func(forensics.Flow) {})
+		st, err := Read(context.Background(), open(), "bench", opts, func(forensics.Flow) {})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -378,6 +378,12 @@ func (rs *readerState) track(p *packet, ts int64, pkt uint64, off int64) {
 		f.sport, f.dport = p.sport, p.dport
 		f.dnsID = -1
 		f.vlan, f.nvlan, f.tunnel = p.vlan, p.nvlan, p.tunnel
+		if p.proto == ipProtoUDP && isDNSResponse(p) {
+			// Only the answer was captured: the asker is the client, as
+			// Zeek reports it.
+			f.srcIsA = swapped
+			f.sport, f.dport = p.dport, p.sport
+		}
 		if p.proto == ipProtoTCP && p.tcpFlags&tcpSYN != 0 {
 			f.synFirst = true
 			if p.tcpFlags&tcpACK != 0 {
@@ -423,6 +429,15 @@ func (rs *readerState) track(p *packet, ts int64, pkt uint64, off int64) {
 			}
 		}
 	}
+}
+
+// isDNSResponse: a datagram from a DNS port with the QR bit set.
+func isDNSResponse(p *packet) bool {
+	switch p.sport {
+	case 53, 5353, 5355:
+		return len(p.payload) >= 12 && p.payload[2]&0x80 != 0
+	}
+	return false
 }
 
 // expire ends flows idle for longer than the idle timeout, least recently

@@ -20,6 +20,34 @@ type encodedBlock struct {
 	tmin, tmax int64
 	codec      string
 	first      int // index of the block's first record in the input
+	bufs       *blockBufs
+}
+
+// blockBufs are the buffers of one block, handed back for reuse once the
+// block is inserted (the driver copies what it binds), so ingest does not
+// allocate half a megabyte per block.
+type blockBufs struct{ js, keys, z []byte }
+
+// bufPool is a free list of blockBufs shared by the workers of one input.
+type bufPool chan *blockBufs
+
+func (p bufPool) get() *blockBufs {
+	select {
+	case b := <-p:
+		return b
+	default:
+		return &blockBufs{js: make([]byte, 0, 384<<10), keys: make([]byte, 0, 48<<10)}
+	}
+}
+
+func (p bufPool) put(b *blockBufs) {
+	if b == nil {
+		return
+	}
+	select {
+	case p <- b:
+	default:
+	}
 }
 
 // geoResult is one distinct enrichment result met in a chunk.
@@ -85,6 +113,7 @@ func writeBlocks[T any](w *rowWriter, kind string, evID int64, recs []T, key fun
 	ctx, cancel := context.WithCancel(w.ctx)
 	defer cancel()
 	slots := make(chan struct{}, 2*workers)
+	pool := make(bufPool, 4*workers)
 	go func() {
 		for i := range nChunks {
 			select {
@@ -93,7 +122,7 @@ func writeBlocks[T any](w *rowWriter, kind string, evID int64, recs []T, key fun
 				return
 			}
 			lo, hi := i*blockRecords, min((i+1)*blockRecords, len(recs))
-			go func() { results[i] <- encodeChunk(recs[lo:hi], lo, key, gf, w.zenc) }()
+			go func() { results[i] <- encodeChunk(recs[lo:hi], lo, key, gf, w.zenc, pool) }()
 		}
 	}()
 	st := w.prepare(&w.blockStmt, insertBlock)
@@ -115,6 +144,7 @@ func writeBlocks[T any](w *rowWriter, kind string, evID int64, recs []T, key fun
 			if _, err := st.ExecContext(ctx, kind, evID, b.n, b.tmin, b.tmax, b.codec, b.keys, b.js); err != nil {
 				return fmt.Errorf("%s block at record %d: %w", kind, b.first+1, err)
 			}
+			pool.put(b.bufs)
 		}
 		for _, g := range c.geo {
 			if err := w.enrichmentJSON(g.rec, g.js); err != nil {
@@ -142,6 +172,17 @@ type chunkEncoder[T any] struct {
 	checked bool
 	splice  bool
 	tmp     T // the record without enrichment; a field so it does not escape per record
+}
+
+func newChunkEncoder[T any](gf geoFields[T]) *chunkEncoder[T] {
+	ce := &chunkEncoder[T]{gf: gf, seen: map[string]struct{}{}}
+	ce.enc = json.NewEncoder(&ce.buf)
+	ce.enc.SetEscapeHTML(false)
+	for i := range ce.genc {
+		ce.genc[i] = json.NewEncoder(&ce.gbuf[i])
+		ce.genc[i].SetEscapeHTML(false)
+	}
+	return ce
 }
 
 // evidenceKey starts the last field of flows and events.
@@ -235,26 +276,23 @@ func (c *chunkEncoder[T]) spliced(r *T, parts [2][]byte) ([]byte, error) {
 // insertBlock stores one block.
 const insertBlock = `INSERT INTO blocks(kind, evidence_id, n, t_min, t_max, codec, keys, json) VALUES(?, ?, ?, ?, ?, ?, ?, ?)`
 
-func encodeChunk[T any](recs []T, first int, key func(*T) recKey, gf geoFields[T], zenc *zstd.Encoder) (c encodedChunk) {
+func encodeChunk[T any](recs []T, first int, key func(*T) recKey, gf geoFields[T], zenc *zstd.Encoder, pool bufPool) (c encodedChunk) {
 	defer func() {
 		// A record that cannot be encoded fails its input, not the process.
 		if r := recover(); r != nil {
 			c = encodedChunk{err: fmt.Errorf("encode record near %d: %v", first+1, r)}
 		}
 	}()
-	ce := &chunkEncoder[T]{gf: gf, seen: map[string]struct{}{}}
-	ce.enc = json.NewEncoder(&ce.buf)
-	ce.enc.SetEscapeHTML(false)
-	for i := range ce.genc {
-		ce.genc[i] = json.NewEncoder(&ce.gbuf[i])
-		ce.genc[i].SetEscapeHTML(false)
-	}
+	ce := newChunkEncoder(gf)
 	newBlock := func(first int) encodedBlock {
-		return encodedBlock{first: first, js: make([]byte, 0, 384<<10), keys: make([]byte, 0, 48<<10)}
+		bufs := pool.get()
+		return encodedBlock{first: first, js: bufs.js[:0], keys: bufs.keys[:0], bufs: bufs}
 	}
 	done := func(b encodedBlock) {
+		b.bufs.js, b.bufs.keys = b.js, b.keys // keep what grew
 		if zenc != nil {
-			b.js, b.codec = zenc.EncodeAll(b.js, make([]byte, 0, len(b.js)/4)), codecZstd
+			b.bufs.z = zenc.EncodeAll(b.js, b.bufs.z[:0])
+			b.js, b.codec = b.bufs.z, codecZstd
 		}
 		c.blocks = append(c.blocks, b)
 	}

@@ -30,8 +30,10 @@ const (
 //     span is its instant).
 //   - Credential: events' credential; sessions' credential or token key
 //     ID; flows never carry one, so nothing matches.
-//   - Campaign: sessions in the campaign; events and flows cited as
-//     evidence by those sessions.
+//   - Campaign: sessions in the campaign; events (by attributed address)
+//     and flows (by source) from those sessions' sources during those
+//     sessions. (Sessions cite only their first few records as evidence,
+//     so membership is by address and time span.)
 //   - UserAgent: substring of the User-Agent (flows: of the HTTP request).
 type Filter struct {
 	IP         netip.Addr
@@ -59,18 +61,14 @@ func (f *File) Query(ctx context.Context, kind string, flt Filter, fn func(js []
 	m := newMatcher(kind, flt)
 	if flt.Campaign != "" && kind != KindSessions {
 		var err error
-		if m.members, err = f.campaignRefs(ctx, flt.Campaign); err != nil {
+		if m.windows, err = f.campaignWindows(ctx, flt.Campaign); err != nil {
 			return err
 		}
-		if len(m.members) == 0 {
+		if len(m.windows) == 0 {
 			return nil
 		}
 	}
-	shas, err := f.evidenceSHAs(ctx)
-	if err != nil {
-		return err
-	}
-	q := `SELECT id, coalesce(evidence_id, 0), codec, keys, json FROM blocks WHERE kind = ?`
+	q := `SELECT id, codec, keys, json FROM blocks WHERE kind = ?`
 	args := []any{kind}
 	if !flt.From.IsZero() {
 		q += ` AND t_max >= ?`
@@ -88,17 +86,16 @@ func (f *File) Query(ctx context.Context, kind string, flt Filter, fn func(js []
 	defer rows.Close()
 	n := 0
 	for rows.Next() {
-		var id, evID int64
+		var id int64
 		var codec string
 		var keys, raw []byte
-		if err := rows.Scan(&id, &evID, &codec, &keys, &raw); err != nil {
+		if err := rows.Scan(&id, &codec, &keys, &raw); err != nil {
 			return fmt.Errorf("query %s in %s: %w", kind, f.path, err)
 		}
 		js, err := f.blockJSON(codec, raw)
 		if err != nil {
 			return fmt.Errorf("query %s in %s: block %d: %w", kind, f.path, id, err)
 		}
-		sha := shas[evID]
 		kr := keyReader{b: keys}
 		var k recKey
 		off := 0
@@ -108,7 +105,7 @@ func (f *File) Query(ctx context.Context, kind string, flt Filter, fn func(js []
 			}
 			line := js[off : off+k.jsonLen]
 			off += k.jsonLen + 1
-			if !m.match(&k, sha) {
+			if !m.match(&k) {
 				continue
 			}
 			if err := fn(line); err != nil {
@@ -131,7 +128,7 @@ type matcher struct {
 	cidr     netip.Prefix
 	cc       string
 	from, to int64
-	members  map[refKey]struct{}
+	windows  map[netip.Addr][][2]int64 // campaign sessions' [start, end] by source
 }
 
 func newMatcher(kind string, flt Filter) *matcher {
@@ -151,7 +148,7 @@ func newMatcher(kind string, flt Filter) *matcher {
 	return m
 }
 
-func (m *matcher) match(k *recKey, sha string) bool {
+func (m *matcher) match(k *recKey) bool {
 	f := &m.flt
 	if m.ip.IsValid() && k.ipA != m.ip && k.ipB != m.ip {
 		return false
@@ -181,49 +178,31 @@ func (m *matcher) match(k *recKey, sha string) bool {
 		if m.kind == KindSessions {
 			return k.campaign == f.Campaign
 		}
-		_, ok := m.members[refKey{sha: sha, pos: k.pos, off: k.off}]
-		return ok
+		for _, w := range m.windows[k.ipA] {
+			if k.tStart <= w[1] && k.tEnd >= w[0] {
+				return true
+			}
+		}
+		return false
 	}
 	return true
 }
 
-func (f *File) evidenceSHAs(ctx context.Context) (map[int64]string, error) {
-	rows, err := f.db.QueryContext(ctx, `SELECT id, sha256 FROM evidence`)
-	if err != nil {
-		return nil, fmt.Errorf("read evidence of %s: %w", f.path, err)
-	}
-	defer rows.Close()
-	out := map[int64]string{}
-	for rows.Next() {
-		var id int64
-		var sha string
-		if err := rows.Scan(&id, &sha); err != nil {
-			return nil, err
-		}
-		out[id] = sha
-	}
-	return out, rows.Err()
-}
-
-// refKey identifies a record by the evidence it came from.
-type refKey struct {
-	sha      string
-	pos, off int64
-}
-
-// campaignRefs collects the evidence references of a campaign's sessions.
-func (f *File) campaignRefs(ctx context.Context, campaign string) (map[refKey]struct{}, error) {
-	out := map[refKey]struct{}{}
+// campaignWindows collects, per source address, the time spans of a
+// campaign's sessions.
+func (f *File) campaignWindows(ctx context.Context, campaign string) (map[netip.Addr][][2]int64, error) {
+	out := map[netip.Addr][][2]int64{}
 	err := f.Query(ctx, KindSessions, Filter{Campaign: campaign}, func(js []byte) error {
 		var s struct {
-			Evidence []forensics.EvidenceRef `json:"evidence"`
+			SrcIP netip.Addr     `json:"src_ip"`
+			Start forensics.Time `json:"start"`
+			End   forensics.Time `json:"end"`
 		}
 		if err := json.Unmarshal(js, &s); err != nil {
 			return fmt.Errorf("query campaign %s in %s: session: %w", campaign, f.path, err)
 		}
-		for _, r := range s.Evidence {
-			out[refKey{sha: r.SHA256, pos: refPos(r), off: r.Offset}] = struct{}{}
-		}
+		a := canon(s.SrcIP)
+		out[a] = append(out[a], [2]int64{unixNano(s.Start), unixNano(s.End)})
 		return nil
 	})
 	return out, err

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/tracehop/tracehop/forensics"
 )
 
 // TestQueryMatchesBruteForce stores records, writes them out as JSON Lines
@@ -44,13 +42,25 @@ func TestQueryMatchesBruteForce(t *testing.T) {
 	for _, s := range d.Campaigns[0].Sessions {
 		members[s] = true
 	}
-	citedBy := map[forensics.EvidenceRef]bool{}
+	// Events and flows belong to the campaign when they come from a
+	// member session's source during that session.
+	type span struct{ start, end time.Time }
+	windows := map[netip.Addr][]span{}
 	for _, s := range d.Sessions {
 		if members[s.ID] {
-			for _, r := range s.Evidence {
-				citedBy[r] = true
+			windows[s.SrcIP.Unmap()] = append(windows[s.SrcIP.Unmap()], span{s.Start.Time, s.End.Time})
+		}
+	}
+	inCampaign := func(b *bruteRec) bool {
+		if b.kind == KindSessions {
+			return members[b.id]
+		}
+		for _, w := range windows[b.ips[0]] {
+			if !b.start.After(w.end) && !b.end.Before(w.start) {
+				return true
 			}
 		}
+		return false
 	}
 
 	parsed := map[string][]bruteRec{}
@@ -109,7 +119,7 @@ func TestQueryMatchesBruteForce(t *testing.T) {
 				}
 				var want []string
 				for i, line := range jsonl[kind] {
-					if parsed[kind][i].match(tc.flt, members, citedBy) {
+					if parsed[kind][i].match(tc.flt, inCampaign) {
 						want = append(want, line)
 					}
 				}
@@ -150,7 +160,6 @@ type bruteRec struct {
 	start, end time.Time
 	creds      []string
 	ua         string
-	evidence   forensics.EvidenceRef
 }
 
 func parseBrute(t *testing.T, kind, line string) bruteRec {
@@ -191,19 +200,10 @@ func parseBrute(t *testing.T, kind, line string) bruteRec {
 		b.creds = []string{str(ind, "credential"), str(ind, "token_key_id")}
 		b.ua = str(ind, "user_agent")
 	}
-	if kind != KindSessions {
-		var r struct {
-			Evidence forensics.EvidenceRef `json:"evidence"`
-		}
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			t.Fatal(err)
-		}
-		b.evidence = r.Evidence
-	}
 	return b
 }
 
-func (b *bruteRec) match(flt Filter, members map[string]bool, citedBy map[forensics.EvidenceRef]bool) bool {
+func (b *bruteRec) match(flt Filter, inCampaign func(*bruteRec) bool) bool {
 	str := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }
 	num := func(m map[string]any, k string) uint32 { n, _ := m[k].(float64); return uint32(n) }
 	if flt.IP.IsValid() && !slices.Contains(b.ips, flt.IP.Unmap()) {
@@ -233,13 +233,7 @@ func (b *bruteRec) match(flt Filter, members map[string]bool, citedBy map[forens
 		return false
 	}
 	if flt.Campaign != "" {
-		if flt.Campaign != "ca-test" {
-			return false
-		}
-		if b.kind == KindSessions {
-			return members[b.id]
-		}
-		return citedBy[b.evidence]
+		return flt.Campaign == "ca-test" && inCampaign(b)
 	}
 	return true
 }

@@ -182,6 +182,9 @@ func (p *clfParser) addresses(r *webRec, a string) error {
 		// is not an address.
 		if _, ok := parseAddr(claims); !ok {
 			r.host = claims
+			if h, port, ok := strings.Cut(claims, ":"); ok && !strings.Contains(port, ":") {
+				r.host, r.dstPort = h, port
+			}
 			r.src = peer
 			return nil
 		}

@@ -368,3 +368,12 @@ func TestLogFormatOverridesSniffing(t *testing.T) {
 		t.Fatalf("indicators %v", e.Indicators)
 	}
 }
+
+// TestVhostReadAsCombined: a vhost_combined file read as plain combined
+// (sniffed by another layer) still splits the virtual host.
+func TestVhostReadAsCombined(t *testing.T) {
+	e := one(t, `shop.example:8443 203.0.113.7 - - [24/Jun/2025:00:03:35 +0000] "GET / HTTP/1.1" 200 5 "-" "ua"`, FormatCombined, DefaultOptions())
+	if e.Host != "shop.example" || e.DstPort != 8443 || e.SrcIP.String() != "203.0.113.7" || len(e.ProxyChain) != 0 {
+		t.Fatalf("%+v", e)
+	}
+}
