@@ -44,11 +44,11 @@ capture-scan-check: $(CAPTURE_BENCH_SCAN)
 
 fuzz-smoke::
 	@for f in $(CAPTURE_FUZZ); do \
-		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(CAPTURE_FUZZTIME) -parallel 1 ./forensics/capture || exit 1; \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(CAPTURE_FUZZTIME) -parallel 1 ./forensics/capture || exit 1; \
 	done
 
 # The long run of the issue: 10 minutes per target.
 capture-fuzz-long:
 	@for f in $(CAPTURE_FUZZ); do \
-		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 10m -parallel 1 ./forensics/capture || exit 1; \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime 10m -parallel 1 ./forensics/capture || exit 1; \
 	done

@@ -126,7 +126,7 @@ func streamFlows(ctx context.Context, aopts analyze.Options) (*forensics.Case, *
 		return nil, nil, fmt.Errorf("%w: %w", analyze.ErrInput, err)
 	}
 	c := &forensics.Case{Tool: toolInfo(), Home: aopts.Home}
-	sorter := &flowSorter{chunk: flowSortChunk, shas: make([]string, len(files)+1)}
+	sorter := &flowSorter{chunk: flowSortChunk, shas: make([]string, len(files)+1), sem: make(chan struct{}, 2)}
 	results := make([]*captureResult, len(files))
 	var others []string
 	next := make(chan int)
@@ -150,6 +150,7 @@ func streamFlows(ctx context.Context, aopts analyze.Options) (*forensics.Case, *
 	}
 	close(next)
 	wg.Wait()
+	sorter.wait()
 	if err := ctx.Err(); err != nil {
 		return c, sorter, err
 	}
@@ -234,8 +235,10 @@ func readCaptureInput(ctx context.Context, path string, idx int, aopts analyze.O
 		}
 		records++
 		buf = append(buf, f)
-		if len(buf) >= sorter.chunk && sinkErr == nil {
-			sinkErr = sorter.add(buf, idx)
+		if len(buf) >= sorter.chunk {
+			// Sorted and spilled on another goroutine: this callback runs
+			// under capture's emit lock and must not hold up the shards.
+			sorter.addAsync(buf, idx)
 			buf = nil
 		}
 	})
@@ -281,8 +284,8 @@ func flowsClockOffset(m map[string]time.Duration, path string) time.Duration {
 }
 
 // flowSortChunk is how many flows are sorted in memory before a run is
-// spilled to a temporary file (about 100 MB of flows).
-const flowSortChunk = 100_000
+// spilled to a temporary file (about 50 MB of flows).
+const flowSortChunk = 50_000
 
 // flowSorter is an external merge sort of flows by (start, ID, input):
 // chunks are sorted and, beyond one chunk in memory, spilled as gob runs
@@ -292,6 +295,8 @@ type flowSorter struct {
 	chunk int
 	shas  []string // SHA-256 by input index, known once an input is read
 
+	sem     chan struct{} // bounds chunks being sorted in the background
+	bg      sync.WaitGroup
 	mu      sync.Mutex
 	dir     string
 	disk    []sortRun
@@ -351,6 +356,19 @@ func (s *flowSorter) add(fs []forensics.Flow, idx int) error {
 	s.disk = append(s.disk, run)
 	return nil
 }
+
+// addAsync is add on a background goroutine (at most cap(sem) at once);
+// an error is kept in s.err for wait's caller.
+func (s *flowSorter) addAsync(fs []forensics.Flow, idx int) {
+	s.sem <- struct{}{}
+	s.bg.Go(func() {
+		defer func() { <-s.sem }()
+		_ = s.add(fs, idx) // add records its error in s.err
+	})
+}
+
+// wait returns once every background add is done.
+func (s *flowSorter) wait() { s.bg.Wait() }
 
 func (s *flowSorter) spill(run *sortRun) error {
 	if s.dir == "" {

@@ -1,21 +1,24 @@
 #!/bin/sh
 # Side-by-side throughput of tshark, argus|ra and tracehop on the same
 # capture (issue 4). Usage: bench-peers.sh TRACEHOP_BIN CAPTURE...
-# Prints one line per tool and file: seconds, MB/s, packets/s, peak RSS.
+# Prints one line per tool and file: wall seconds, CPU seconds (user+sys,
+# the fair figure on a shared machine), MB/s and packets/s (by wall
+# time), peak RSS.
 # Peers are installed with apt by `make bench-peers` when missing.
 set -eu
 bin=$1; shift
-row() { printf '%-28s %-18s %8s %9s %12s %10s\n' "$@"; }
+row() { printf '%-28s %-15s %8s %8s %9s %12s %10s\n' "$@"; }
 measure() { # name file cmd...
 	name=$1; file=$2; shift 2
-	/usr/bin/time -f '%e %M' -o /tmp/tracehop-bench-time.$$ sh -c "$*" >/dev/null 2>/tmp/tracehop-bench-err.$$ || {
+	/usr/bin/time -f '%e %U %S %M' -o /tmp/tracehop-bench-time.$$ sh -c "$*" >/dev/null 2>/tmp/tracehop-bench-err.$$ || {
 		echo "$name failed:"; tail -3 /tmp/tracehop-bench-err.$$; return 0; }
-	read -r secs rss < /tmp/tracehop-bench-time.$$
+	read -r secs usr sys rss < /tmp/tracehop-bench-time.$$
+	cpu=$(awk -v u="$usr" -v s="$sys" 'BEGIN{ printf "%.1f", u+s }')
 	mb=$(awk -v b="$size" -v s="$secs" 'BEGIN{ if (s <= 0) s = 0.01; printf "%.1f", b/1e6/s }')
 	pps=$(awk -v p="$pkts" -v s="$secs" 'BEGIN{ if (s <= 0) s = 0.01; printf "%.0f", p/s }')
-	row "$name" "$(basename "$file")" "$secs" "$mb" "$pps" "$((rss / 1024)) MiB"
+	row "$name" "$(basename "$file")" "$secs" "$cpu" "$mb" "$pps" "$((rss / 1024)) MiB"
 }
-row tool file seconds MB/s packets/s "peak RSS"
+row tool file "wall s" "CPU s" MB/s packets/s "peak RSS"
 for f in "$@"; do
 	size=$(stat -c %s "$f")
 	pkts=$(capinfos -M -c -T "$f" 2>/dev/null | awk -F'\t' 'NR==2{print $2}')
