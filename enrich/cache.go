@@ -46,16 +46,13 @@ func (c *cache) shard(k *cacheKey) *cacheShard {
 	return &c.shards[h>>(64-6)]
 }
 
-// get returns a copy of the cached record.
-func (c *cache) get(k cacheKey) (Record, bool) {
+// get returns the cached record, shared: callers must not modify it.
+func (c *cache) get(k cacheKey) (*Record, bool) {
 	s := c.shard(&k)
 	s.mu.RLock()
 	r, ok := s.m[k]
 	s.mu.RUnlock()
-	if !ok {
-		return Record{}, false
-	}
-	return *r, true
+	return r, ok
 }
 
 func (c *cache) put(k cacheKey, r *Record) {

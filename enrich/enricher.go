@@ -332,28 +332,45 @@ func (e *Enricher) Close() error {
 // made on or before at (else the oldest after it, flagged); zero at means
 // the newest builds. Results are cached by (address, snapshot).
 func (e *Enricher) Lookup(ip netip.Addr, at time.Time) Record {
+	out := *e.shared(ip, at)
+	out.IP = ip
+	return out
+}
+
+// LookupShared is Lookup without the copy: the record may be the cached
+// one, shared by every caller, and must be treated as read-only. Stages
+// that attach the same address to many records use it so that they all
+// point at one record instead of holding a copy each.
+func (e *Enricher) LookupShared(ip netip.Addr, at time.Time) *Record {
+	if ip.Zone() != "" {
+		r := e.Lookup(ip, at)
+		return &r
+	}
+	return e.shared(ip, at)
+}
+
+// shared returns the record for ip (zone dropped) as of at, from the
+// cache when it has it; r.IP is the zone-less address.
+func (e *Enricher) shared(ip netip.Addr, at time.Time) *Record {
 	era := e.era(at)
 	day := int32(noDay)
 	if e.dated && !at.IsZero() {
 		day = int32(floorDiv(at.Unix(), 86400))
 	}
 	key := ip.WithZone("")
-	if e.cache != nil {
-		k := cacheKey{addr: key.As16(), is4: key.Is4(), era: int32(era), day: day}
-		if r, ok := e.cache.get(k); ok {
-			r.IP = ip
-			return r
-		}
+	if e.cache == nil {
 		r := e.lookup(key, era, day)
 		r.IP = key
-		e.cache.put(k, r)
-		out := *r
-		out.IP = ip
-		return out
+		return r
+	}
+	k := cacheKey{addr: key.As16(), is4: key.Is4(), era: int32(era), day: day}
+	if r, ok := e.cache.get(k); ok {
+		return r
 	}
 	r := e.lookup(key, era, day)
-	r.IP = ip
-	return *r
+	r.IP = key
+	e.cache.put(k, r)
+	return r
 }
 
 // hit is one database's answer during a lookup.

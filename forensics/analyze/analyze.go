@@ -260,12 +260,13 @@ func enrichResult(res *InputResult, e *enrich.Enricher) {
 	if e == nil {
 		return
 	}
+	// Records share the enricher's cached answer (read-only by contract):
+	// a million events from one address hold one record, not a million.
 	look := func(ip netip.Addr, t forensics.Time) *enrich.Record {
 		if !ip.IsValid() {
 			return nil
 		}
-		r := e.Lookup(ip, t.Time)
-		return &r
+		return e.LookupShared(ip, t.Time)
 	}
 	for i := range res.Flows {
 		f := &res.Flows[i]
@@ -376,10 +377,7 @@ func Correlate(ctx context.Context, c *forensics.Case, opts Options) error {
 	if topts.Lookup == nil && opts.Enricher != nil {
 		// hops claimed in X-Forwarded-For are enriched like any address
 		e := opts.Enricher
-		topts.Lookup = func(ip netip.Addr, at time.Time) *enrich.Record {
-			r := e.Lookup(ip, at)
-			return &r
-		}
+		topts.Lookup = e.LookupShared
 	}
 	c.Chains = trace.Build(c.Events, c.Flows, c.Campaigns, topts)
 	return ctx.Err()

@@ -244,6 +244,15 @@ func (st *state) cut(ev *forensics.Event, name, v string) string {
 	return v[:n]
 }
 
+// cutIndicator is cut for Indicators[key], naming the field only when
+// it is cut (no string built per record).
+func (st *state) cutIndicator(ev *forensics.Event, key, v string) string {
+	if len(v) <= st.opts.MaxField {
+		return v
+	}
+	return st.cut(ev, "indicators."+key, v)
+}
+
 // event prepares an event for the current line: ID, provenance, flags.
 func (st *state) newEvent(kind string) forensics.Event {
 	ev := forensics.Event{

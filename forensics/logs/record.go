@@ -159,7 +159,7 @@ func (st *state) build(r *webRec, kind string) (forensics.Event, error) {
 	if len(r.indicators) > 0 {
 		ev.Indicators = make(map[string]string, len(r.indicators))
 		for _, kv := range r.indicators {
-			ev.Indicators[kv[0]] = st.cut(&ev, "indicators."+kv[0], kv[1])
+			ev.Indicators[kv[0]] = st.cutIndicator(&ev, kv[0], kv[1])
 		}
 	}
 	return ev, nil

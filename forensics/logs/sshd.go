@@ -152,7 +152,7 @@ func (p *sshdParser) parse(st *state, s string) error {
 	if len(r.indicators) > 0 {
 		ev.Indicators = make(map[string]string, len(r.indicators))
 		for _, kv := range r.indicators {
-			ev.Indicators[kv[0]] = st.cut(&ev, "indicators."+kv[0], kv[1])
+			ev.Indicators[kv[0]] = st.cutIndicator(&ev, kv[0], kv[1])
 		}
 	}
 	st.emit(ev)
