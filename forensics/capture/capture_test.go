@@ -208,3 +208,50 @@ func TestReadDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// pcapBytes writes a one-packet pcap with the given byte order and
+// resolution by hand (pcapgo writes only little-endian).
+func pcapBytes(order binary.AppendByteOrder, nano bool, ts time.Time, frame []byte) []byte {
+	magic := uint32(0xa1b2c3d4)
+	frac := uint32(ts.Nanosecond() / 1000)
+	if nano {
+		magic, frac = 0xa1b23c4d, uint32(ts.Nanosecond())
+	}
+	b := order.AppendUint32(nil, magic)
+	b = order.AppendUint16(b, 2)
+	b = order.AppendUint16(b, 4)
+	b = append(b, make([]byte, 8)...)
+	b = order.AppendUint32(b, 65535)
+	b = order.AppendUint32(b, 1)
+	b = order.AppendUint32(b, uint32(ts.Unix()))
+	b = order.AppendUint32(b, frac)
+	b = order.AppendUint32(b, uint32(len(frame)))
+	b = order.AppendUint32(b, uint32(len(frame)))
+	return append(b, frame...)
+}
+
+func TestReadPcapByteOrdersAndResolutions(t *testing.T) {
+	frame := synthTCP(cli, srv, 1, 2, tcpSYN, 0, nil)
+	tests := []struct {
+		name  string
+		order binary.AppendByteOrder
+		nano  bool
+		want  string
+	}{
+		{"little endian µs", binary.LittleEndian, false, "2025-06-24T00:03:35.123456000Z"},
+		{"big endian µs", binary.BigEndian, false, "2025-06-24T00:03:35.123456000Z"},
+		{"little endian ns", binary.LittleEndian, true, "2025-06-24T00:03:35.123456789Z"},
+		{"big endian ns", binary.BigEndian, true, "2025-06-24T00:03:35.123456789Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			flows, st, err := readAll(t, pcapBytes(tt.order, tt.nano, t0, frame), DefaultOptions())
+			if err != nil || len(flows) != 1 || st.Format != "pcap" {
+				t.Fatalf("err %v flows %d", err, len(flows))
+			}
+			if got := flows[0].Start.String(); got != tt.want {
+				t.Errorf("start = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}

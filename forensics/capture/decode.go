@@ -298,6 +298,13 @@ func (d *decoder) ipv6(data []byte, inner bool) decodeResult {
 // transport decodes the L4 header, or a tunnel one level deep.
 func (d *decoder) transport(b []byte, inner bool) decodeResult {
 	p := &d.p
+	if p.fragment && len(b) >= 4 && len(b) < 20 && (p.proto == ipProtoTCP || p.proto == ipProtoUDP || p.proto == ipProtoSCTP) {
+		// A tiny first fragment: the rest of the header is in the next
+		// fragment, but the ports are here and join the fragments.
+		p.sport = binary.BigEndian.Uint16(b[0:2])
+		p.dport = binary.BigEndian.Uint16(b[2:4])
+		return decodeOK
+	}
 	switch p.proto {
 	case ipProtoTCP:
 		if len(b) < 20 {

@@ -22,6 +22,7 @@ func TestGolden(t *testing.T) {
 		"zeek/pcapng-multi-interface.pcapng", "zeek/fragmented-1.pcap", "tcpdump/dns_tcp.pcap",
 		"suricata-verify/decode-sll2-01.pcap", "ja4/ssh.pcapng", "zeek/tls13_wolfssl.pcap",
 		"gopacket/test_loopback.pcap", "tcpdump/nflog.pcap", "community-id/zeek-icmp6.pcap",
+		"suricata-verify/frag-eth-vlan-ip-tcp-syn.pcap", "suricata-verify/frag-eth-vlan-ipv6-tcp.pcap",
 	} {
 		t.Run(name, func(t *testing.T) {
 			flows, st, err := readCorpusFile(t, filepath.Join(dir, "pcap", name), DefaultOptions())

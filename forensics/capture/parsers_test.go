@@ -158,6 +158,23 @@ func TestDecodeLinkTypes(t *testing.T) {
 		binary.BigEndian.PutUint16(o[2:], uint16(20+len(inner)))
 		return append(o, inner...)
 	}()
+	ipip := func() []byte {
+		o := append([]byte(nil), synthTCP(srv, cli, 0, 0, 0, 0, nil)[14:34]...)
+		o[9] = ipProtoIPIP
+		binary.BigEndian.PutUint16(o[2:], uint16(20+len(ipv4)))
+		return append(o, ipv4...)
+	}()
+	vxlan := func() []byte {
+		inner := append([]byte{0x08, 0, 0, 0, 0, 0, 0x2a, 0}, synthTCP(cli, srv, 1234, 80, tcpSYN, 1, nil)...)
+		o := append([]byte(nil), synthTCP(srv, cli, 0, 0, 0, 0, nil)[14:34]...)
+		o[9] = ipProtoUDP
+		udp := binary.BigEndian.AppendUint16(nil, 40000)
+		udp = binary.BigEndian.AppendUint16(udp, vxlanUDPPort)
+		udp = binary.BigEndian.AppendUint16(udp, uint16(8+len(inner)))
+		udp = append(udp, 0, 0)
+		binary.BigEndian.PutUint16(o[2:], uint16(20+len(udp)+len(inner)))
+		return append(append(o, udp...), inner...)
+	}()
 	tests := []struct {
 		name   string
 		lt     layers.LinkType
@@ -174,6 +191,8 @@ func TestDecodeLinkTypes(t *testing.T) {
 		{"raw", layers.LinkTypeRaw, ipv4, decodeOK, 0, ""},
 		{"null", layers.LinkTypeNull, null, decodeOK, 0, ""},
 		{"gre", layers.LinkTypeRaw, gre, decodeOK, 0, "gre"},
+		{"ipip", layers.LinkTypeRaw, ipip, decodeOK, 0, "ipip"},
+		{"vxlan", layers.LinkTypeRaw, vxlan, decodeOK, 0, "vxlan"},
 		{"cut ip", layers.LinkTypeRaw, ipv4[:10], decodeMalformed, 0, ""},
 		{"cut tcp", layers.LinkTypeRaw, ipv4[:30], decodeMalformed, 0, ""},
 		{"unknown link type", layers.LinkType(147), ipv4, decodeUnknownLT, 0, ""},
