@@ -49,7 +49,9 @@ func (mask field) names() []string {
 type answer struct {
 	off               uintptr // data section offset of the record
 	mask              field
-	level             uint8 // geo specificity: 3 city, 2 subdivision, 1 country
+	level             uint8    // geo specificity: 3 city, 2 subdivision, 1 country
+	fields            []string // mask.names(), precomputed (first line: read with mask)
+	asn               uint32
 	country           string
 	countryName       string
 	registeredCountry string
@@ -57,14 +59,12 @@ type answer struct {
 	city              string
 	lat, lon          *float64
 	accuracy          uint16
-	asn               uint32
 	asOrg             string
 	isp               string
 	connectionType    string
 	domain            string
 	anonymous         *Anonymous
 	anycast           bool
-	fields            []string // mask.names(), precomputed
 }
 
 // finish computes mask, level and fields from the values set.

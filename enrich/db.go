@@ -67,6 +67,9 @@ type database struct {
 	// are immutable, a slot is replaced whole.
 	answers []atomic.Pointer[answer]
 	shift   uint // 64 - log2(len(answers))
+
+	// v4 is the fast IPv4 search (nil: the library searches).
+	v4 *tree4
 }
 
 // kindOf classifies a database_type the way geoip2-golang does, plus the
@@ -159,6 +162,7 @@ func openBytes(buf []byte, sum, base, path string, mappings []Mapping) (db *data
 	db.answers = make([]atomic.Pointer[answer], slots)
 	db.shift = uint(64 - bits.TrailingZeros(uint(slots)))
 	db.day = floorDiv(db.build.Unix(), 86400)
+	db.v4 = newTree4(buf, md.NodeCount, md.RecordSize, md.IPVersion, dataSize)
 	db.info = DatabaseInfo{
 		Name:      base,
 		Path:      path,
@@ -206,14 +210,23 @@ func floorDiv(a, b int64) int64 {
 
 // lookupAnswer returns the decoded record at res, decoding it on first use.
 func (db *database) lookupAnswer(res maxminddb.Result) (*answer, error) {
-	off := res.Offset()
+	return db.answerAt(res.Offset(), &res)
+}
+
+// answerAt returns the decoded record at data offset off; on a miss it
+// decodes res, or when res is nil a result made from the offset.
+func (db *database) answerAt(off uintptr, res *maxminddb.Result) (*answer, error) {
 	slot := &db.answers[(uint64(off)*0x9e3779b97f4a7c15)>>db.shift]
 	// The offset lives in the answer itself: one pointer load, no
 	// separate entry to chase.
 	if a := slot.Load(); a != nil && a.off == off {
 		return a, nil
 	}
-	a, err := db.decode(res)
+	if res == nil {
+		r := db.reader.LookupOffset(off)
+		res = &r
+	}
+	a, err := db.decode(*res)
 	if err != nil {
 		return nil, err
 	}

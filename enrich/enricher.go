@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -359,18 +360,19 @@ func (e *Enricher) shared(ip netip.Addr, at time.Time) *Record {
 	}
 	key := ip.WithZone("")
 	if e.cache == nil {
-		r := e.lookup(key, era, day)
-		r.IP = key
+		h := e.lookup(key, era, day)
+		h.rec.IP = key
+		return &h.rec
+	}
+	k := makeCacheKey(key, int32(era), day)
+	if r := e.cache.get(&k); r != nil {
 		return r
 	}
-	k := cacheKey{addr: key.As16(), is4: key.Is4(), era: int32(era), day: day}
-	if r, ok := e.cache.get(k); ok {
-		return r
-	}
-	r := e.lookup(key, era, day)
-	r.IP = key
-	e.cache.put(k, r)
-	return r
+	h := e.lookup(key, era, day)
+	h.rec.IP = key
+	h.key = k
+	e.cache.put(h)
+	return &h.rec
 }
 
 // hit is one database's answer during a lookup.
@@ -382,20 +384,78 @@ type hit struct {
 	used   field
 }
 
-// block holds a record and its sources in one allocation.
-type block struct {
-	rec  Record
-	src  [4]Source
-	dist [4]int
+// head is a record with the cache key it is stored under. It starts
+// every allocation a lookup makes (blockN: the record and its sources in
+// one allocation, sized to the number of sources) and is immutable once
+// published.
+type head struct {
+	key cacheKey
+	rec Record
 }
 
-func (e *Enricher) lookup(ip netip.Addr, era int, day int32) *Record {
-	b := &block{}
-	r := &b.rec
+type (
+	block1 struct {
+		head
+		src [1]Source
+	}
+	block2 struct {
+		head
+		src [2]Source
+	}
+	block3 struct {
+		head
+		src [3]Source
+	}
+	block4 struct {
+		head
+		src [4]Source
+	}
+	// blockDated also holds the snapshot distances of its sources.
+	blockDated struct {
+		head
+		src  [4]Source
+		dist [4]int
+	}
+)
+
+// newHead allocates a record with room for n sources (and their
+// snapshot distances when dated) in one allocation while n fits.
+func newHead(n int, dated bool) (*head, []Source, []int) {
+	if dated {
+		if n <= 4 {
+			b := &blockDated{}
+			return &b.head, b.src[:0:n], b.dist[:n]
+		}
+		return &head{}, make([]Source, 0, n), make([]int, n)
+	}
+	switch n {
+	case 0:
+		return &head{}, nil, nil
+	case 1:
+		b := &block1{}
+		return &b.head, b.src[:0], nil
+	case 2:
+		b := &block2{}
+		return &b.head, b.src[:0], nil
+	case 3:
+		b := &block3{}
+		return &b.head, b.src[:0], nil
+	case 4:
+		b := &block4{}
+		return &b.head, b.src[:0], nil
+	}
+	return &head{}, make([]Source, 0, n), nil
+}
+
+func (e *Enricher) lookup(ip netip.Addr, era int, day int32) *head {
+	var rec Record
+	r := &rec
 	class, emb, embedding := classify(ip)
 	r.Class, r.EmbeddedIPv4, r.Embedding = class, emb, embedding
 	if isLocalClass(class) || len(e.slots) == 0 {
-		return r
+		h := &head{}
+		h.rec = rec
+		return h
 	}
 	addr := ip
 	if emb.IsValid() {
@@ -404,34 +464,86 @@ func (e *Enricher) lookup(ip netip.Addr, era int, day int32) *Record {
 	var hitsBuf [8]hit
 	hits := hitsBuf[:0]
 	row := e.sel[era]
+	// IPv4 searches of every database that has the fast path run
+	// together, their memory accesses overlapping.
+	var ws [8]walk4
+	var wslot [8]int
+	nw := 0
+	if addr.Is4() {
+		a4 := addr.As4()
+		ip32 := binary.BigEndian.Uint32(a4[:])
+		for si := range e.slots {
+			if db := e.slots[si].builds[row[si]]; db.v4 != nil && nw < len(ws) {
+				ws[nw].start(db.v4, ip32)
+				wslot[nw] = si
+				nw++
+			}
+		}
+		walkAll(ws[:nw], ip32)
+	}
+	wi := 0
 	for si := range e.slots {
 		s := &e.slots[si]
 		db := s.builds[row[si]]
 		if db.info.IPVersion == 4 && !addr.Is4() {
 			continue
 		}
-		res := db.reader.Lookup(addr)
-		if err := res.Err(); err != nil {
-			e.errs.Add(1)
-			continue
-		}
-		if !res.Found() {
-			continue
-		}
-		a, err := db.lookupAnswer(res)
-		if err != nil {
-			e.errs.Add(1)
-			continue
+		var a *answer
+		var prefix netip.Prefix
+		if wi < nw && wslot[wi] == si {
+			w := &ws[wi]
+			wi++
+			off, found, err := w.result()
+			if err != nil {
+				e.errs.Add(1)
+				continue
+			}
+			if !found {
+				continue
+			}
+			if a, err = db.answerAt(off, nil); err != nil {
+				e.errs.Add(1)
+				continue
+			}
+			prefix = w.prefix(addr)
+		} else {
+			res := db.reader.Lookup(addr)
+			if err := res.Err(); err != nil {
+				e.errs.Add(1)
+				continue
+			}
+			if !res.Found() {
+				continue
+			}
+			var err error
+			if a, err = db.lookupAnswer(res); err != nil {
+				e.errs.Add(1)
+				continue
+			}
+			prefix = res.Prefix()
 		}
 		if a.mask == 0 {
 			continue
 		}
-		hits = append(hits, hit{slot: si, db: db, a: a, prefix: res.Prefix()})
+		hits = append(hits, hit{slot: si, db: db, a: a, prefix: prefix})
 	}
 	e.merge(r, hits)
 	hostingASN := r.ASN != 0 && e.hosting != nil && e.hosting.has(r.ASN)
-	e.fillSources(b, hits, day, e.after[era], hostingASN)
-	return r
+	n := 0
+	for i := range hits {
+		if hits[i].used != 0 {
+			n++
+		}
+	}
+	if hostingASN {
+		n++
+	}
+	h, src, dist := newHead(n, e.dated && day != noDay)
+	h.rec = rec
+	if n > 0 {
+		e.fillSources(&h.rec, src, dist, hits, day, e.after[era], hostingASN)
+	}
+	return h
 }
 
 // merge chooses, field by field, the most specific answer: the geographic
@@ -452,39 +564,10 @@ func (e *Enricher) merge(r *Record, hits []hit) {
 		w := hits[geo].a
 		r.Country = w.country
 		hits[geo].used |= w.mask & fCountry
-		order := make([]int, 0, 8)
-		order = append(order, geo)
+		takeGeo(r, &hits[geo])
 		for i := range hits {
-			if i != geo && hits[i].a.mask&geoFields != 0 && (hits[i].a.country == "" || hits[i].a.country == w.country) {
-				order = append(order, i)
-			}
-		}
-		for _, i := range order {
-			a := hits[i].a
-			take := func(f field, empty bool) bool {
-				if a.mask&f != 0 && empty {
-					hits[i].used |= f
-					return true
-				}
-				return false
-			}
-			if take(fCountryName, r.CountryName == "") {
-				r.CountryName = a.countryName
-			}
-			if take(fSubdivision, r.Subdivision == "") {
-				r.Subdivision = a.subdivision
-			}
-			if take(fCity, r.City == "") {
-				r.City = a.city
-			}
-			// Coordinates and their accuracy travel together.
-			if a.mask&(fLat|fLon) == fLat|fLon && r.Lat == nil {
-				r.Lat, r.Lon = a.lat, a.lon
-				hits[i].used |= fLat | fLon
-				if a.accuracy != 0 {
-					r.AccuracyKM = a.accuracy
-					hits[i].used |= fAccuracy
-				}
+			if a := hits[i].a; i != geo && a.mask&geoFields != 0 && (a.country == "" || a.country == w.country) {
+				takeGeo(r, &hits[i])
 			}
 		}
 	}
@@ -551,43 +634,55 @@ func (e *Enricher) merge(r *Record, hits []hit) {
 	}
 }
 
-// fillSources lists the sources that answered, in lookup order, and sets
-// Network to the narrowest matched prefix.
-func (e *Enricher) fillSources(b *block, hits []hit, day int32, after []bool, hostingASN bool) {
-	r := &b.rec
-	n := 0
-	for i := range hits {
-		if hits[i].used != 0 {
-			n++
+// takeGeo fills the geographic fields r still lacks from h's answer.
+func takeGeo(r *Record, h *hit) {
+	a := h.a
+	if a.mask&fCountryName != 0 && r.CountryName == "" {
+		r.CountryName = a.countryName
+		h.used |= fCountryName
+	}
+	if a.mask&fSubdivision != 0 && r.Subdivision == "" {
+		r.Subdivision = a.subdivision
+		h.used |= fSubdivision
+	}
+	if a.mask&fCity != 0 && r.City == "" {
+		r.City = a.city
+		h.used |= fCity
+	}
+	// Coordinates and their accuracy travel together.
+	if a.mask&(fLat|fLon) == fLat|fLon && r.Lat == nil {
+		r.Lat, r.Lon = a.lat, a.lon
+		h.used |= fLat | fLon
+		if a.accuracy != 0 {
+			r.AccuracyKM = a.accuracy
+			h.used |= fAccuracy
 		}
 	}
+}
+
+// fillSources lists the sources that answered, in lookup order, and sets
+// Network to the narrowest matched prefix.
+// src has room for every source (len 0); dist, for dated lookups, has
+// room for their snapshot distances.
+func (e *Enricher) fillSources(r *Record, src []Source, dist []int, hits []hit, day int32, after []bool, hostingASN bool) {
 	hostingAdds := hostingASN && (r.Anonymous == nil || !r.Anonymous.Hosting)
-	if hostingASN {
-		n++
-	}
-	if n == 0 {
-		return
-	}
-	src := b.src[:0]
-	dist := b.dist[:]
-	if n > len(b.src) {
-		src = make([]Source, 0, n)
-		dist = make([]int, n)
-	}
 	for i := range hits {
 		h := &hits[i]
 		if h.used == 0 {
 			continue
 		}
 		info := &h.db.info
-		s := Source{DB: info.Name, Type: info.Type, Build: info.Build, SHA256: info.SHA256, Network: h.prefix}
+		// Filled in place: the block is fresh, so no temporary is copied.
+		src = src[:len(src)+1]
+		s := &src[len(src)-1]
+		s.DB, s.Type, s.Build, s.SHA256, s.Network = info.Name, info.Type, info.Build, info.SHA256, h.prefix
 		if h.used == h.a.mask {
 			s.Fields = h.a.fields
 		} else {
 			s.Fields = e.fieldNames(h.used)
 		}
 		if e.slots[h.slot].dir != "" && day != noDay {
-			d := &dist[len(src)]
+			d := &dist[len(src)-1]
 			*d = int(int64(day) - h.db.day)
 			s.SnapshotDistanceDays = d
 			s.AfterEvent = after[h.slot]
@@ -595,7 +690,6 @@ func (e *Enricher) fillSources(b *block, hits []hit, day int32, after []bool, ho
 		if !r.Network.IsValid() || h.prefix.Bits() > r.Network.Bits() {
 			r.Network = h.prefix
 		}
-		src = append(src, s)
 	}
 	if hostingASN {
 		hi := &e.hosting.info

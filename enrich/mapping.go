@@ -1,14 +1,17 @@
 package enrich
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/oschwald/maxminddb-golang/v2"
+	"github.com/oschwald/maxminddb-golang/v2/mmdbdata"
 )
 
 // Mapping tells how to read a database whose records are not in a GeoIP2
@@ -94,6 +97,15 @@ var genericFields = map[string]string{
 type compiledMapping struct {
 	name   string
 	fields []compiledField
+	// top, when every path is one top-level key, maps each key to the
+	// field it answers and its rank among that field's alternatives:
+	// such records are read in one pass over the map (topDecoder).
+	top map[string]topKey
+}
+
+type topKey struct {
+	field field
+	rank  uint8
 }
 
 type compiledField struct {
@@ -133,6 +145,17 @@ func compileMapping(name string, fields map[string]string) (*compiledMapping, er
 		}
 		cm.fields = append(cm.fields, cf)
 	}
+	cm.top = map[string]topKey{}
+	for _, cf := range cm.fields {
+		for rank, p := range cf.paths {
+			k, ok := p[0].(string)
+			if _, dup := cm.top[k]; len(p) != 1 || !ok || dup || rank > 255 {
+				cm.top = nil
+				return cm, nil
+			}
+			cm.top[k] = topKey{field: cf.field, rank: uint8(rank)}
+		}
+	}
 	return cm, nil
 }
 
@@ -160,6 +183,14 @@ func matchMapping(ms []Mapping, base, dbType string) *Mapping {
 // which for a wide vendor record (a city database carries postcode, time
 // zone, second-level region...) is much cheaper than decoding it whole.
 func (cm *compiledMapping) decodeInto(res maxminddb.Result, a *answer) error {
+	if cm.top != nil {
+		td := topDecoder{cm: cm, a: a}
+		err := res.Decode(&td)
+		if !errors.Is(err, errNotFlat) {
+			return err
+		}
+		*a = answer{} // a mapped value is not a scalar: read path by path
+	}
 	for _, cf := range cm.fields {
 		for _, p := range cf.paths {
 			var v any
@@ -169,6 +200,98 @@ func (cm *compiledMapping) decodeInto(res maxminddb.Result, a *answer) error {
 			if v != nil && setField(a, cf.field, v) {
 				break
 			}
+		}
+	}
+	return nil
+}
+
+// errNotFlat stops a one-pass read that met a mapped key whose value is
+// a map or an array (localized names, say): DecodePath then reads it.
+var errNotFlat = errors.New("mapped value is not a scalar")
+
+// topDecoder reads a record of a mapping whose paths are all top-level
+// keys in one pass over the record's map, decoding only the mapped
+// values (no reflection, no boxing); for each field the best-ranked
+// alternative with a usable value wins, as with DecodePath.
+type topDecoder struct {
+	cm   *compiledMapping
+	a    *answer
+	best [numFields]uint8 // rank+1 of the alternative that set each field
+}
+
+// UnmarshalMaxMindDB implements mmdbdata.Unmarshaler.
+func (td *topDecoder) UnmarshalMaxMindDB(d *mmdbdata.Decoder) error {
+	it, _, err := d.ReadMap()
+	if err != nil {
+		return err
+	}
+	for key, err := range it {
+		if err != nil {
+			return err
+		}
+		tk, ok := td.cm.top[string(key)] // no allocation: map index by converted bytes
+		if !ok {
+			continue
+		}
+		fi := bits.TrailingZeros16(uint16(tk.field))
+		if b := td.best[fi]; b != 0 && b <= tk.rank {
+			continue // a better alternative already answered
+		}
+		kind, err := d.PeekKind()
+		if err != nil {
+			return err
+		}
+		var v any
+		switch kind {
+		case mmdbdata.KindString:
+			s, err := d.ReadString()
+			if err != nil {
+				return err
+			}
+			v = s
+		case mmdbdata.KindFloat64:
+			x, err := d.ReadFloat64()
+			if err != nil {
+				return err
+			}
+			v = x
+		case mmdbdata.KindFloat32:
+			x, err := d.ReadFloat32()
+			if err != nil {
+				return err
+			}
+			v = float64(x)
+		case mmdbdata.KindUint16:
+			x, err := d.ReadUint16()
+			if err != nil {
+				return err
+			}
+			v = uint64(x)
+		case mmdbdata.KindUint32:
+			x, err := d.ReadUint32()
+			if err != nil {
+				return err
+			}
+			v = uint64(x)
+		case mmdbdata.KindUint64:
+			x, err := d.ReadUint64()
+			if err != nil {
+				return err
+			}
+			v = x
+		case mmdbdata.KindInt32:
+			x, err := d.ReadInt32()
+			if err != nil {
+				return err
+			}
+			v = int64(x)
+		case mmdbdata.KindMap, mmdbdata.KindSlice:
+			return errNotFlat
+		default:
+			continue // booleans, bytes, 128-bit integers answer no field
+		}
+		if setField(td.a, tk.field, v) {
+			td.best[fi] = tk.rank + 1
 		}
 	}
 	return nil

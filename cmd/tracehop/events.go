@@ -239,7 +239,11 @@ func eventsOne(ctx context.Context, path string, direct bool, out io.Writer, aop
 	defer src.Close()
 	res.input.Path, res.input.Encoding, res.input.Kind = src.Name, src.Encoding, string(src.Kind)
 	if src.Kind.IsCapture() {
-		return fail(fmt.Errorf("%s is a packet capture: use tracehop flows", src.Name))
+		// Valid evidence, just not a log (a case directory holds both):
+		// said on stderr, not an error.
+		res.problems = []forensics.Problem{{File: src.Name, Reason: "packet capture: no events (use tracehop flows)"}}
+		res.input.SHA256 = sum
+		return res
 	}
 	format := string(src.Kind)
 	if src.Kind == evidence.KindText {
@@ -381,8 +385,11 @@ type eventEncoder struct {
 	geo map[geoKey][]byte
 }
 
+// geoKey is plain bytes (not netip.Addr, which holds a zone handle) so
+// the map hashes it as memory.
 type geoKey struct {
-	ip  netip.Addr
+	ip  [16]byte
+	is4 bool
 	day int64
 }
 
@@ -400,7 +407,7 @@ func (enc *eventEncoder) geoJSON(ev *forensics.Event) []byte {
 	if !ip.IsValid() {
 		return nil
 	}
-	k := geoKey{ip, floorDay(ev.Time.Unix())}
+	k := geoKey{ip.As16(), ip.Is4(), floorDay(ev.Time.Unix())}
 	if b, ok := enc.geo[k]; ok {
 		return b
 	}

@@ -116,7 +116,9 @@ const readBufferSize = 1 << 20
 // caller. Emission order is unspecified: use SortFlows.
 func Read(ctx context.Context, r io.Reader, file string, opts Options, emit func(forensics.Flow)) (Stats, error) {
 	st := Stats{}
-	cr := &countingReader{r: r}
+	ra := newReadAhead(r)
+	defer ra.stop()
+	cr := &countingReader{r: ra}
 	br := bufio.NewReaderSize(cr, readBufferSize)
 	pos := func() int64 { return cr.n - int64(br.Buffered()) }
 
@@ -171,6 +173,10 @@ func Read(ctx context.Context, r io.Reader, file string, opts Options, emit func
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				break
+			}
+			if ra.ioErr != nil { // the input failed, not the capture format
+				finish()
+				return st, fmt.Errorf("read %s at byte %d / packet %d: %w", file, off, st.Packets+1, ra.ioErr)
 			}
 			next := st.Packets + 1
 			if errors.Is(err, io.ErrUnexpectedEOF) {

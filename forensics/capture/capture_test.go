@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -253,5 +254,29 @@ func TestReadPcapByteOrdersAndResolutions(t *testing.T) {
 				t.Errorf("start = %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+type failingReader struct {
+	r   io.Reader
+	err error
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if err == io.EOF {
+		return n, f.err
+	}
+	return n, err
+}
+
+// An input that fails mid-way (I/O, a decompression cap) is an error with
+// its position, not a malformed capture.
+func TestReadInputError(t *testing.T) {
+	data := writePcap(t, handshake(1, t0, nil))
+	boom := errors.New("disk on fire")
+	_, err := Read(context.Background(), &failingReader{r: bytes.NewReader(data[:len(data)-10]), err: boom}, "x.pcap", DefaultOptions(), func(forensics.Flow) {})
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "x.pcap at byte") {
+		t.Errorf("err = %v", err)
 	}
 }

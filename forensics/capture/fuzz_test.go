@@ -36,6 +36,7 @@ func FuzzRead(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		opts := DefaultOptions()
 		opts.MaxFlows = 64
+		opts.Shards = 1 + len(data)%2 // both the inline and the sharded path
 		n := 0
 		_, _ = Read(context.Background(), bytes.NewReader(data), "fuzz", opts, func(forensics.Flow) { n++ })
 	})

@@ -56,7 +56,7 @@ type sharded struct {
 func newSharded(main *readerState, n int, emit func(forensics.Flow)) *sharded {
 	s := &sharded{main: main, free: make(chan *batch, n*batchesEach), copyPL: !main.opts.NoAppMeta}
 	for range n * batchesEach {
-		s.free <- &batch{arena: make([]byte, 0, batchArena), recs: make([]batchRec, 0, batchRecords)}
+		s.free <- &batch{} // buffers allocated on first use: small captures stay small
 	}
 	locked := func(f forensics.Flow) {
 		s.mu.Lock()
@@ -115,6 +115,9 @@ func (s *sharded) packet(lt layers.LinkType, data []byte, ts int64, pkt uint64, 
 	}
 	if b == nil {
 		b = <-s.free
+		if b.recs == nil {
+			b.arena, b.recs = make([]byte, 0, batchArena), make([]batchRec, 0, batchRecords)
+		}
 		sh.cur = b
 	}
 	var own []byte

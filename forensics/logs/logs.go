@@ -25,8 +25,8 @@ const (
 	DefaultMaxChain    = 32
 )
 
-// Options tune log parsing. The zero value is not ready to use: start from
-// DefaultOptions.
+// Options tune log parsing. Zero fields take their DefaultOptions value
+// (UTC, default caps).
 type Options struct {
 	// Format forces a format name (see Formats); "" detects it per file.
 	Format string
@@ -126,6 +126,7 @@ type LineError struct {
 	Err  error
 }
 
+// Error formats the file, line and reason.
 func (e *LineError) Error() string {
 	return fmt.Sprintf("%s line %d: %v", e.File, e.Line, e.Err)
 }
@@ -133,7 +134,7 @@ func (e *LineError) Error() string {
 // Unwrap returns the reason.
 func (e *LineError) Unwrap() error { return e.Err }
 
-// Formats lists the format names Read accepts.
+// formatNames lists the format names Read accepts.
 var formatNames = []string{
 	FormatCombined, FormatCommon, FormatVhostCombined, FormatNginx, FormatApache,
 	FormatW3C, FormatALB, FormatELB, FormatCloudFront, FormatJSONL, FormatSSHD,
