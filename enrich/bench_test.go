@@ -172,7 +172,7 @@ func BenchmarkBareMaxMind(b *testing.B) {
 		}
 	}()
 	addrs := benchAddrs(benchN)
-	country, asn := dbs[0].reader, dbs[2].reader
+	country, registered, asn := dbs[0].reader, dbs[1].reader, dbs[2].reader
 	b.Run("country", func(b *testing.B) {
 		bareLoop(b, addrs, func(a netip.Addr) {
 			var v bareCountry
@@ -190,6 +190,16 @@ func BenchmarkBareMaxMind(b *testing.B) {
 			var c bareCountry
 			var v bareASN
 			country.Lookup(a).Decode(&c)
+			asn.Lookup(a).Decode(&v)
+		})
+	})
+	// The same three databases as BenchmarkEmbedded/uncached.
+	b.Run("country+registered+asn", func(b *testing.B) {
+		bareLoop(b, addrs, func(a netip.Addr) {
+			var c, r bareCountry
+			var v bareASN
+			country.Lookup(a).Decode(&c)
+			registered.Lookup(a).Decode(&r)
 			asn.Lookup(a).Decode(&v)
 		})
 	})

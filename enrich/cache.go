@@ -19,11 +19,13 @@ type cacheKey struct {
 }
 
 func makeCacheKey(ip netip.Addr, era, day int32) cacheKey {
-	a := ip.As16()
 	ctx := uint64(uint32(era))<<33 | uint64(uint32(day))<<1
 	if ip.Is4() {
-		ctx |= 1
+		// The halves of ip.As16() (::ffff:a.b.c.d), without the bytes.
+		a := ip.As4()
+		return cacheKey{lo: 0xffff<<32 | uint64(binary.BigEndian.Uint32(a[:])), ctx: ctx | 1}
 	}
+	a := ip.As16()
 	return cacheKey{hi: binary.BigEndian.Uint64(a[:8]), lo: binary.BigEndian.Uint64(a[8:]), ctx: ctx}
 }
 

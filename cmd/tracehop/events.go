@@ -281,6 +281,10 @@ func eventsOne(ctx context.Context, path string, direct bool, out io.Writer, aop
 	free := make(chan []forensics.Event, 6)
 	var werr error
 	done := make(chan struct{})
+	// A failed write (a closed pipe: `tracehop events big.log | head`)
+	// stops the read instead of parsing the rest for nothing.
+	rctx, stopRead := context.WithCancel(ctx)
+	defer stopRead()
 	go func() {
 		defer close(done)
 		for batch := range batches {
@@ -289,7 +293,9 @@ func eventsOne(ctx context.Context, path string, direct bool, out io.Writer, aop
 					break
 				}
 				batch[i].Evidence.SHA256 = sum
-				_, werr = bw.Write(enc.append(&batch[i]))
+				if _, werr = bw.Write(enc.append(&batch[i])); werr != nil {
+					stopRead()
+				}
 			}
 			select {
 			case free <- batch[:0]:
@@ -302,7 +308,7 @@ func eventsOne(ctx context.Context, path string, direct bool, out io.Writer, aop
 	}()
 	var records int64
 	cur := make([]forensics.Event, 0, batchSize)
-	st, rerr := logs.Read(ctx, src, src.Name, format, lo, func(e forensics.Event) {
+	st, rerr := logs.Read(rctx, src, src.Name, format, lo, func(e forensics.Event) {
 		records++
 		cur = append(cur, e)
 		if len(cur) == batchSize {
@@ -335,6 +341,7 @@ func eventsOne(ctx context.Context, path string, direct bool, out io.Writer, aop
 	}
 	if werr != nil {
 		werr = fmt.Errorf("write events of %s: %w", src.Name, werr)
+		rerr = nil // the read was stopped because of it
 	}
 	if err := errors.Join(rerr, herr, werr); err != nil {
 		return fail(err)

@@ -48,11 +48,13 @@ type Options struct {
 	Shards int
 }
 
-// DefaultOptions returns the defaults: seed 0, one million live flows
-// (about 400 MB at most), 5 minutes idle, 1 hour active, 100 problems kept.
+// DefaultOptions returns the defaults: seed 0, half a million live flows
+// (about 300 MB of process memory at most, with room for the garbage
+// collector inside a 1 GB budget), 5 minutes idle, 1 hour active, 100
+// problems kept, two flow-table shards.
 func DefaultOptions() Options {
 	return Options{
-		MaxFlows:      1_000_000,
+		MaxFlows:      500_000,
 		IdleTimeout:   5 * time.Minute,
 		ActiveTimeout: time.Hour,
 		MaxProblems:   100,
@@ -107,7 +109,7 @@ type packetSource interface {
 	ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, error)
 }
 
-const readBufferSize = 1 << 20
+const readBufferSize = 256 << 10
 
 // Read decodes a capture stream (already decompressed) and calls emit for
 // every flow. Flows carry Evidence.File, Packet (1-based index of their

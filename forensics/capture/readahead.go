@@ -21,9 +21,11 @@ type readAhead struct {
 	// ioErr is err as handed to the reader when it is not the end of the
 	// stream: the input failed (I/O, decompression cap), not the format.
 	ioErr error
+	grown bool // the first, small buffer was made (goroutine only)
 }
 
 const (
+	readAheadFirst = 64 << 10
 	readAheadBuf   = 1 << 20
 	readAheadCount = 4
 )
@@ -47,7 +49,14 @@ func newReadAhead(r io.Reader) *readAhead {
 				return
 			}
 			if buf == nil {
-				buf = make([]byte, readAheadBuf)
+				// Start small so that a directory of tiny captures (or a
+				// fuzzer) does not pay for megabytes per stream; grow once
+				// the stream proves large.
+				size := readAheadBuf
+				if !ra.grown {
+					size, ra.grown = readAheadFirst, true
+				}
+				buf = make([]byte, size)
 			}
 			n, err := io.ReadFull(r, buf[:cap(buf)])
 			if n > 0 {

@@ -3,6 +3,7 @@ package logs
 import (
 	"bytes"
 	"strings"
+	"time"
 )
 
 // Detect names the format of a log from its first bytes (a few KiB are
@@ -60,7 +61,7 @@ func Detect(head []byte) string {
 	case looksSyslog(first):
 		return FormatSSHD
 	case looksALB(first):
-		if _, _, ok := parseISOTime(firstField(first), nil); ok {
+		if _, _, ok := parseISOTime(firstField(first), time.UTC); ok {
 			return FormatELB
 		}
 		return FormatALB
@@ -101,7 +102,7 @@ func looksSyslog(s string) bool {
 	}
 	sp := strings.IndexByte(s, ' ')
 	if sp >= 19 {
-		if _, _, ok := parseISOTime(s[:sp], nil); ok {
+		if _, _, ok := parseISOTime(s[:sp], time.UTC); ok {
 			rest := s[sp+1:]
 			// host then "tag: " or "tag[pid]: "
 			if h := strings.IndexByte(rest, ' '); h > 0 {
@@ -119,10 +120,10 @@ func looksALB(s string) bool {
 	switch f {
 	case "http", "https", "h2", "grpcs", "ws", "wss":
 		rest := s[len(f)+1:]
-		_, _, ok := parseISOTime(firstField(rest), nil)
+		_, _, ok := parseISOTime(firstField(rest), time.UTC)
 		return ok
 	}
-	if _, _, ok := parseISOTime(f, nil); ok && strings.Count(s, "\"") >= 4 {
+	if _, _, ok := parseISOTime(f, time.UTC); ok && strings.Count(s, "\"") >= 4 {
 		rest := strings.Fields(s)
 		return len(rest) > 12 && strings.Contains(rest[2], ":")
 	}

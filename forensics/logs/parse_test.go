@@ -313,6 +313,8 @@ func TestDetect(t *testing.T) {
 		{"unknown", "hello world\n", ""},
 		{"empty", "", ""},
 		{"binary", "\x00\x01\x02\xff", ""},
+		// fuzz crasher: a zone-less ISO time used to reach time.Date with a nil Location
+		{"bare iso time", "0000-01-01T00:00:00", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

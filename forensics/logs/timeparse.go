@@ -124,6 +124,9 @@ func parseNumericZone(z string) (*time.Location, bool) {
 // same with a space for the T. Without a zone the time is in tz and
 // assumed is true.
 func parseISOTime(s string, tz *time.Location) (t time.Time, assumed bool, ok bool) {
+	if tz == nil {
+		tz = time.UTC // time.Date panics on a nil Location
+	}
 	if len(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ' && s[10] != 't') || s[13] != ':' || s[16] != ':' {
 		return time.Time{}, false, false
 	}
