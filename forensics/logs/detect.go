@@ -119,6 +119,9 @@ func looksALB(s string) bool {
 	f := firstField(s)
 	switch f {
 	case "http", "https", "h2", "grpcs", "ws", "wss":
+		if len(s) <= len(f)+1 {
+			return false
+		}
 		rest := s[len(f)+1:]
 		_, _, ok := parseISOTime(firstField(rest), time.UTC)
 		return ok

@@ -315,6 +315,8 @@ func TestDetect(t *testing.T) {
 		{"binary", "\x00\x01\x02\xff", ""},
 		// fuzz crasher: a zone-less ISO time used to reach time.Date with a nil Location
 		{"bare iso time", "0000-01-01T00:00:00", ""},
+		// fuzz crasher: an ALB type word alone on a line sliced past its end
+		{"alb type alone", "http", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
