@@ -9,7 +9,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 export CGO_ENABLED=0
 
 # Packages that run work concurrently get the race detector (needs cgo).
-RACE_PKGS ?= ./forensics/analyze/... ./forensics/capture/... ./forensics/logs/... ./enrich/...
+RACE_PKGS ?= ./forensics/analyze/... ./forensics/capture/... ./forensics/logs/... ./forensics/casefile/... ./enrich/...
 
 .PHONY: fixtures all build test vet fmt-check race cross-windows demo bench bench-data bench-peers fuzz-smoke lint dist clean
 
