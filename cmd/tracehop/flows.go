@@ -2,9 +2,11 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"container/heap"
 	"context"
+	"encoding/binary"
 	"encoding/csv"
 	"encoding/gob"
 	"encoding/json"
@@ -13,6 +15,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strings"
@@ -99,7 +102,12 @@ func runFlows(ctx context.Context, opts *flowsOptions) error {
 	aopts.Capture.ActiveTimeout = opts.ActiveTimeout
 	aopts.Capture.NoAppMeta = opts.NoAppMeta
 
-	c, sorter, runErr := streamFlows(ctx, aopts)
+	if pf := os.Getenv("TRACEHOP_CPUPROFILE_TMP"); pf != "" {
+		pfh, _ := os.Create(pf)
+		pprof.StartCPUProfile(pfh)
+		defer pprof.StopCPUProfile()
+	}
+	c, sorter, runErr := streamFlows(ctx, aopts, format)
 	if sorter != nil {
 		defer sorter.cleanup()
 	}
@@ -120,13 +128,14 @@ func runFlows(ctx context.Context, opts *flowsOptions) error {
 // through capture.Read (several files at once), other inputs (Zeek,
 // nfdump, Argus flow records; stdin) through analyze.Run. The returned
 // Case holds the inputs, problems and caps, not the flows.
-func streamFlows(ctx context.Context, aopts analyze.Options) (*forensics.Case, *flowSorter, error) {
+func streamFlows(ctx context.Context, aopts analyze.Options, format string) (*forensics.Case, *flowSorter, error) {
 	files, err := evidence.Walk(aopts.Inputs)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", analyze.ErrInput, err)
 	}
 	c := &forensics.Case{Tool: toolInfo(), Home: aopts.Home}
-	sorter := &flowSorter{chunk: flowSortChunk, shas: make([]string, len(files)+1), sem: make(chan struct{}, 2)}
+	sorter := &flowSorter{chunk: flowSortChunk, shas: make([]string, len(files)+1), sem: make(chan struct{}, 2),
+		encoded: format == "jsonl", enr: aopts.Enricher}
 	results := make([]*captureResult, len(files))
 	var others []string
 	next := make(chan int)
@@ -294,6 +303,11 @@ const flowSortChunk = 50_000
 type flowSorter struct {
 	chunk int
 	shas  []string // SHA-256 by input index, known once an input is read
+	// encoded selects the JSON Lines path: runs are enriched with enr and
+	// encoded as they are added (see addEncoded); write must then be
+	// asked for jsonl.
+	encoded bool
+	enr     *enrich.Enricher
 
 	sem     chan struct{} // bounds chunks being sorted in the background
 	bg      sync.WaitGroup
@@ -309,6 +323,7 @@ type flowSorter struct {
 type sortRun struct {
 	input int
 	flows []forensics.Flow
+	recs  []encRec // the encoded path's in-memory run
 	path  string
 	n     int
 }
@@ -317,16 +332,22 @@ type sortRun struct {
 // each flow once: swapping whole Flow values is what made sorting costly.
 // Within one input (start, ID) is unique, so no stability is needed.
 func sortedFlows(fs []forensics.Flow) []forensics.Flow {
-	idx := make([]int32, len(fs))
-	for i := range idx {
-		idx[i] = int32(i)
-	}
-	slices.SortFunc(idx, func(a, b int32) int { return flowLess(&fs[a], &fs[b], int(a), int(b)) })
+	idx := sortedIndex(fs)
 	out := make([]forensics.Flow, len(fs))
 	for i, j := range idx {
 		out[i] = fs[j]
 	}
 	return out
+}
+
+// sortedIndex returns the indices of fs in (start, ID) order.
+func sortedIndex(fs []forensics.Flow) []int32 {
+	idx := make([]int32, len(fs))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int { return flowLess(&fs[a], &fs[b], int(a), int(b)) })
+	return idx
 }
 
 func flowLess(a, b *forensics.Flow, ai, bi int) int {
@@ -337,6 +358,9 @@ func flowLess(a, b *forensics.Flow, ai, bi int) int {
 func (s *flowSorter) add(fs []forensics.Flow, idx int) error {
 	if len(fs) == 0 {
 		return nil
+	}
+	if s.encoded {
+		return s.addEncoded(fs, idx)
 	}
 	run := sortRun{input: idx, flows: sortedFlows(fs)}
 	s.mu.Lock()
@@ -479,16 +503,7 @@ func (s *flowSorter) each(e *enrich.Enricher, fn func(*forensics.Flow) error) er
 		if f.Evidence.SHA256 == "" && c.run.input < len(s.shas) {
 			f.Evidence.SHA256 = s.shas[c.run.input]
 		}
-		if e != nil {
-			if f.SrcGeo == nil && f.SrcIP.IsValid() {
-				r := e.Lookup(f.SrcIP, f.Start.Time)
-				f.SrcGeo = &r
-			}
-			if f.DstGeo == nil && f.DstIP.IsValid() {
-				r := e.Lookup(f.DstIP, f.Start.Time)
-				f.DstGeo = &r
-			}
-		}
+		enrichFlow(e, &f)
 		if err := fn(&f); err != nil {
 			return err
 		}
@@ -523,6 +538,12 @@ func (h *cursorHeap) Pop() any {
 // (the header is the sorted union of columns, as report.WriteRecords
 // makes it, without holding the rows).
 func (s *flowSorter) write(w io.Writer, format string, e *enrich.Enricher) error {
+	if s.encoded {
+		if format != "jsonl" {
+			return fmt.Errorf("flows were encoded as jsonl, not %s", format)
+		}
+		return s.writeEncoded(w)
+	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	if format == "jsonl" {
 		enc := json.NewEncoder(bw)
@@ -592,4 +613,316 @@ func printProblems(w io.Writer, c *forensics.Case) {
 	for _, h := range c.Caps {
 		fmt.Fprintf(w, "cap hit: %s in %s: %d\n", h.Cap, report.TerminalSafe(h.File), h.Count)
 	}
+}
+
+// The JSON Lines path: runs are enriched and encoded in their final form
+// when they are added (on the background goroutines that overlap with
+// capture decoding), spilled as compact binary records, and merged by
+// copying bytes; only the evidence SHA-256, known once an input is fully
+// read, is spliced in at output.
+
+// shaMarker stands in for an input's SHA-256 until it is known. Its NULs
+// are escaped by encoding/json, and a quote inside a string value is
+// always escaped too, so the encoded `"sha256":"\u0000…"` cannot come from
+// any value in the flow; the last one in a line is the evidence's.
+const shaMarker = "\x00tracehop-evidence-sha256\x00"
+
+var shaMarkerJSON = []byte(`"\u0000tracehop-evidence-sha256\u0000"`)
+
+// encRec is one flow as a JSON line with its sort key.
+type encRec struct {
+	sec  int64
+	nsec int64
+	sha  int // offset of shaMarkerJSON in line, or -1
+	id   string
+	line []byte // JSON and "\n"
+}
+
+func encLess(a, b *encRec, ai, bi int) int {
+	return cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.nsec, b.nsec), cmp.Compare(a.id, b.id), cmp.Compare(ai, bi))
+}
+
+// enrichFlow attaches both ends' records as each() does for the struct
+// path: only where the reader left them empty.
+func enrichFlow(e *enrich.Enricher, f *forensics.Flow) {
+	if e == nil {
+		return
+	}
+	if f.SrcGeo == nil && f.SrcIP.IsValid() {
+		f.SrcGeo = e.LookupShared(f.SrcIP, f.Start.Time)
+	}
+	if f.DstGeo == nil && f.DstIP.IsValid() {
+		f.DstGeo = e.LookupShared(f.DstIP, f.Start.Time)
+	}
+}
+
+// encodeRun sorts fs and encodes it as JSON lines, exactly as
+// json.Encoder with SetEscapeHTML(false) writes each flow (through
+// capture.FlowEncoder). It consumes fs: flows are cleared once encoded.
+func encodeRun(fs []forensics.Flow, e *enrich.Enricher) ([]encRec, error) {
+	idx := sortedIndex(fs)
+	enc := capture.NewFlowEncoder()
+	recs := make([]encRec, len(fs))
+	var slab, buf []byte
+	var err error
+	for i, j := range idx {
+		f := &fs[j]
+		enrichFlow(e, f)
+		marked := f.Evidence.SHA256 == ""
+		if marked {
+			f.Evidence.SHA256 = shaMarker
+		}
+		if buf, err = enc.Append(buf[:0], f); err != nil {
+			return nil, err
+		}
+		buf = append(buf, '\n')
+		// Lines are packed into slabs, so a run holds its bytes and little
+		// more (one growing buffer would hold up to twice as much).
+		if cap(slab)-len(slab) < len(buf) {
+			slab = make([]byte, 0, max(encSlab, len(buf)))
+		}
+		n := len(slab)
+		slab = append(slab, buf...)
+		line := slab[n:len(slab):len(slab)]
+		sha := -1
+		if marked {
+			sha = bytes.LastIndex(line, shaMarkerJSON)
+		}
+		recs[i] = encRec{sec: f.Start.Unix(), nsec: int64(f.Start.Nanosecond()), sha: sha, id: f.ID, line: line}
+		fs[j] = forensics.Flow{} // let the flow's strings go early
+	}
+	return recs, nil
+}
+
+// encSlab is the size of the blocks encoded lines are packed into.
+const encSlab = 1 << 20
+
+// maxSpillRecord bounds one spilled record when read back.
+const maxSpillRecord = 256 << 20
+
+func (s *flowSorter) spillEncoded(recs []encRec) (string, error) {
+	s.mu.Lock()
+	if s.dir == "" {
+		d, err := os.MkdirTemp("", "tracehop-flows-")
+		if err != nil {
+			s.mu.Unlock()
+			return "", fmt.Errorf("sort spill: %w", err)
+		}
+		s.dir = d
+	}
+	dir := s.dir
+	s.mu.Unlock()
+	f, err := os.CreateTemp(dir, "run-*.bin")
+	if err != nil {
+		return "", fmt.Errorf("sort spill: %w", err)
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	var hdr []byte
+	for i := range recs {
+		r := &recs[i]
+		hdr = binary.AppendVarint(hdr[:0], r.sec)
+		hdr = binary.AppendVarint(hdr, r.nsec)
+		hdr = binary.AppendVarint(hdr, int64(r.sha))
+		hdr = binary.AppendUvarint(hdr, uint64(len(r.id)))
+		hdr = append(hdr, r.id...)
+		hdr = binary.AppendUvarint(hdr, uint64(len(r.line)))
+		bw.Write(hdr)
+		bw.Write(r.line)
+	}
+	if err := errors.Join(bw.Flush(), f.Close()); err != nil {
+		return "", fmt.Errorf("sort spill %s: %w", f.Name(), err)
+	}
+	return f.Name(), nil
+}
+
+// addEncoded is add for the JSON Lines path.
+func (s *flowSorter) addEncoded(fs []forensics.Flow, idx int) error {
+	recs, err := encodeRun(fs, s.enr)
+	if err != nil {
+		return s.fail(fmt.Errorf("encode flows: %w", err))
+	}
+	run := sortRun{input: idx, recs: recs}
+	s.mu.Lock()
+	if s.err != nil {
+		s.mu.Unlock()
+		return s.err
+	}
+	if s.memSize+len(recs) <= s.chunk {
+		s.mem = append(s.mem, run)
+		s.memSize += len(recs)
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Unlock()
+	path, err := s.spillEncoded(recs)
+	if err != nil {
+		return s.fail(err)
+	}
+	run.path, run.n, run.recs = path, len(recs), nil
+	s.mu.Lock()
+	s.disk = append(s.disk, run)
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *flowSorter) fail(err error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil {
+		s.err = err
+	}
+	return s.err
+}
+
+// encCursor walks one encoded run during the merge.
+type encCursor struct {
+	run  *sortRun
+	pos  int
+	cur  encRec
+	f    *os.File
+	br   *bufio.Reader
+	line []byte
+	done bool
+}
+
+func (c *encCursor) next() error {
+	if c.run.path == "" {
+		if c.pos >= len(c.run.recs) {
+			c.done = true
+			return nil
+		}
+		c.cur = c.run.recs[c.pos]
+		c.pos++
+		return nil
+	}
+	if c.pos >= c.run.n {
+		c.done = true
+		return c.f.Close()
+	}
+	bad := func(err error) error {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("sort merge %s: record %d: %w", c.run.path, c.pos, err)
+	}
+	var v [3]int64
+	for i := range v {
+		x, err := binary.ReadVarint(c.br)
+		if err != nil {
+			return bad(err)
+		}
+		v[i] = x
+	}
+	idLen, err := binary.ReadUvarint(c.br)
+	if err != nil || idLen > maxSpillRecord {
+		return bad(err)
+	}
+	c.line = slices.Grow(c.line[:0], int(idLen))[:idLen]
+	if _, err := io.ReadFull(c.br, c.line); err != nil {
+		return bad(err)
+	}
+	id := string(c.line)
+	n, err := binary.ReadUvarint(c.br)
+	if err != nil || n > maxSpillRecord {
+		return bad(err)
+	}
+	c.line = slices.Grow(c.line[:0], int(n))[:n]
+	if _, err := io.ReadFull(c.br, c.line); err != nil {
+		return bad(err)
+	}
+	if v[2] >= int64(n) || v[2] < -1 || (v[2] >= 0 && int(v[2])+len(shaMarkerJSON) > int(n)) {
+		return bad(errors.New("bad hash offset"))
+	}
+	c.cur = encRec{sec: v[0], nsec: v[1], sha: int(v[2]), id: id, line: c.line}
+	c.pos++
+	return nil
+}
+
+type encHeap []*encCursor
+
+func (h encHeap) Len() int { return len(h) }
+func (h encHeap) Less(i, j int) bool {
+	return encLess(&h[i].cur, &h[j].cur, h[i].run.input, h[j].run.input) < 0
+}
+func (h encHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *encHeap) Push(x any)   { *h = append(*h, x.(*encCursor)) }
+func (h *encHeap) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return c
+}
+
+// writeEncoded merges the encoded runs into w, splicing in each input's
+// SHA-256.
+func (s *flowSorter) writeEncoded(w io.Writer) error {
+	shaJSON := make([][]byte, len(s.shas))
+	for i, sum := range s.shas {
+		b, err := json.Marshal(sum)
+		if err != nil {
+			return err
+		}
+		shaJSON[i] = b
+	}
+	empty := []byte(`""`)
+	runs := make([]*sortRun, 0, len(s.mem)+len(s.disk))
+	for i := range s.mem {
+		runs = append(runs, &s.mem[i])
+	}
+	for i := range s.disk {
+		runs = append(runs, &s.disk[i])
+	}
+	var cs []*encCursor
+	defer func() {
+		for _, c := range cs {
+			if c.f != nil && !c.done {
+				c.f.Close()
+			}
+		}
+	}()
+	for _, r := range runs {
+		c := &encCursor{run: r}
+		if r.path != "" {
+			f, err := os.Open(r.path)
+			if err != nil {
+				return fmt.Errorf("sort merge: %w", err)
+			}
+			c.f, c.br = f, bufio.NewReaderSize(f, 256<<10)
+		}
+		cs = append(cs, c)
+		if err := c.next(); err != nil {
+			return err
+		}
+	}
+	h := &encHeap{}
+	for _, c := range cs {
+		if !c.done {
+			heap.Push(h, c)
+		}
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	for h.Len() > 0 {
+		c := (*h)[0]
+		r := &c.cur
+		if r.sha < 0 {
+			bw.Write(r.line)
+		} else {
+			sum := empty
+			if c.run.input < len(shaJSON) {
+				sum = shaJSON[c.run.input]
+			}
+			bw.Write(r.line[:r.sha])
+			bw.Write(sum)
+			bw.Write(r.line[r.sha+len(shaMarkerJSON):])
+		}
+		if err := c.next(); err != nil {
+			return err
+		}
+		if c.done {
+			heap.Pop(h)
+		} else {
+			heap.Fix(h, 0)
+		}
+	}
+	return bw.Flush()
 }

@@ -215,6 +215,10 @@ func ingestOne(ctx context.Context, path string, opts Options) (res *InputResult
 			lo.TZ = opts.TZ
 		}
 		lo.ClockOffset = offset
+		if lo.CommunityIDSeed == 0 {
+			// flow records get the same Community ID seed as captures
+			lo.CommunityIDSeed = opts.Capture.CommunityIDSeed
+		}
 		st, err := logs.Read(ctx, src, file, format, lo,
 			func(e forensics.Event) { res.Events = append(res.Events, e) },
 			func(f forensics.Flow) { res.Flows = append(res.Flows, f) })

@@ -65,36 +65,25 @@ type encodedChunk struct {
 	err    error
 }
 
-// geoFields says where a record kind keeps its enrichment: the JSON names
-// of up to two *_geo fields, which come last before "evidence", and how to
-// get and clear them.
-type geoFields[T any] struct {
-	names [2]string
-	get   func(*T) [2]*enrich.Record
-	strip func(T) T
+// recordKind is how one record kind is encoded: the hand-written
+// encoder of jsonenc.go.
+type recordKind[T any] struct {
+	append func(*recordEncoder, []byte, *T) ([]byte, error)
 }
 
-func flowGeo() geoFields[forensics.Flow] {
-	return geoFields[forensics.Flow]{
-		names: [2]string{"src_geo", "dst_geo"},
-		get:   func(f *forensics.Flow) [2]*enrich.Record { return [2]*enrich.Record{f.SrcGeo, f.DstGeo} },
-		strip: func(f forensics.Flow) forensics.Flow { f.SrcGeo, f.DstGeo = nil, nil; return f },
-	}
+func flowKind() recordKind[forensics.Flow] {
+	return recordKind[forensics.Flow]{append: (*recordEncoder).flow}
 }
 
-func eventGeo() geoFields[forensics.Event] {
-	return geoFields[forensics.Event]{
-		names: [2]string{"src_geo"},
-		get:   func(e *forensics.Event) [2]*enrich.Record { return [2]*enrich.Record{e.SrcGeo} },
-		strip: func(e forensics.Event) forensics.Event { e.SrcGeo = nil; return e },
-	}
+func eventKind() recordKind[forensics.Event] {
+	return recordKind[forensics.Event]{append: (*recordEncoder).event}
 }
 
 // writeBlocks stores recs as blocks of kind. JSON encoding is most of the
 // cost of ingest, so chunks are encoded on every core while this goroutine
 // inserts the finished ones in order (the file is the same whatever the
 // number of cores). At most two chunks per core are in flight.
-func writeBlocks[T any](w *rowWriter, kind string, evID int64, recs []T, key func(*T) recKey, geo func() geoFields[T]) error {
+func writeBlocks[T any](w *rowWriter, kind string, evID int64, recs []T, key func(*T) recKey, kindOf func() recordKind[T]) error {
 	if w.n > 0 {
 		if err := w.flush(); err != nil {
 			return err
@@ -103,7 +92,7 @@ func writeBlocks[T any](w *rowWriter, kind string, evID int64, recs []T, key fun
 	if len(recs) == 0 {
 		return nil
 	}
-	gf := geo()
+	gf := kindOf()
 	workers := max(1, runtime.GOMAXPROCS(0))
 	nChunks := (len(recs) + blockRecords - 1) / blockRecords
 	results := make([]chan encodedChunk, nChunks)
@@ -155,50 +144,54 @@ func writeBlocks[T any](w *rowWriter, kind string, evID int64, recs []T, key fun
 	return nil
 }
 
-// chunkEncoder encodes the records of one chunk. A record's enrichment is
-// encoded on its own (the JSON also keys the enrichment table) and spliced
-// into the record's JSON before "evidence", so it is encoded once; the
-// first record of the chunk is also encoded whole and compared, so the
-// splice is only used while it gives exactly the bytes encoding/json does.
+// chunkEncoder encodes the records of one chunk with the hand-written
+// encoder. Each distinct enrichment record (by pointer: enrichers hand out
+// shared records) is encoded once by encoding/json and copied into every
+// record that carries it; its JSON also keys the enrichment table. The
+// first record of the chunk is also encoded by encoding/json and compared,
+// so the hand-written encoder is only used while it gives exactly the
+// bytes encoding/json does.
 type chunkEncoder[T any] struct {
-	gf      geoFields[T]
+	kind    recordKind[T]
+	re      recordEncoder
 	buf     bytes.Buffer
 	enc     *json.Encoder
-	gbuf    [2]bytes.Buffer
-	genc    [2]*json.Encoder
+	gbuf    bytes.Buffer
+	genc    *json.Encoder
 	out     []byte
+	geoJS   map[*enrich.Record][]byte
 	seen    map[string]struct{}
 	geo     []geoResult
 	checked bool
-	splice  bool
-	tmp     T // the record without enrichment; a field so it does not escape per record
+	fast    bool
 }
 
-func newChunkEncoder[T any](gf geoFields[T]) *chunkEncoder[T] {
-	ce := &chunkEncoder[T]{gf: gf, seen: map[string]struct{}{}}
+func newChunkEncoder[T any](kind recordKind[T]) *chunkEncoder[T] {
+	ce := &chunkEncoder[T]{kind: kind, geoJS: map[*enrich.Record][]byte{}, seen: map[string]struct{}{}}
 	ce.enc = json.NewEncoder(&ce.buf)
 	ce.enc.SetEscapeHTML(false)
-	for i := range ce.genc {
-		ce.genc[i] = json.NewEncoder(&ce.gbuf[i])
-		ce.genc[i].SetEscapeHTML(false)
-	}
+	ce.genc = json.NewEncoder(&ce.gbuf)
+	ce.genc.SetEscapeHTML(false)
+	ce.re.geo = ce.geoJSON
 	return ce
 }
 
-// evidenceKey starts the last field of flows and events.
-const evidenceKey = `,"evidence":`
-
-// geoJSON encodes g with encoder i; the bytes are valid until its next use.
-func (c *chunkEncoder[T]) geoJSON(i int, g *enrich.Record) ([]byte, error) {
-	c.gbuf[i].Reset()
-	if err := c.genc[i].Encode(g); err != nil {
+// geoJSON returns g's JSON, encoding it on first sight.
+func (c *chunkEncoder[T]) geoJSON(g *enrich.Record) ([]byte, error) {
+	if js, ok := c.geoJS[g]; ok {
+		return js, nil
+	}
+	c.gbuf.Reset()
+	if err := c.genc.Encode(g); err != nil {
 		return nil, err
 	}
-	js := bytes.TrimSuffix(c.gbuf[i].Bytes(), []byte{'\n'})
+	js := bytes.Clone(bytes.TrimSuffix(c.gbuf.Bytes(), []byte{'\n'}))
+	c.geoJS[g] = js
 	if g.IP.IsValid() {
-		if _, ok := c.seen[string(js)]; !ok {
-			c.seen[string(js)] = struct{}{}
-			c.geo = append(c.geo, geoResult{rec: g, js: string(js)})
+		js := string(js)
+		if _, ok := c.seen[js]; !ok {
+			c.seen[js] = struct{}{}
+			c.geo = append(c.geo, geoResult{rec: g, js: js})
 		}
 	}
 	return js, nil
@@ -206,23 +199,9 @@ func (c *chunkEncoder[T]) geoJSON(i int, g *enrich.Record) ([]byte, error) {
 
 // line returns r's JSON line (with its newline), valid until the next call.
 func (c *chunkEncoder[T]) line(r *T) ([]byte, error) {
-	geos := c.gf.get(r)
-	var parts [2][]byte
-	for i, g := range geos {
-		if g != nil {
-			js, err := c.geoJSON(i, g)
-			if err != nil {
-				return nil, err
-			}
-			parts[i] = js
-		}
-	}
-	if parts[0] == nil && parts[1] == nil {
-		return c.whole(r)
-	}
 	if !c.checked {
 		c.checked = true
-		spliced, err := c.spliced(r, parts)
+		fast, err := c.hand(r)
 		if err != nil {
 			return nil, err
 		}
@@ -230,13 +209,13 @@ func (c *chunkEncoder[T]) line(r *T) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.splice = bytes.Equal(spliced, whole)
+		c.fast = bytes.Equal(fast, whole)
 		return whole, nil
 	}
-	if !c.splice {
+	if !c.fast {
 		return c.whole(r)
 	}
-	return c.spliced(r, parts)
+	return c.hand(r)
 }
 
 func (c *chunkEncoder[T]) whole(r *T) ([]byte, error) {
@@ -245,30 +224,14 @@ func (c *chunkEncoder[T]) whole(r *T) ([]byte, error) {
 	return c.buf.Bytes(), err
 }
 
-// spliced returns r's line built from r without its enrichment and the
-// enrichment parts; the bytes are valid until the next call.
-func (c *chunkEncoder[T]) spliced(r *T, parts [2][]byte) ([]byte, error) {
-	c.tmp = c.gf.strip(*r)
-	c.buf.Reset()
-	if err := c.enc.Encode(&c.tmp); err != nil {
+// hand returns r's line from the hand-written encoder; the bytes are
+// valid until the next call.
+func (c *chunkEncoder[T]) hand(r *T) ([]byte, error) {
+	out, err := c.kind.append(&c.re, c.out[:0], r)
+	if err != nil {
 		return nil, err
 	}
-	b := c.buf.Bytes()
-	at := bytes.LastIndex(b, []byte(evidenceKey))
-	if at < 0 {
-		c.splice = false
-		return c.whole(r)
-	}
-	out := append(c.out[:0], b[:at]...)
-	for i, js := range parts {
-		if js != nil {
-			out = append(out, ',', '"')
-			out = append(out, c.gf.names[i]...)
-			out = append(out, '"', ':')
-			out = append(out, js...)
-		}
-	}
-	out = append(out, b[at:]...)
+	out = append(out, '\n')
 	c.out = out
 	return out, nil
 }
@@ -276,7 +239,7 @@ func (c *chunkEncoder[T]) spliced(r *T, parts [2][]byte) ([]byte, error) {
 // insertBlock stores one block.
 const insertBlock = `INSERT INTO blocks(kind, evidence_id, n, t_min, t_max, codec, keys, json) VALUES(?, ?, ?, ?, ?, ?, ?, ?)`
 
-func encodeChunk[T any](recs []T, first int, key func(*T) recKey, gf geoFields[T], zenc *zstd.Encoder, pool bufPool) (c encodedChunk) {
+func encodeChunk[T any](recs []T, first int, key func(*T) recKey, gf recordKind[T], zenc *zstd.Encoder, pool bufPool) (c encodedChunk) {
 	defer func() {
 		// A record that cannot be encoded fails its input, not the process.
 		if r := recover(); r != nil {

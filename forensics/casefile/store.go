@@ -116,10 +116,10 @@ func (f *File) insertBatch(ctx context.Context, tx *sql.Tx, b *Batch) error {
 	if w.zenc, err = f.encoder(); err != nil {
 		return err
 	}
-	if err := writeBlocks(w, KindFlows, evID, b.Flows, flowKey, flowGeo); err != nil {
+	if err := writeBlocks(w, KindFlows, evID, b.Flows, flowKey, flowKind); err != nil {
 		return err
 	}
-	if err := writeBlocks(w, KindEvents, evID, b.Events, eventKey, eventGeo); err != nil {
+	if err := writeBlocks(w, KindEvents, evID, b.Events, eventKey, eventKind); err != nil {
 		return err
 	}
 	for i := range b.Problems {
