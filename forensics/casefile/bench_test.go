@@ -35,7 +35,7 @@ func benchAdd(b *testing.B, nEvents, nFlows int, cloned bool) {
 	batch := testBatch(1, nEvents, nFlows)
 	clone := func(r *enrich.Record) *enrich.Record {
 		if r == nil || !cloned {
-			return nil
+			return r
 		}
 		c := *r
 		return &c
