@@ -8,6 +8,9 @@ COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 export CGO_ENABLED=0
 
+# How long `make fuzz-smoke` runs each fuzz target (CI uses the default).
+FUZZTIME  ?= 5s
+
 # Packages that run work concurrently get the race detector (needs cgo).
 RACE_PKGS ?= ./forensics/analyze/... ./forensics/capture/... ./forensics/logs/... ./forensics/casefile/... ./enrich/...
 

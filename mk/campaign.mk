@@ -21,5 +21,5 @@ campaign-test:
 	$(GO) test -count=1 ./forensics/session/... ./forensics/campaign/... ./forensics/trace/...
 
 fuzz-smoke::
-	$(GO) test -run '^$$' -fuzz '^FuzzParsePath$$' -fuzztime 10s -parallel 1 ./forensics/session
-	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime 10s -parallel 1 ./forensics/campaign
+	$(GO) test -run '^$$' -fuzz '^FuzzParsePath$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0s -parallel 1 ./forensics/session
+	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0s -parallel 1 ./forensics/campaign

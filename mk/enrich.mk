@@ -32,5 +32,5 @@ bench-enrich:
 	GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'Embedded|BareMaxMind|RealCity' -benchtime 2000000x -benchmem ./enrich/
 
 fuzz-smoke::
-	$(GO) test -run '^$$' -fuzz '^FuzzOpenBytes$$' -fuzztime 20s -fuzzminimizetime 0s -parallel 1 ./enrich/
-	$(GO) test -run '^$$' -fuzz '^FuzzClassify$$' -fuzztime 10s -parallel 1 ./enrich/
+	$(GO) test -run '^$$' -fuzz '^FuzzOpenBytes$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0s -parallel 1 ./enrich/
+	$(GO) test -run '^$$' -fuzz '^FuzzClassify$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0s -parallel 1 ./enrich/

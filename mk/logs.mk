@@ -8,7 +8,7 @@
 #   make fuzz-smoke     runs every logs fuzz target for $(LOGS_FUZZTIME)
 LOGS_BENCH_LINES ?= 5000000
 LOGS_BENCH_DIR   ?= bench-data/logs
-LOGS_FUZZTIME    ?= 10s
+LOGS_FUZZTIME    ?= $(FUZZTIME)
 LOGS_FUZZ        := FuzzCombined FuzzCustomFormat FuzzW3C FuzzALB FuzzJSONL FuzzSSHD FuzzZeekTSV FuzzZeekJSON FuzzEVE FuzzFlowCSV FuzzDetect FuzzProxyChain
 
 .PHONY: logs-bench logs-bench-data logs-bench-peers logs-fuzz-smoke logs-fuzz-long

@@ -196,7 +196,7 @@ func FuzzFlowEncoder(f *testing.F) {
 		fl := &forensics.Flow{ID: a, Proto: b, PktsOut: n, State: a + b,
 			HTTP: &forensics.HTTPMeta{Path: a, UserAgent: b}, TLS: &forensics.TLSMeta{ALPN: []string{a, b}},
 			DNS: &forensics.DNSMeta{Answers: []string{b}}, SrcIP: netip.IPv6Unspecified().WithZone(a),
-			Start: forensics.NewTime(time.Unix(int64(n), int64(n%1e9))),
+			Start:    forensics.NewTime(time.Unix(int64(n), int64(n%1e9))),
 			Evidence: forensics.EvidenceRef{File: b, SHA256: a}}
 		checkFlowJSON(t, NewFlowEncoder(), fl)
 	})
@@ -239,7 +239,7 @@ func benchFlows() []forensics.Flow {
 			DstIP: rec.IP, DstPort: 443, Start: forensics.NewTime(time.Unix(1750723200, r.Int64N(1e9))),
 			End: forensics.NewTime(time.Unix(1750723201, 0)), PktsOut: 9, PktsIn: 8, BytesOut: 759, BytesIn: 8615,
 			State: "handshake,fin", TLS: &forensics.TLSMeta{Version: "TLS 1.3", SNI: "shop.example.kr", ALPN: []string{"h2", "http/1.1"},
-				JA3: "771,4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-49172-156-157-47-53,0-23-65281-10-11-35-16-5-13-51-45-43-21,29-23-24,0",
+				JA3:     "771,4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-49172-156-157-47-53,0-23-65281-10-11-35-16-5-13-51-45-43-21,29-23-24,0",
 				JA3Hash: "1d714db2228763eab228fc28ce7f8e4f", JA4: "t13d1513h2_8daaf6152771_4881bde13f13"},
 			SrcGeo: &enrich.Record{IP: netip.MustParseAddr("100.64.4.105"), Class: "cgnat"}, DstGeo: rec,
 			Evidence: forensics.EvidenceRef{File: "bench-data/bench-1g.pcap", SHA256: strings.Repeat("f1", 32), Packet: 1, Offset: 24}}
