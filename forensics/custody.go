@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // CustodyEntry is one action in a chain-of-custody log (DESIGN §7): what was
@@ -84,7 +85,24 @@ func (e CustodyEntry) ComputeHash() string {
 	return hex.EncodeToString(sum[:])
 }
 
-func validUTF8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	// One U+FFFD per invalid byte, exactly as encoding/json writes it, so
+	// an entry read back from custody.jsonl hashes as it was written.
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteString("\uFFFD")
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
 
 // ChainCustody links entries after prev, the entries already in the log
 // (nil or empty for a new log): each gets the next sequence number, PrevHash
