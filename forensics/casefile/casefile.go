@@ -61,9 +61,9 @@ type File struct {
 	lock     *lockFile // nil for readers
 	readOnly bool
 
-	zenc *zstd.Encoder // made on first use
-	zdec *zstd.Decoder
-	zbuf []byte
+	zdec *zstd.Decoder // made on first use
+	zbuf []byte        // decompressed block JSON
+	kbuf []byte        // decompressed block keys
 }
 
 // Path returns the path the case was opened with.
@@ -77,9 +77,6 @@ func (f *File) ReadOnly() bool { return f.readOnly }
 // Close releases the database and the writer lock.
 func (f *File) Close() error {
 	err := f.db.Close()
-	if f.zenc != nil {
-		f.zenc.Close()
-	}
 	if f.zdec != nil {
 		f.zdec.Close()
 	}

@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
-
-	"github.com/klauspost/compress/zstd"
+	"sync"
+	"sync/atomic"
 
 	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
@@ -26,7 +26,7 @@ type encodedBlock struct {
 // blockBufs are the buffers of one block, handed back for reuse once the
 // block is inserted (the driver copies what it binds), so ingest does not
 // allocate half a megabyte per block.
-type blockBufs struct{ js, keys, z []byte }
+type blockBufs struct{ js, keys, z, zk []byte }
 
 // bufPool is a free list of blockBufs shared by the workers of one input.
 type bufPool chan *blockBufs
@@ -36,7 +36,7 @@ func (p bufPool) get() *blockBufs {
 	case b := <-p:
 		return b
 	default:
-		return &blockBufs{js: make([]byte, 0, 384<<10), keys: make([]byte, 0, 48<<10)}
+		return &blockBufs{js: make([]byte, 0, 640<<10), keys: make([]byte, 0, 64<<10)}
 	}
 }
 
@@ -103,6 +103,7 @@ func writeBlocks[T any](w *rowWriter, kind string, evID int64, recs []T, key fun
 	defer cancel()
 	slots := make(chan struct{}, 2*workers)
 	pool := make(bufPool, 4*workers)
+	geo := &geoCache{}
 	go func() {
 		for i := range nChunks {
 			select {
@@ -111,7 +112,7 @@ func writeBlocks[T any](w *rowWriter, kind string, evID int64, recs []T, key fun
 				return
 			}
 			lo, hi := i*blockRecords, min((i+1)*blockRecords, len(recs))
-			go func() { results[i] <- encodeChunk(recs[lo:hi], lo, key, gf, w.zenc, pool) }()
+			go func() { results[i] <- encodeChunk(recs[lo:hi], lo, key, gf, geo, w.compress, pool) }()
 		}
 	}()
 	st := w.prepare(&w.blockStmt, insertBlock)
@@ -160,14 +161,15 @@ type chunkEncoder[T any] struct {
 	genc    *json.Encoder
 	out     []byte
 	geoJS   map[*enrich.Record][]byte
+	shared  *geoCache
 	seen    map[string]struct{}
 	geo     []geoResult
 	checked bool
 	fast    bool
 }
 
-func newChunkEncoder[T any](kind recordKind[T]) *chunkEncoder[T] {
-	ce := &chunkEncoder[T]{kind: kind, geoJS: map[*enrich.Record][]byte{}, seen: map[string]struct{}{}}
+func newChunkEncoder[T any](kind recordKind[T], shared *geoCache) *chunkEncoder[T] {
+	ce := &chunkEncoder[T]{kind: kind, shared: shared, geoJS: map[*enrich.Record][]byte{}, seen: map[string]struct{}{}}
 	ce.enc = json.NewEncoder(&ce.buf)
 	ce.enc.SetEscapeHTML(false)
 	ce.genc = json.NewEncoder(&ce.gbuf)
@@ -176,16 +178,39 @@ func newChunkEncoder[T any](kind recordKind[T]) *chunkEncoder[T] {
 	return ce
 }
 
+// geoCache is the JSON of the enrichment records met by the workers of
+// one input, shared so each distinct record is encoded once per input
+// rather than once per chunk. It only saves work: what a chunk reports
+// (encodedChunk.geo) does not depend on it, so the file does not depend on
+// which worker met a record first.
+//
+// It holds at most geoCacheMax records, so an input whose records each
+// carry their own copy of their enrichment (nothing to share) costs a
+// bounded amount of memory.
+type geoCache struct {
+	m sync.Map // *enrich.Record → []byte
+	n atomic.Int64
+}
+
+// geoCacheMax bounds a geoCache (a few hundred bytes per record).
+const geoCacheMax = 1 << 14
+
 // geoJSON returns g's JSON, encoding it on first sight.
 func (c *chunkEncoder[T]) geoJSON(g *enrich.Record) ([]byte, error) {
 	if js, ok := c.geoJS[g]; ok {
 		return js, nil
 	}
-	c.gbuf.Reset()
-	if err := c.genc.Encode(g); err != nil {
-		return nil, err
+	var js []byte
+	if v, ok := c.shared.load(g); ok {
+		js = v
+	} else {
+		c.gbuf.Reset()
+		if err := c.genc.Encode(g); err != nil {
+			return nil, err
+		}
+		js = bytes.Clone(bytes.TrimSuffix(c.gbuf.Bytes(), []byte{'\n'}))
+		c.shared.store(g, js)
 	}
-	js := bytes.Clone(bytes.TrimSuffix(c.gbuf.Bytes(), []byte{'\n'}))
 	c.geoJS[g] = js
 	if g.IP.IsValid() {
 		js := string(js)
@@ -195,6 +220,25 @@ func (c *chunkEncoder[T]) geoJSON(g *enrich.Record) ([]byte, error) {
 		}
 	}
 	return js, nil
+}
+
+func (c *geoCache) load(g *enrich.Record) ([]byte, bool) {
+	if c == nil {
+		return nil, false
+	}
+	v, ok := c.m.Load(g)
+	if !ok {
+		return nil, false
+	}
+	return v.([]byte), true
+}
+
+func (c *geoCache) store(g *enrich.Record, js []byte) {
+	if c != nil && c.n.Load() < geoCacheMax {
+		if _, loaded := c.m.LoadOrStore(g, js); !loaded {
+			c.n.Add(1)
+		}
+	}
 }
 
 // line returns r's JSON line (with its newline), valid until the next call.
@@ -239,23 +283,24 @@ func (c *chunkEncoder[T]) hand(r *T) ([]byte, error) {
 // insertBlock stores one block.
 const insertBlock = `INSERT INTO blocks(kind, evidence_id, n, t_min, t_max, codec, keys, json) VALUES(?, ?, ?, ?, ?, ?, ?, ?)`
 
-func encodeChunk[T any](recs []T, first int, key func(*T) recKey, gf recordKind[T], zenc *zstd.Encoder, pool bufPool) (c encodedChunk) {
+func encodeChunk[T any](recs []T, first int, key func(*T) recKey, gf recordKind[T], geo *geoCache, compress bool, pool bufPool) (c encodedChunk) {
 	defer func() {
 		// A record that cannot be encoded fails its input, not the process.
 		if r := recover(); r != nil {
 			c = encodedChunk{err: fmt.Errorf("encode record near %d: %v", first+1, r)}
 		}
 	}()
-	ce := newChunkEncoder(gf)
+	ce := newChunkEncoder(gf, geo)
 	newBlock := func(first int) encodedBlock {
 		bufs := pool.get()
 		return encodedBlock{first: first, js: bufs.js[:0], keys: bufs.keys[:0], bufs: bufs}
 	}
 	done := func(b encodedBlock) {
 		b.bufs.js, b.bufs.keys = b.js, b.keys // keep what grew
-		if zenc != nil {
-			b.bufs.z = zenc.EncodeAll(b.js, b.bufs.z[:0])
-			b.js, b.codec = b.bufs.z, codecZstd
+		if compress {
+			b.bufs.z = s2Pack(b.bufs.z, b.js)
+			b.bufs.zk = s2Pack(b.bufs.zk, b.keys)
+			b.js, b.keys, b.codec = b.bufs.z, b.bufs.zk, codecS2
 		}
 		c.blocks = append(c.blocks, b)
 	}

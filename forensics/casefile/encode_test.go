@@ -26,7 +26,7 @@ func stdJSON(v any) ([]byte, error) {
 
 // handJSON is a record's line from the hand-written encoder.
 func handJSON[T any](kind recordKind[T], r *T) ([]byte, error) {
-	ce := newChunkEncoder(kind)
+	ce := newChunkEncoder(kind, nil)
 	return ce.hand(r)
 }
 
@@ -132,8 +132,8 @@ func TestRecordJSONExact(t *testing.T) {
 			name string
 			fast bool
 		}{
-			{"events", func() bool { ce := newChunkEncoder(eventKind()); ce.line(&b.Events[0]); return ce.fast }()},
-			{"flows", func() bool { ce := newChunkEncoder(flowKind()); ce.line(&b.Flows[0]); return ce.fast }()},
+			{"events", func() bool { ce := newChunkEncoder(eventKind(), nil); ce.line(&b.Events[0]); return ce.fast }()},
+			{"flows", func() bool { ce := newChunkEncoder(flowKind(), nil); ce.line(&b.Flows[0]); return ce.fast }()},
 		} {
 			if !c.fast {
 				t.Errorf("%s: the hand-written encoder disagreed with encoding/json on the first record and was turned off", c.name)
@@ -141,7 +141,7 @@ func TestRecordJSONExact(t *testing.T) {
 		}
 	})
 	t.Run("chunk lines", func(t *testing.T) {
-		c := encodeChunk(b.Events, 0, eventKey, eventKind(), nil, make(bufPool, 1))
+		c := encodeChunk(b.Events, 0, eventKey, eventKind(), &geoCache{}, false, make(bufPool, 1))
 		if c.err != nil {
 			t.Fatal(c.err)
 		}

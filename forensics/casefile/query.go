@@ -96,6 +96,9 @@ func (f *File) Query(ctx context.Context, kind string, flt Filter, fn func(js []
 		if err != nil {
 			return fmt.Errorf("query %s in %s: block %d: %w", kind, f.path, id, err)
 		}
+		if keys, err = f.blockKeys(codec, keys); err != nil {
+			return fmt.Errorf("query %s in %s: block %d: %w", kind, f.path, id, err)
+		}
 		kr := keyReader{b: keys}
 		var k recKey
 		off := 0

@@ -12,8 +12,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/klauspost/compress/zstd"
-
 	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
 )
@@ -113,9 +111,7 @@ func (f *File) insertBatch(ctx context.Context, tx *sql.Tx, b *Batch) error {
 	}
 	w := newRowWriter(ctx, tx)
 	defer w.close()
-	if w.zenc, err = f.encoder(); err != nil {
-		return err
-	}
+	w.compress = true
 	if err := writeBlocks(w, KindFlows, evID, b.Flows, flowKey, flowKind); err != nil {
 		return err
 	}
@@ -156,7 +152,7 @@ type rowWriter struct {
 	enc                  *json.Encoder
 	seenGeo              map[*enrich.Record]struct{}
 	seenGeoJSON          map[string]struct{}
-	zenc                 *zstd.Encoder // nil: blocks stored uncompressed
+	compress             bool // blocks stored as codecS2 (else uncompressed)
 	err                  error
 
 	// the open block
