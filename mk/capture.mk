@@ -7,8 +7,8 @@
 CAPTURE_BENCH_1G   ?= bench-data/bench-1g.pcap
 CAPTURE_BENCH_3G   ?= bench-data/bench-3g.pcap
 CAPTURE_BENCH_SCAN ?= bench-data/scan-5m.pcap
-CAPTURE_FUZZTIME   ?= 5s
-CAPTURE_FUZZ       := FuzzRead FuzzDecode FuzzHTTP FuzzTLS FuzzSSH FuzzDNS
+CAPTURE_FUZZTIME   ?= $(FUZZTIME)
+CAPTURE_FUZZ       := FuzzRead FuzzDecode FuzzHTTP FuzzTLS FuzzSSH FuzzDNS FuzzFlowEncoder
 
 .PHONY: capture-bench capture-scan-check capture-fuzz-long
 
@@ -34,9 +34,12 @@ bench-peers:: build $(CAPTURE_BENCH_1G) $(CAPTURE_BENCH_3G)
 		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q tshark argus-client argus-server)
 	testdata/capture/bench-peers.sh ./$(BIN) $(CAPTURE_BENCH_1G) $(CAPTURE_BENCH_3G)
 
-# The package benchmarks (full path vs a bare gopacket loop) on the 1 GiB file.
+# The package benchmarks (full path vs a bare gopacket loop) on the 1 GiB file,
+# and the flow JSON encoder and the sort/spill/merge of `tracehop flows`.
 capture-bench: $(CAPTURE_BENCH_1G)
 	TRACEHOP_BENCH_PCAP=$(CURDIR)/$(CAPTURE_BENCH_1G) $(GO) test -run '^$$' -bench . -benchtime 3x ./forensics/capture
+	$(GO) test -run '^$$' -bench 'FlowJSON|AppendJSONString' -benchmem ./forensics/capture
+	$(GO) test -run '^$$' -bench 'FlowSorter' -benchtime 3x -benchmem ./cmd/tracehop
 
 # The scan stays within the flow cap and the memory bound.
 capture-scan-check: $(CAPTURE_BENCH_SCAN)
@@ -44,7 +47,7 @@ capture-scan-check: $(CAPTURE_BENCH_SCAN)
 
 fuzz-smoke::
 	@for f in $(CAPTURE_FUZZ); do \
-		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(CAPTURE_FUZZTIME) -parallel 1 ./forensics/capture || exit 1; \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(CAPTURE_FUZZTIME) -fuzzminimizetime 0s -parallel 1 ./forensics/capture || exit 1; \
 	done
 
 # The long run of the issue: 10 minutes per target.

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -16,7 +15,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -381,11 +379,12 @@ func clockOffsetFor(m map[string]time.Duration, path string) time.Duration {
 	return 0
 }
 
-// eventEncoder writes an Event as one JSON line, byte for byte what
-// encoding/json (SetEscapeHTML(false)) writes for it, without reflection:
-// encoding was most of the time of `tracehop events`. The src_geo object
-// is marshalled once per (address, day) and reused.
-// TestEventEncoderMatchesJSON and FuzzEventEncoder hold it to that.
+// eventEncoder writes an Event as one JSON line with the model's
+// hand-written encoder (forensics.AppendEventJSONGeo), byte for byte what
+// encoding/json writes for it, without reflection: encoding was most of
+// the time of `tracehop events`. The src_geo object is marshalled once per
+// (address, day) and reused. TestEventEncoderMatchesJSON and
+// FuzzEventEncoder hold it to that.
 type eventEncoder struct {
 	buf []byte
 	e   *enrich.Enricher
@@ -445,215 +444,7 @@ func (enc *eventEncoder) append(e *forensics.Event) []byte {
 	} else {
 		geo = enc.geoJSON(e)
 	}
-	enc.buf = appendEventJSON(enc.buf[:0], e, geo)
+	enc.buf = forensics.AppendEventJSONGeo(enc.buf[:0], e, geo)
 	enc.buf = append(enc.buf, '\n')
 	return enc.buf
-}
-
-// appendEventJSON appends the JSON object of e, in struct field order with
-// the omitempty/omitzero rules of its tags; geo is the marshalled src_geo
-// (nil: omitted).
-func appendEventJSON(b []byte, e *forensics.Event, geo []byte) []byte {
-	b = append(b, `{"id":`...)
-	b = appendJSONString(b, e.ID)
-	b = append(b, `,"time":`...)
-	// The method encoding/json would call, without its reflection.
-	tb, _ := e.Time.MarshalJSON()
-	b = append(b, tb...)
-	if e.TimeRaw != "" {
-		b = append(b, `,"time_raw":`...)
-		b = appendJSONString(b, e.TimeRaw)
-	}
-	b = append(b, `,"source_kind":`...)
-	b = appendJSONString(b, e.SourceKind)
-	b = appendAddr(b, `,"src_ip":`, e.SrcIP)
-	if e.SrcPort != 0 {
-		b = append(b, `,"src_port":`...)
-		b = strconv.AppendUint(b, uint64(e.SrcPort), 10)
-	}
-	b = appendAddr(b, `,"client_ip":`, e.ClientIP)
-	if len(e.ProxyChain) > 0 {
-		b = append(b, `,"proxy_chain":[`...)
-		for i, h := range e.ProxyChain {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"ip":`...)
-			b = appendJSONString(b, h.IP)
-			b = append(b, `,"trusted":`...)
-			b = strconv.AppendBool(b, h.Trusted)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
-	b = appendAddr(b, `,"dst_ip":`, e.DstIP)
-	if e.DstPort != 0 {
-		b = append(b, `,"dst_port":`...)
-		b = strconv.AppendUint(b, uint64(e.DstPort), 10)
-	}
-	b = appendField(b, `,"method":`, e.Method)
-	b = appendField(b, `,"host":`, e.Host)
-	b = appendField(b, `,"path":`, e.Path)
-	if e.Status != 0 {
-		b = append(b, `,"status":`...)
-		b = strconv.AppendInt(b, int64(e.Status), 10)
-	}
-	if e.Bytes != 0 {
-		b = append(b, `,"bytes":`...)
-		b = strconv.AppendInt(b, e.Bytes, 10)
-	}
-	b = appendField(b, `,"user_agent":`, e.UserAgent)
-	b = appendField(b, `,"referrer":`, e.Referrer)
-	b = appendField(b, `,"user":`, e.User)
-	b = appendField(b, `,"credential":`, e.Credential)
-	b = appendField(b, `,"action":`, e.Action)
-	if len(e.Indicators) > 0 {
-		keys := make([]string, 0, len(e.Indicators))
-		for k := range e.Indicators {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		b = append(b, `,"indicators":{`...)
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, k)
-			b = append(b, ':')
-			b = appendJSONString(b, e.Indicators[k])
-		}
-		b = append(b, '}')
-	}
-	if len(e.Flags) > 0 {
-		b = append(b, `,"flags":[`...)
-		for i, f := range e.Flags {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, f)
-		}
-		b = append(b, ']')
-	}
-	if geo != nil {
-		b = append(b, `,"src_geo":`...)
-		b = append(b, geo...)
-	}
-	r := &e.Evidence
-	b = append(b, `,"evidence":{"file":`...)
-	b = appendJSONString(b, r.File)
-	b = append(b, `,"sha256":`...)
-	b = appendJSONString(b, r.SHA256)
-	if r.Packet != 0 {
-		b = append(b, `,"packet":`...)
-		b = strconv.AppendUint(b, r.Packet, 10)
-	}
-	if r.Line != 0 {
-		b = append(b, `,"line":`...)
-		b = strconv.AppendUint(b, r.Line, 10)
-	}
-	b = append(b, `,"offset":`...)
-	b = strconv.AppendInt(b, r.Offset, 10)
-	return append(b, "}}"...)
-}
-
-func appendField(b []byte, key, v string) []byte {
-	if v == "" {
-		return b
-	}
-	b = append(b, key...)
-	return appendJSONString(b, v)
-}
-
-func appendAddr(b []byte, key string, a netip.Addr) []byte {
-	if !a.IsValid() {
-		return b
-	}
-	b = append(b, key...)
-	b = append(b, '"')
-	b = a.AppendTo(b)
-	return append(b, '"')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// load64 reads s[i:i+8] little-endian (the compiler merges the loads).
-func load64(s string, i int) uint64 {
-	s = s[i : i+8]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
-// plain8 reports that none of the eight bytes in v needs escaping: no
-// control byte (< 0x20), no '"' or '\\', nothing from 0x80 (bit tricks
-// from "Bit Twiddling Hacks", haszero/hasless).
-func plain8(v uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	less20 := (v - ones*0x20) & ^v & highs
-	quote := v ^ (ones * '"')
-	bslash := v ^ (ones * '\\')
-	hasQuote := (quote - ones) & ^quote & highs
-	hasBslash := (bslash - ones) & ^bslash & highs
-	return (less20 | hasQuote | hasBslash | v&highs) == 0
-}
-
-// appendJSONString quotes s as encoding/json does with HTML escaping off:
-// control characters escaped, invalid UTF-8 replaced by U+FFFD, U+2028 and
-// U+2029 escaped.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		// Eight plain ASCII bytes at a time: most of a log is.
-		for i+8 <= len(s) && plain8(load64(s, i)) {
-			i += 8
-		}
-		if i >= len(s) {
-			break
-		}
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -79,7 +79,7 @@ func TestEventEncoderMatchesJSON(t *testing.T) {
 			if e.SrcGeo != nil {
 				geo, _ = json.Marshal(e.SrcGeo)
 			}
-			got := append(appendEventJSON(nil, &e, geo), '\n')
+			got := append(forensics.AppendEventJSONGeo(nil, &e, geo), '\n')
 			if want := stdJSON(t, &e); !bytes.Equal(got, want) {
 				t.Errorf("encoder differs\n got %s\nwant %s", got, want)
 			}
@@ -98,7 +98,7 @@ func FuzzEventEncoder(f *testing.F) {
 		e.Flags = []string{v}
 		e.ProxyChain[0].IP = k
 		geo, _ := json.Marshal(e.SrcGeo)
-		got := append(appendEventJSON(nil, &e, geo), '\n')
+		got := append(forensics.AppendEventJSONGeo(nil, &e, geo), '\n')
 		if want := stdJSON(t, &e); !bytes.Equal(got, want) {
 			t.Fatalf("encoder differs\n got %q\nwant %q", got, want)
 		}

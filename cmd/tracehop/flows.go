@@ -15,7 +15,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"slices"
 	"sort"
 	"strings"
@@ -102,11 +101,6 @@ func runFlows(ctx context.Context, opts *flowsOptions) error {
 	aopts.Capture.ActiveTimeout = opts.ActiveTimeout
 	aopts.Capture.NoAppMeta = opts.NoAppMeta
 
-	if pf := os.Getenv("TRACEHOP_CPUPROFILE_TMP"); pf != "" {
-		pfh, _ := os.Create(pf)
-		pprof.StartCPUProfile(pfh)
-		defer pprof.StopCPUProfile()
-	}
 	c, sorter, runErr := streamFlows(ctx, aopts, format)
 	if sorter != nil {
 		defer sorter.cleanup()
@@ -243,6 +237,13 @@ func readCaptureInput(ctx context.Context, path string, idx int, aopts analyze.O
 			f.End = forensics.NewTime(f.End.Add(offset))
 		}
 		records++
+		if len(buf) == cap(buf) {
+			// Small, then full size: growing by doubling copied every
+			// flow several times; a tiny capture stays cheap.
+			nb := make([]forensics.Flow, len(buf), max(min(4096, sorter.chunk), min(4*cap(buf), sorter.chunk), len(buf)+1))
+			copy(nb, buf)
+			buf = nb
+		}
 		buf = append(buf, f)
 		if len(buf) >= sorter.chunk {
 			// Sorted and spilled on another goroutine: this callback runs
@@ -293,8 +294,9 @@ func flowsClockOffset(m map[string]time.Duration, path string) time.Duration {
 }
 
 // flowSortChunk is how many flows are sorted in memory before a run is
-// spilled to a temporary file (about 50 MB of flows).
-const flowSortChunk = 50_000
+// spilled to a temporary file (about 25 MB of flows; a smaller chunk
+// keeps less in flight while a scan evicts flows at full speed).
+const flowSortChunk = 25_000
 
 // flowSorter is an external merge sort of flows by (start, ID, input):
 // chunks are sorted and, beyond one chunk in memory, spilled as gob runs
@@ -341,12 +343,26 @@ func sortedFlows(fs []forensics.Flow) []forensics.Flow {
 }
 
 // sortedIndex returns the indices of fs in (start, ID) order.
+// The start time is taken out once per flow, so that comparisons are
+// integer compares (and the ID on a tie), in flowLess's order.
 func sortedIndex(fs []forensics.Flow) []int32 {
-	idx := make([]int32, len(fs))
-	for i := range idx {
-		idx[i] = int32(i)
+	type key struct {
+		sec  int64
+		nsec int32
+		i    int32
 	}
-	slices.SortFunc(idx, func(a, b int32) int { return flowLess(&fs[a], &fs[b], int(a), int(b)) })
+	keys := make([]key, len(fs))
+	for i := range fs {
+		keys[i] = key{fs[i].Start.Unix(), int32(fs[i].Start.Nanosecond()), int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.nsec, b.nsec),
+			cmp.Compare(fs[a.i].ID, fs[b.i].ID), cmp.Compare(a.i, b.i))
+	})
+	idx := make([]int32, len(fs))
+	for i, k := range keys {
+		idx[i] = k.i
+	}
 	return idx
 }
 
@@ -360,7 +376,7 @@ func (s *flowSorter) add(fs []forensics.Flow, idx int) error {
 		return nil
 	}
 	if s.encoded {
-		return s.addEncoded(fs, idx)
+		return s.addEncoded(fs, idx, false)
 	}
 	run := sortRun{input: idx, flows: sortedFlows(fs)}
 	s.mu.Lock()
@@ -387,6 +403,10 @@ func (s *flowSorter) addAsync(fs []forensics.Flow, idx int) {
 	s.sem <- struct{}{}
 	s.bg.Go(func() {
 		defer func() { <-s.sem }()
+		if s.encoded {
+			_ = s.addEncoded(fs, idx, true) // records its error in s.err
+			return
+		}
 		_ = s.add(fs, idx) // add records its error in s.err
 	})
 }
@@ -658,14 +678,15 @@ func enrichFlow(e *enrich.Enricher, f *forensics.Flow) {
 
 // encodeRun sorts fs and encodes it as JSON lines, exactly as
 // json.Encoder with SetEscapeHTML(false) writes each flow (through
-// capture.FlowEncoder). It consumes fs: flows are cleared once encoded.
-func encodeRun(fs []forensics.Flow, e *enrich.Enricher) ([]encRec, error) {
+// capture.FlowEncoder), handing each record to each in order; r.line is
+// only valid during the call. It consumes fs: flows are cleared once
+// encoded.
+func encodeRun(fs []forensics.Flow, e *enrich.Enricher, each func(r *encRec) error) error {
 	idx := sortedIndex(fs)
 	enc := capture.NewFlowEncoder()
-	recs := make([]encRec, len(fs))
-	var slab, buf []byte
+	var buf []byte
 	var err error
-	for i, j := range idx {
+	for _, j := range idx {
 		f := &fs[j]
 		enrichFlow(e, f)
 		marked := f.Evidence.SHA256 == ""
@@ -673,40 +694,57 @@ func encodeRun(fs []forensics.Flow, e *enrich.Enricher) ([]encRec, error) {
 			f.Evidence.SHA256 = shaMarker
 		}
 		if buf, err = enc.Append(buf[:0], f); err != nil {
-			return nil, err
+			return err
 		}
 		buf = append(buf, '\n')
-		// Lines are packed into slabs, so a run holds its bytes and little
-		// more (one growing buffer would hold up to twice as much).
-		if cap(slab)-len(slab) < len(buf) {
-			slab = make([]byte, 0, max(encSlab, len(buf)))
-		}
-		n := len(slab)
-		slab = append(slab, buf...)
-		line := slab[n:len(slab):len(slab)]
 		sha := -1
 		if marked {
-			sha = bytes.LastIndex(line, shaMarkerJSON)
+			sha = bytes.LastIndex(buf, shaMarkerJSON)
 		}
-		recs[i] = encRec{sec: f.Start.Unix(), nsec: int64(f.Start.Nanosecond()), sha: sha, id: f.ID, line: line}
+		r := encRec{sec: f.Start.Unix(), nsec: int64(f.Start.Nanosecond()), sha: sha, id: f.ID, line: buf}
 		fs[j] = forensics.Flow{} // let the flow's strings go early
+		if err := each(&r); err != nil {
+			return err
+		}
 	}
-	return recs, nil
+	return nil
 }
 
-// encSlab is the size of the blocks encoded lines are packed into.
+// encodeToMemory is encodeRun into records held in memory. Lines are
+// packed into slabs, so a run holds its bytes and little more (one
+// growing buffer would hold up to twice as much).
+func encodeToMemory(fs []forensics.Flow, e *enrich.Enricher) ([]encRec, error) {
+	recs := make([]encRec, 0, len(fs))
+	var slab []byte
+	err := encodeRun(fs, e, func(r *encRec) error {
+		if cap(slab)-len(slab) < len(r.line) {
+			slab = make([]byte, 0, max(min(max(2*cap(slab), 64<<10), encSlab), len(r.line)))
+		}
+		n := len(slab)
+		slab = append(slab, r.line...)
+		r.line = slab[n:len(slab):len(slab)]
+		recs = append(recs, *r)
+		return nil
+	})
+	return recs, err
+}
+
+// encSlab is the largest block encoded lines are packed into (blocks
+// start at 64 KiB and double, so a small run stays small).
 const encSlab = 1 << 20
 
 // maxSpillRecord bounds one spilled record when read back.
 const maxSpillRecord = 256 << 20
 
-func (s *flowSorter) spillEncoded(recs []encRec) (string, error) {
+// spillEncoded encodes fs (see encodeRun) straight into a run file, so
+// that a run on its way to disk never holds its output in memory.
+func (s *flowSorter) spillEncoded(fs []forensics.Flow) (string, int, error) {
 	s.mu.Lock()
 	if s.dir == "" {
 		d, err := os.MkdirTemp("", "tracehop-flows-")
 		if err != nil {
 			s.mu.Unlock()
-			return "", fmt.Errorf("sort spill: %w", err)
+			return "", 0, fmt.Errorf("sort spill: %w", err)
 		}
 		s.dir = d
 	}
@@ -714,12 +752,12 @@ func (s *flowSorter) spillEncoded(recs []encRec) (string, error) {
 	s.mu.Unlock()
 	f, err := os.CreateTemp(dir, "run-*.bin")
 	if err != nil {
-		return "", fmt.Errorf("sort spill: %w", err)
+		return "", 0, fmt.Errorf("sort spill: %w", err)
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
 	var hdr []byte
-	for i := range recs {
-		r := &recs[i]
+	n := 0
+	err = encodeRun(fs, s.enr, func(r *encRec) error {
 		hdr = binary.AppendVarint(hdr[:0], r.sec)
 		hdr = binary.AppendVarint(hdr, r.nsec)
 		hdr = binary.AppendVarint(hdr, int64(r.sha))
@@ -727,38 +765,52 @@ func (s *flowSorter) spillEncoded(recs []encRec) (string, error) {
 		hdr = append(hdr, r.id...)
 		hdr = binary.AppendUvarint(hdr, uint64(len(r.line)))
 		bw.Write(hdr)
-		bw.Write(r.line)
+		_, err := bw.Write(r.line) // a write error sticks: Flush reports it
+		n++
+		return err
+	})
+	if err != nil {
+		f.Close()
+		return "", 0, fmt.Errorf("encode flows: %w", err)
 	}
 	if err := errors.Join(bw.Flush(), f.Close()); err != nil {
-		return "", fmt.Errorf("sort spill %s: %w", f.Name(), err)
+		return "", 0, fmt.Errorf("sort spill %s: %w", f.Name(), err)
 	}
-	return f.Name(), nil
+	return f.Name(), n, nil
 }
 
-// addEncoded is add for the JSON Lines path.
-func (s *flowSorter) addEncoded(fs []forensics.Flow, idx int) error {
-	recs, err := encodeRun(fs, s.enr)
-	if err != nil {
-		return s.fail(fmt.Errorf("encode flows: %w", err))
-	}
-	run := sortRun{input: idx, recs: recs}
+// addEncoded is add for the JSON Lines path. A run that fits beside the
+// runs already in memory is kept there (a small input never touches the
+// disk); others, and every full chunk (toDisk: a large input), are
+// encoded straight to disk.
+func (s *flowSorter) addEncoded(fs []forensics.Flow, idx int, toDisk bool) error {
 	s.mu.Lock()
 	if s.err != nil {
 		s.mu.Unlock()
 		return s.err
 	}
-	if s.memSize+len(recs) <= s.chunk {
+	keep := !toDisk && s.memSize+len(fs) <= s.chunk
+	if keep {
+		s.memSize += len(fs) // reserved before encoding, outside the lock
+	}
+	s.mu.Unlock()
+	run := sortRun{input: idx}
+	if keep {
+		recs, err := encodeToMemory(fs, s.enr)
+		if err != nil {
+			return s.fail(fmt.Errorf("encode flows: %w", err))
+		}
+		run.recs = recs
+		s.mu.Lock()
 		s.mem = append(s.mem, run)
-		s.memSize += len(recs)
 		s.mu.Unlock()
 		return nil
 	}
-	s.mu.Unlock()
-	path, err := s.spillEncoded(recs)
+	path, n, err := s.spillEncoded(fs)
 	if err != nil {
 		return s.fail(err)
 	}
-	run.path, run.n, run.recs = path, len(recs), nil
+	run.path, run.n = path, n
 	s.mu.Lock()
 	s.disk = append(s.disk, run)
 	s.mu.Unlock()
@@ -887,7 +939,7 @@ func (s *flowSorter) writeEncoded(w io.Writer) error {
 			if err != nil {
 				return fmt.Errorf("sort merge: %w", err)
 			}
-			c.f, c.br = f, bufio.NewReaderSize(f, 256<<10)
+			c.f, c.br = f, bufio.NewReaderSize(f, 64<<10)
 		}
 		cs = append(cs, c)
 		if err := c.next(); err != nil {

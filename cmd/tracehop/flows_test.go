@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -117,12 +119,27 @@ func TestFlowSorterSpillMatchesInMemory(t *testing.T) {
 		}
 		flows = append(flows, f)
 	}
-	for _, format := range []string{"jsonl", "csv"} {
-		s := &flowSorter{chunk: 4, shas: []string{"", ""}}
+	// The jsonl path that runFlows takes (encoded: runs are encoded when
+	// added, spilled as binary records, the hash spliced in at output),
+	// and the struct path (gob runs) that csv takes.
+	for _, c := range []struct {
+		format  string
+		encoded bool
+	}{{"jsonl", true}, {"jsonl", false}, {"csv", false}} {
+		shas := []string{strings.Repeat("ab", 32), ""}
+		s := &flowSorter{chunk: 4, shas: shas, encoded: c.encoded}
 		defer s.cleanup()
-		// Two "inputs", in reverse and shuffled order, several runs each.
+		// Two "inputs", in reverse and shuffled order, several runs each;
+		// input 0's hash is filled in by the sorter.
+		input := func(i int) int { return i % 2 }
 		for i := len(flows) - 1; i >= 0; i -= 3 {
-			if err := s.add(flows[max(0, i-2):i+1], i%2); err != nil {
+			run := slices.Clone(flows[max(0, i-2) : i+1]) // the sorter takes runs over
+			for j := range run {
+				if input(i) == 0 {
+					run[j].Evidence.SHA256 = ""
+				}
+			}
+			if err := s.add(run, input(i)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -130,16 +147,67 @@ func TestFlowSorterSpillMatchesInMemory(t *testing.T) {
 			t.Fatal("nothing spilled")
 		}
 		var got, want bytes.Buffer
-		if err := s.write(&got, format, nil); err != nil {
+		if err := s.write(&got, c.format, nil); err != nil {
 			t.Fatal(err)
 		}
 		sorted := slices.Clone(flows)
+		for i := len(flows) - 1; i >= 0; i -= 3 {
+			for j := max(0, i-2); j <= i; j++ {
+				if input(i) == 0 {
+					sorted[j].Evidence.SHA256 = shas[0]
+				}
+			}
+		}
 		capture.SortFlows(sorted)
-		if err := report.WriteRecords(&want, format, sorted); err != nil {
+		if err := report.WriteRecords(&want, c.format, sorted); err != nil {
 			t.Fatal(err)
 		}
 		if got.String() != want.String() {
-			t.Errorf("%s: merged output differs:\n%s\nwant:\n%s", format, got.String(), want.String())
+			t.Errorf("%s (encoded %v): merged output differs:\n%s\nwant:\n%s", c.format, c.encoded, got.String(), want.String())
 		}
+	}
+}
+
+// BenchmarkFlowSorter is the sort, spill and merge of `tracehop flows`:
+// the jsonl path (runs encoded by capture.FlowEncoder when added, spilled
+// as binary records) against the struct path (gob runs, encoding/json at
+// output) that csv still takes.
+func BenchmarkFlowSorter(b *testing.B) {
+	p := repoFile(filepath.Join("..", "shared", "corpus", "pcap", "zeek", "wikipedia.pcap"))
+	if _, err := os.Stat(p); err != nil {
+		b.Skipf("corpus not present: %v", err)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var flows []forensics.Flow
+	if _, err := capture.Read(b.Context(), bytes.NewReader(data), "wikipedia.pcap", capture.DefaultOptions(), func(f forensics.Flow) {
+		flows = append(flows, f)
+	}); err != nil {
+		b.Fatal(err)
+	}
+	const n = 20000
+	for _, encoded := range []bool{true, false} {
+		b.Run(map[bool]string{true: "encoded", false: "gob"}[encoded], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				s := &flowSorter{chunk: 2000, shas: []string{strings.Repeat("ab", 32), ""}, encoded: encoded}
+				for i := 0; i < n; i += 1000 {
+					run := make([]forensics.Flow, 1000)
+					for j := range run {
+						run[j] = flows[(i+j)%len(flows)]
+						run[j].ID = fmt.Sprintf("flow-%08d", i+j)
+					}
+					if err := s.add(run, 0); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := s.write(io.Discard, "jsonl", nil); err != nil {
+					b.Fatal(err)
+				}
+				s.cleanup()
+			}
+		})
 	}
 }

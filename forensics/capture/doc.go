@@ -9,10 +9,13 @@
 // level; the flow table (canonical 5-tuple, direction from the SYN sender,
 // TCP state, idle/active timeouts, a live-flow cap with least-recently-seen
 // eviction); Community ID; and the first-bytes look at HTTP/1.x, TLS
-// (JA3, JA3S, JA4), SSH (banners, HASSH) and DNS.
+// (JA3, JA3S, JA4), SSH (banners, HASSH) and DNS; and FlowEncoder, the
+// flow record's JSON written without reflection, byte-identical to
+// encoding/json's.
 //
 // It does not own: opening, hashing or decompressing files
 // (forensics/evidence), GeoIP/ASN enrichment (enrich, applied by
 // forensics/analyze), sorting the output beyond SortFlows, or full TCP
-// reassembly. It imports only forensics and gopacket (layers, pcapgo).
+// reassembly. It imports only forensics, gopacket (layers, pcapgo) and,
+// for the record type FlowEncoder writes, enrich.
 package capture

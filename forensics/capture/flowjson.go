@@ -2,7 +2,9 @@ package capture
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"math"
 	"net/netip"
 	"strconv"
 	"unicode/utf8"
@@ -13,12 +15,12 @@ import (
 
 // FlowEncoder writes flows as JSON exactly as encoding/json does with
 // SetEscapeHTML(false) (the bytes `tracehop flows` has always written),
-// without reflection. Enrichment records are encoded by encoding/json once
-// per distinct *enrich.Record and reused: callers attach shared, read-only
+// without reflection. Enrichment records are encoded once per distinct
+// *enrich.Record and reused: callers attach shared, read-only
 // records (enrich.Enricher.LookupShared), so most flows hit the cache.
 // TestFlowEncoderFields fails when a field is added to a type it writes.
-// A FlowEncoder is not safe for concurrent use; its cache grows with the
-// distinct records seen, so use one per batch of flows.
+// A FlowEncoder is not safe for concurrent use; its cache is bounded
+// (maxCachedRecords).
 type FlowEncoder struct {
 	recs map[*enrich.Record][]byte
 	buf  bytes.Buffer
@@ -250,18 +252,155 @@ func appendTime(dst []byte, t forensics.Time) []byte {
 	return append(dst, b[:]...)
 }
 
-// appendRecord writes r through encoding/json, once per distinct record.
+// maxCachedRecords bounds the record cache of a FlowEncoder.
+const maxCachedRecords = 8192
+
+// appendRecord writes r, once per distinct record (then from the cache).
 func (e *FlowEncoder) appendRecord(dst []byte, r *enrich.Record) ([]byte, error) {
 	if b, ok := e.recs[r]; ok {
 		return append(dst, b...), nil
 	}
-	e.buf.Reset()
-	if err := e.enc.Encode(r); err != nil {
-		return dst, err
+	if len(e.recs) >= maxCachedRecords {
+		clear(e.recs) // a scan: every address new, nothing to gain
 	}
-	b := bytes.Clone(bytes.TrimSuffix(e.buf.Bytes(), []byte{'\n'}))
+	var b []byte
+	if (r.Lat != nil && !finite(*r.Lat)) || (r.Lon != nil && !finite(*r.Lon)) {
+		// encoding/json refuses these: let it say so.
+		e.buf.Reset()
+		if err := e.enc.Encode(r); err != nil {
+			return dst, err
+		}
+		b = bytes.Clone(bytes.TrimSuffix(e.buf.Bytes(), []byte{'\n'}))
+	} else {
+		b = e.recordJSON(make([]byte, 0, 256), r)
+	}
 	e.recs[r] = b
 	return append(dst, b...), nil
+}
+
+func finite(f float64) bool { return !math.IsInf(f, 0) && !math.IsNaN(f) }
+
+// recordJSON writes r as encoding/json does (finite coordinates only).
+func (e *FlowEncoder) recordJSON(dst []byte, r *enrich.Record) []byte {
+	dst = append(dst, `{"ip":`...)
+	dst = e.appendAddr(dst, r.IP)
+	dst = append(dst, `,"class":`...)
+	dst = appendJSONString(dst, r.Class)
+	if r.EmbeddedIPv4 != (netip.Addr{}) {
+		dst = append(dst, `,"embedded_ipv4":`...)
+		dst = e.appendAddr(dst, r.EmbeddedIPv4)
+	}
+	o := 0 // never the first field: appendOpt always writes the comma
+	dst = appendOpt(dst, o, `"embedding":`, r.Embedding)
+	dst = appendOpt(dst, o, `"country":`, r.Country)
+	dst = appendOpt(dst, o, `"country_name":`, r.CountryName)
+	dst = appendOpt(dst, o, `"registered_country":`, r.RegisteredCountry)
+	dst = appendOpt(dst, o, `"subdivision":`, r.Subdivision)
+	dst = appendOpt(dst, o, `"city":`, r.City)
+	if r.Lat != nil {
+		dst = append(dst, `,"lat":`...)
+		dst = appendFloat(dst, *r.Lat)
+	}
+	if r.Lon != nil {
+		dst = append(dst, `,"lon":`...)
+		dst = appendFloat(dst, *r.Lon)
+	}
+	if r.AccuracyKM != 0 {
+		dst = append(dst, `,"accuracy_km":`...)
+		dst = strconv.AppendUint(dst, uint64(r.AccuracyKM), 10)
+	}
+	if r.ASN != 0 {
+		dst = append(dst, `,"asn":`...)
+		dst = strconv.AppendUint(dst, uint64(r.ASN), 10)
+	}
+	dst = appendOpt(dst, o, `"as_org":`, r.ASOrg)
+	dst = appendOpt(dst, o, `"isp":`, r.ISP)
+	dst = appendOpt(dst, o, `"connection_type":`, r.ConnectionType)
+	dst = appendOpt(dst, o, `"domain":`, r.Domain)
+	if r.Network != (netip.Prefix{}) {
+		dst = append(dst, `,"network":`...)
+		dst = e.appendPrefix(dst, r.Network)
+	}
+	if a := r.Anonymous; a != nil {
+		dst = append(dst, `,"anonymous":{`...)
+		o := len(dst)
+		dst = appendFlag(dst, o, `"vpn":true`, a.VPN)
+		dst = appendFlag(dst, o, `"tor":true`, a.Tor)
+		dst = appendFlag(dst, o, `"hosting":true`, a.Hosting)
+		dst = appendFlag(dst, o, `"proxy":true`, a.Proxy)
+		dst = appendFlag(dst, o, `"residential_proxy":true`, a.ResidentialProxy)
+		dst = append(dst, '}')
+	}
+	dst = appendFlag(dst, o, `"anycast":true`, r.Anycast)
+	if r.Foreign != nil {
+		dst = append(dst, `,"foreign":`...)
+		dst = strconv.AppendBool(dst, *r.Foreign)
+	}
+	if len(r.Sources) > 0 {
+		dst = append(dst, `,"sources":[`...)
+		for i := range r.Sources {
+			s := &r.Sources[i]
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"db":`...)
+			dst = appendJSONString(dst, s.DB)
+			dst = append(dst, `,"type":`...)
+			dst = appendJSONString(dst, s.Type)
+			dst = append(dst, `,"build":`...)
+			dst = appendJSONString(dst, s.Build)
+			dst = append(dst, `,"sha256":`...)
+			dst = appendJSONString(dst, s.SHA256)
+			if s.Network != (netip.Prefix{}) {
+				dst = append(dst, `,"network":`...)
+				dst = e.appendPrefix(dst, s.Network)
+			}
+			dst = appendOptList(dst, o, `"fields":`, s.Fields)
+			if s.SnapshotDistanceDays != nil {
+				dst = append(dst, `,"snapshot_distance_days":`...)
+				dst = strconv.AppendInt(dst, int64(*s.SnapshotDistanceDays), 10)
+			}
+			dst = appendFlag(dst, o, `"after_event":true`, s.AfterEvent)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
+	return append(dst, '}')
+}
+
+// appendFlag appends an omitempty true bool field.
+func appendFlag(dst []byte, o int, field string, v bool) []byte {
+	if !v {
+		return dst
+	}
+	if len(dst) > o {
+		dst = append(dst, ',')
+	}
+	return append(dst, field...)
+}
+
+func (e *FlowEncoder) appendPrefix(dst []byte, p netip.Prefix) []byte {
+	e.scr, _ = p.AppendText(e.scr[:0])
+	return appendJSONString(dst, string(e.scr))
+}
+
+// appendFloat is encoding/json's float64 encoder for a finite f.
+func appendFloat(dst []byte, f float64) []byte {
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	dst = strconv.AppendFloat(dst, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 becomes e-9, as encoding/json writes it.
+		n := len(dst)
+		if n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst
 }
 
 const jsonHex = "0123456789abcdef"
@@ -273,6 +412,14 @@ func appendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs a look: no control
+		// character, quote, backslash or non-ASCII byte.
+		for i+8 <= len(s) && plainJSON8(binary.LittleEndian.Uint64([]byte(s[i:i+8]))) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		if b := s[i]; b < utf8.RuneSelf {
 			if b >= 0x20 && b != '"' && b != '\\' {
 				i++
@@ -318,4 +465,13 @@ func appendJSONString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// plainJSON8 reports whether the eight bytes of x are all printable ASCII
+// other than '"' and '\\' (copied as they are into a JSON string). Each
+// test is the exact "has a byte less than n" bit trick.
+func plainJSON8(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	lt := func(v uint64, n uint64) uint64 { return (v - ones*n) & ^v & highs }
+	return (x&highs)|lt(x, 0x20)|lt(x^(ones*'"'), 1)|lt(x^(ones*'\\'), 1) == 0
 }

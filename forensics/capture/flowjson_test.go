@@ -127,15 +127,26 @@ func randRecord(r *rand.Rand) *enrich.Record {
 	if r.IntN(3) == 0 {
 		return nil
 	}
-	rec := &enrich.Record{IP: randAddr(r), Class: randString(r), City: randString(r), ASN: r.Uint32(), ASOrg: randString(r)}
+	rec := &enrich.Record{IP: randAddr(r), Class: randString(r), City: randString(r), ASN: r.Uint32() >> r.IntN(33), ASOrg: randString(r)}
 	if r.IntN(2) == 0 {
-		lat, lon := r.NormFloat64()*50, []float64{0, 1e-7, 1e21, -180, math.SmallestNonzeroFloat64}[r.IntN(5)]
+		lat, lon := r.NormFloat64()*50, []float64{0, 1e-7, 1e21, -180, math.SmallestNonzeroFloat64, 1.5e-300, 12.25}[r.IntN(7)]
 		rec.Lat, rec.Lon = &lat, &lon
 	}
 	if r.IntN(2) == 0 {
-		rec.Network = netip.PrefixFrom(rec.IP, r.IntN(33))
-		rec.Anonymous = &enrich.Anonymous{VPN: r.IntN(2) == 0}
-		rec.Sources = []enrich.Source{{DB: randString(r), SHA256: randString(r), Fields: randList(r)}}
+		rec.Network = netip.PrefixFrom(rec.IP, r.IntN(140)-4)
+		rec.EmbeddedIPv4 = randAddr(r)
+		rec.Embedding, rec.Country, rec.CountryName, rec.RegisteredCountry = randString(r), randString(r), randString(r), randString(r)
+		rec.Subdivision, rec.ISP, rec.ConnectionType, rec.Domain = randString(r), randString(r), randString(r), randString(r)
+		rec.AccuracyKM = uint16(r.IntN(3))
+		rec.Anonymous = &enrich.Anonymous{VPN: r.IntN(2) == 0, Tor: r.IntN(2) == 0, Hosting: r.IntN(2) == 0, Proxy: r.IntN(2) == 0, ResidentialProxy: r.IntN(2) == 0}
+		rec.Anycast = r.IntN(2) == 0
+		b := r.IntN(2) == 0
+		rec.Foreign = &b
+		days := r.IntN(200) - 100
+		rec.Sources = []enrich.Source{
+			{DB: randString(r), Type: randString(r), Build: randString(r), SHA256: randString(r), Fields: randList(r)},
+			{Network: netip.PrefixFrom(randAddr(r), r.IntN(129)), SnapshotDistanceDays: &days, AfterEvent: true},
+		}[:1+r.IntN(2)]
 	}
 	return rec
 }
@@ -216,6 +227,9 @@ func TestFlowEncoderFields(t *testing.T) {
 		{forensics.DNSMeta{}, "query,omitempty qtype,omitempty rcode,omitempty answers,omitempty"},
 		{forensics.EvidenceRef{}, "file sha256 packet,omitempty line,omitempty offset"},
 		{forensics.Period{}, "start end"},
+		{enrich.Record{}, "ip class embedded_ipv4,omitzero embedding,omitempty country,omitempty country_name,omitempty registered_country,omitempty subdivision,omitempty city,omitempty lat,omitempty lon,omitempty accuracy_km,omitempty asn,omitempty as_org,omitempty isp,omitempty connection_type,omitempty domain,omitempty network,omitzero anonymous,omitempty anycast,omitempty foreign,omitempty sources,omitempty"},
+		{enrich.Anonymous{}, "vpn,omitempty tor,omitempty hosting,omitempty proxy,omitempty residential_proxy,omitempty"},
+		{enrich.Source{}, "db type build sha256 network,omitzero fields,omitempty snapshot_distance_days,omitempty after_event,omitempty"},
 	} {
 		rt := reflect.TypeOf(c.v)
 		var tags []string
@@ -277,4 +291,55 @@ func BenchmarkFlowJSON(b *testing.B) {
 		}
 		b.SetBytes(int64(n))
 	})
+}
+
+// A coordinate encoding/json refuses is an error here too.
+func TestFlowEncoderNaN(t *testing.T) {
+	nan := math.NaN()
+	f := &forensics.Flow{SrcGeo: &enrich.Record{Lat: &nan}}
+	if _, err := NewFlowEncoder().Append(nil, f); err == nil {
+		t.Error("NaN latitude encoded without an error")
+	}
+}
+
+// plainJSON8 agrees with a byte-by-byte check for every byte value in
+// every position and for random words.
+func TestPlainJSON8(t *testing.T) {
+	slow := func(x uint64) bool {
+		for range 8 {
+			b := byte(x)
+			if b < 0x20 || b >= 0x80 || b == '"' || b == '\\' {
+				return false
+			}
+			x >>= 8
+		}
+		return true
+	}
+	check := func(x uint64) {
+		if plainJSON8(x) != slow(x) {
+			t.Fatalf("plainJSON8(%#x) = %v", x, plainJSON8(x))
+		}
+	}
+	const base = 0x6161616161616161 // "aaaaaaaa"
+	for pos := range 8 {
+		for b := range 256 {
+			check(base&^(0xff<<(8*pos)) | uint64(b)<<(8*pos))
+		}
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 200000 {
+		x := r.Uint64()
+		check(x)
+		check(x & 0x7f7f7f7f7f7f7f7f)
+	}
+}
+
+func BenchmarkAppendJSONString(b *testing.B) {
+	s := "771,4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-49172-156-157-47-53,0-23-65281-10-11-35-16-5-13-51-45-43-21,29-23-24,0"
+	b.ReportAllocs()
+	b.SetBytes(int64(len(s)))
+	var buf []byte
+	for b.Loop() {
+		buf = appendJSONString(buf[:0], s)
+	}
 }

@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/tracehop/tracehop/enrich"
-	"github.com/tracehop/tracehop/forensics"
 )
 
 // BenchmarkAddEvents measures `case add` storage throughput: one input of
@@ -75,52 +73,6 @@ func benchAdd(b *testing.B, nEvents, nFlows int, cloned bool) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(pages*pageSize)/rows, "B/row")
-}
-
-// BenchmarkRecordJSON justifies jsonenc.go: one flow or event line by the
-// hand-written encoder against encoding/json (enrichment included: the
-// hand-written side copies it from the chunk's cache, as in ingest).
-func BenchmarkRecordJSON(b *testing.B) {
-	bt := testBatch(1, 512, 512)
-	b.Run("events/hand", func(b *testing.B) { benchLines(b, bt.Events, eventKind(), true) })
-	b.Run("events/encoding_json", func(b *testing.B) { benchLines(b, bt.Events, eventKind(), false) })
-	b.Run("flows/hand", func(b *testing.B) { benchLines(b, bt.Flows, flowKind(), true) })
-	b.Run("flows/encoding_json", func(b *testing.B) { benchLines(b, bt.Flows, flowKind(), false) })
-}
-
-func benchLines[T any](b *testing.B, recs []T, kind recordKind[T], hand bool) {
-	ce := newChunkEncoder(kind, nil)
-	b.ReportAllocs()
-	n := 0
-	for b.Loop() {
-		r := &recs[n%len(recs)]
-		n++
-		var err error
-		if hand {
-			_, err = ce.hand(r)
-		} else {
-			_, err = ce.whole(r)
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkAppendTime justifies appendTime against time.AppendFormat.
-func BenchmarkAppendTime(b *testing.B) {
-	tm := time.Date(2025, 7, 14, 3, 4, 5, 123456789, time.UTC)
-	buf := make([]byte, 0, 64)
-	b.Run("hand", func(b *testing.B) {
-		for b.Loop() {
-			buf = appendTime(buf[:0], tm)
-		}
-	})
-	b.Run("AppendFormat", func(b *testing.B) {
-		for b.Loop() {
-			buf = tm.UTC().AppendFormat(buf[:0], forensics.TimeLayout)
-		}
-	})
 }
 
 // BenchmarkBlockCodec justifies codecS2: compressing one block of 512

@@ -14,9 +14,9 @@
 // read). One SQLite row per block instead of per record is what makes
 // ingest fast; a query reads the keys and decodes only the JSON that
 // matches; what goes in comes out byte for byte. Flows and events are
-// encoded by a hand-written encoder (jsonenc.go) proven byte-identical to
-// encoding/json, on every core, while one goroutine inserts the blocks in
-// order.
+// encoded by the model's hand-written encoder (forensics.AppendFlowJSONGeo,
+// forensics.AppendEventJSONGeo) proven byte-identical to encoding/json, on
+// every core, while one goroutine inserts the blocks in order.
 //
 // A case file is checked before SQLite opens it (header magic, application
 // ID, schema version, length): a file that is truncated, not SQLite, not a

@@ -66,17 +66,45 @@ type encodedChunk struct {
 }
 
 // recordKind is how one record kind is encoded: the hand-written
-// encoder of jsonenc.go.
+// encoder of the model (forensics.AppendFlowJSONGeo,
+// forensics.AppendEventJSONGeo), the enrichment JSON coming from geo.
 type recordKind[T any] struct {
-	append func(*recordEncoder, []byte, *T) ([]byte, error)
+	append func(dst []byte, r *T, geo geoFunc) ([]byte, error)
+}
+
+// geoFunc returns the JSON of an enrichment record.
+type geoFunc func(*enrich.Record) ([]byte, error)
+
+// encodeGeo is geo(g), or nil for a nil g.
+func encodeGeo(g *enrich.Record, geo geoFunc) ([]byte, error) {
+	if g == nil {
+		return nil, nil
+	}
+	return geo(g)
 }
 
 func flowKind() recordKind[forensics.Flow] {
-	return recordKind[forensics.Flow]{append: (*recordEncoder).flow}
+	return recordKind[forensics.Flow]{append: func(b []byte, fl *forensics.Flow, geo geoFunc) ([]byte, error) {
+		src, err := encodeGeo(fl.SrcGeo, geo)
+		if err != nil {
+			return nil, err
+		}
+		dst, err := encodeGeo(fl.DstGeo, geo)
+		if err != nil {
+			return nil, err
+		}
+		return forensics.AppendFlowJSONGeo(b, fl, src, dst), nil
+	}}
 }
 
 func eventKind() recordKind[forensics.Event] {
-	return recordKind[forensics.Event]{append: (*recordEncoder).event}
+	return recordKind[forensics.Event]{append: func(b []byte, ev *forensics.Event, geo geoFunc) ([]byte, error) {
+		src, err := encodeGeo(ev.SrcGeo, geo)
+		if err != nil {
+			return nil, err
+		}
+		return forensics.AppendEventJSONGeo(b, ev, src), nil
+	}}
 }
 
 // writeBlocks stores recs as blocks of kind. JSON encoding is most of the
@@ -154,7 +182,7 @@ func writeBlocks[T any](w *rowWriter, kind string, evID int64, recs []T, key fun
 // bytes encoding/json does.
 type chunkEncoder[T any] struct {
 	kind    recordKind[T]
-	re      recordEncoder
+	geoFn   geoFunc // geoJSON, bound once
 	buf     bytes.Buffer
 	enc     *json.Encoder
 	gbuf    bytes.Buffer
@@ -174,7 +202,7 @@ func newChunkEncoder[T any](kind recordKind[T], shared *geoCache) *chunkEncoder[
 	ce.enc.SetEscapeHTML(false)
 	ce.genc = json.NewEncoder(&ce.gbuf)
 	ce.genc.SetEscapeHTML(false)
-	ce.re.geo = ce.geoJSON
+	ce.geoFn = ce.geoJSON
 	return ce
 }
 
@@ -271,7 +299,7 @@ func (c *chunkEncoder[T]) whole(r *T) ([]byte, error) {
 // hand returns r's line from the hand-written encoder; the bytes are
 // valid until the next call.
 func (c *chunkEncoder[T]) hand(r *T) ([]byte, error) {
-	out, err := c.kind.append(&c.re, c.out[:0], r)
+	out, err := c.kind.append(c.out[:0], r, c.geoFn)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,470 @@
+package forensics
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/netip"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tracehop/tracehop/enrich"
+)
+
+// The one hand-written JSON encoder of the two record kinds written by the
+// million: Event and Flow. It writes exactly the bytes of encoding/json
+// with SetEscapeHTML(false) (field order, omitempty and omitzero, string
+// escaping, sorted map keys), without reflection.
+//
+// The enrichment records (src_geo, dst_geo) are left to encoding/json:
+// AppendEventJSON and AppendFlowJSON encode them on every call, while
+// AppendEventJSONGeo and AppendFlowJSONGeo take them already encoded, so
+// that a caller holding shared records (or looking them up itself) encodes
+// each once and keeps that cache on its side.
+//
+// TestRecordJSONExact and FuzzRecordJSON prove the equality, and
+// TestRecordJSONFields fails when a model type gains, loses or renames a
+// field.
+
+// AppendEventJSON appends the JSON of e (no newline) as encoding/json with
+// SetEscapeHTML(false) writes it. The error is that of encoding/json for
+// e.SrcGeo (a NaN coordinate); dst is then returned unchanged.
+func AppendEventJSON(dst []byte, e *Event) ([]byte, error) {
+	geo, err := enrichJSON(e.SrcGeo)
+	if err != nil {
+		return dst, err
+	}
+	return AppendEventJSONGeo(dst, e, geo), nil
+}
+
+// AppendFlowJSON appends the JSON of f (no newline) as encoding/json with
+// SetEscapeHTML(false) writes it. The error is that of encoding/json for
+// f.SrcGeo or f.DstGeo; dst is then returned unchanged.
+func AppendFlowJSON(dst []byte, f *Flow) ([]byte, error) {
+	src, err := enrichJSON(f.SrcGeo)
+	if err != nil {
+		return dst, err
+	}
+	dstGeo, err := enrichJSON(f.DstGeo)
+	if err != nil {
+		return dst, err
+	}
+	return AppendFlowJSONGeo(dst, f, src, dstGeo), nil
+}
+
+// enrichJSON is r's JSON as encoding/json with SetEscapeHTML(false) writes
+// it, without the newline; nil for a nil r.
+func enrichJSON(r *enrich.Record) ([]byte, error) {
+	if r == nil {
+		return nil, nil
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
+}
+
+// field appends `,"name":` (the first field of an object is written by
+// its caller, without the comma).
+func field(b []byte, name string) []byte {
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	return append(b, '"', ':')
+}
+
+func strField(b []byte, name, v string) []byte {
+	return appendJSONString(field(b, name), v)
+}
+
+func strOmit(b []byte, name, v string) []byte {
+	if v == "" {
+		return b
+	}
+	return appendJSONString(field(b, name), v)
+}
+
+// appendAddrJSON appends a as encoding/json writes its MarshalText string.
+func appendAddrJSON(b []byte, a netip.Addr) []byte {
+	if a.Zone() == "" {
+		// Digits, dots, colons and hex letters: nothing to escape.
+		b = append(b, '"')
+		if a.IsValid() {
+			b = a.AppendTo(b)
+		}
+		return append(b, '"')
+	}
+	return appendJSONString(b, a.String())
+}
+
+func uintOmit(b []byte, name string, v uint64) []byte {
+	if v == 0 {
+		return b
+	}
+	return strconv.AppendUint(field(b, name), v, 10)
+}
+
+func intOmit(b []byte, name string, v int64) []byte {
+	if v == 0 {
+		return b
+	}
+	return strconv.AppendInt(field(b, name), v, 10)
+}
+
+func strsOmit(b []byte, name string, v []string) []byte {
+	if len(v) == 0 {
+		return b
+	}
+	b = append(field(b, name), '[')
+	for i, s := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, s)
+	}
+	return append(b, ']')
+}
+
+// rawOmit appends a pre-encoded value; nil is omitted.
+func rawOmit(b []byte, name string, js []byte) []byte {
+	if js == nil {
+		return b
+	}
+	return append(field(b, name), js...)
+}
+
+func appendEvidenceJSON(b []byte, r *EvidenceRef) []byte {
+	b = append(b, `,"evidence":{"file":`...)
+	b = appendJSONString(b, r.File)
+	b = strField(b, "sha256", r.SHA256)
+	b = uintOmit(b, "packet", r.Packet)
+	b = uintOmit(b, "line", r.Line)
+	return append(strconv.AppendInt(append(b, `,"offset":`...), r.Offset, 10), '}')
+}
+
+// AppendEventJSONGeo is AppendEventJSON with srcGeo as the JSON of the
+// src_geo field, already encoded (nil: omitted); e.SrcGeo is not read.
+func AppendEventJSONGeo(b []byte, e *Event, srcGeo []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, e.ID)
+	b = timeJSON(append(b, `,"time":`...), e.Time)
+	b = strOmit(b, "time_raw", e.TimeRaw)
+	b = strField(b, "source_kind", e.SourceKind)
+	if e.SrcIP.IsValid() {
+		b = appendAddrJSON(field(b, "src_ip"), e.SrcIP)
+	}
+	b = uintOmit(b, "src_port", uint64(e.SrcPort))
+	if e.ClientIP.IsValid() {
+		b = appendAddrJSON(field(b, "client_ip"), e.ClientIP)
+	}
+	if len(e.ProxyChain) > 0 {
+		b = append(field(b, "proxy_chain"), '[')
+		for i := range e.ProxyChain {
+			h := &e.ProxyChain[i]
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(append(b, `{"ip":`...), h.IP)
+			b = strconv.AppendBool(append(b, `,"trusted":`...), h.Trusted)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	if e.DstIP.IsValid() {
+		b = appendAddrJSON(field(b, "dst_ip"), e.DstIP)
+	}
+	b = uintOmit(b, "dst_port", uint64(e.DstPort))
+	b = strOmit(b, "method", e.Method)
+	b = strOmit(b, "host", e.Host)
+	b = strOmit(b, "path", e.Path)
+	b = intOmit(b, "status", int64(e.Status))
+	b = intOmit(b, "bytes", e.Bytes)
+	b = strOmit(b, "user_agent", e.UserAgent)
+	b = strOmit(b, "referrer", e.Referrer)
+	b = strOmit(b, "user", e.User)
+	b = strOmit(b, "credential", e.Credential)
+	b = strOmit(b, "action", e.Action)
+	if len(e.Indicators) > 0 {
+		keys := make([]string, 0, len(e.Indicators))
+		for k := range e.Indicators {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(field(b, "indicators"), '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(appendJSONString(b, k), ':')
+			b = appendJSONString(b, e.Indicators[k])
+		}
+		b = append(b, '}')
+	}
+	b = strsOmit(b, "flags", e.Flags)
+	b = rawOmit(b, "src_geo", srcGeo)
+	b = appendEvidenceJSON(b, &e.Evidence)
+	return append(b, '}')
+}
+
+// AppendFlowJSONGeo is AppendFlowJSON with srcGeo and dstGeo as the JSON
+// of the src_geo and dst_geo fields, already encoded (nil: omitted);
+// f.SrcGeo and f.DstGeo are not read.
+func AppendFlowJSONGeo(b []byte, f *Flow, srcGeo, dstGeo []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, f.ID)
+	b = strOmit(b, "community_id", f.CommunityID)
+	b = strField(b, "proto", f.Proto)
+	b = appendAddrJSON(append(b, `,"src_ip":`...), f.SrcIP)
+	b = strconv.AppendUint(append(b, `,"src_port":`...), uint64(f.SrcPort), 10)
+	b = appendAddrJSON(append(b, `,"dst_ip":`...), f.DstIP)
+	b = strconv.AppendUint(append(b, `,"dst_port":`...), uint64(f.DstPort), 10)
+	b = timeJSON(append(b, `,"start":`...), f.Start)
+	b = timeJSON(append(b, `,"end":`...), f.End)
+	b = strconv.AppendUint(append(b, `,"pkts_out":`...), f.PktsOut, 10)
+	b = strconv.AppendUint(append(b, `,"pkts_in":`...), f.PktsIn, 10)
+	b = strconv.AppendUint(append(b, `,"bytes_out":`...), f.BytesOut, 10)
+	b = strconv.AppendUint(append(b, `,"bytes_in":`...), f.BytesIn, 10)
+	b = strOmit(b, "state", f.State)
+	b = strOmit(b, "tunnel", f.Tunnel)
+	if len(f.VLAN) > 0 {
+		b = append(field(b, "vlan"), '[')
+		for i, v := range f.VLAN {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendUint(b, uint64(v), 10)
+		}
+		b = append(b, ']')
+	}
+	if h := f.HTTP; h != nil {
+		at := len(b)
+		b = append(field(b, "http"), '{')
+		b = strOmit(b, "method", h.Method)
+		b = strOmit(b, "host", h.Host)
+		b = strOmit(b, "path", h.Path)
+		b = strOmit(b, "user_agent", h.UserAgent)
+		b = strOmit(b, "xff", h.XFF)
+		b = closeObject(b, at)
+	}
+	if t := f.TLS; t != nil {
+		at := len(b)
+		b = append(field(b, "tls"), '{')
+		b = strOmit(b, "version", t.Version)
+		b = strOmit(b, "sni", t.SNI)
+		b = strsOmit(b, "alpn", t.ALPN)
+		b = strOmit(b, "ja3", t.JA3)
+		b = strOmit(b, "ja3_hash", t.JA3Hash)
+		b = strOmit(b, "ja3s", t.JA3S)
+		b = strOmit(b, "ja3s_hash", t.JA3SHash)
+		b = strOmit(b, "ja4", t.JA4)
+		b = closeObject(b, at)
+	}
+	if s := f.SSH; s != nil {
+		at := len(b)
+		b = append(field(b, "ssh"), '{')
+		b = strOmit(b, "client", s.Client)
+		b = strOmit(b, "server", s.Server)
+		b = strOmit(b, "hassh", s.HASSH)
+		b = strOmit(b, "hassh_server", s.HASSHServer)
+		b = closeObject(b, at)
+	}
+	if d := f.DNS; d != nil {
+		at := len(b)
+		b = append(field(b, "dns"), '{')
+		b = strOmit(b, "query", d.Query)
+		b = strOmit(b, "qtype", d.QType)
+		b = strOmit(b, "rcode", d.RCode)
+		b = strsOmit(b, "answers", d.Answers)
+		b = closeObject(b, at)
+	}
+	b = rawOmit(b, "src_geo", srcGeo)
+	b = rawOmit(b, "dst_geo", dstGeo)
+	b = appendEvidenceJSON(b, &f.Evidence)
+	if len(f.Activity) > 0 {
+		b = append(field(b, "activity"), '[')
+		for i := range f.Activity {
+			p := &f.Activity[i]
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = timeJSON(append(b, `{"start":`...), p.Start)
+			b = timeJSON(append(b, `,"end":`...), p.End)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+// closeObject ends a nested object of optional fields that started at
+// b[at:] with `,"name":{`, each field written as `,"name":value`: the
+// comma before its first field is dropped.
+func closeObject(b []byte, at int) []byte {
+	open := at + bytes.IndexByte(b[at:], '{') + 1
+	if len(b) > open && b[open] == ',' {
+		b = append(b[:open], b[open+1:]...)
+	}
+	return append(b, '}')
+}
+
+// Unix seconds of 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the
+// times appendTime formats itself.
+const (
+	minFastUnix = -62167219200
+	maxFastUnix = 253402300799
+)
+
+// timeJSON appends t as Time.MarshalJSON does.
+func timeJSON(b []byte, t Time) []byte {
+	b = append(b, '"')
+	b = appendTime(b, t.Time)
+	return append(b, '"')
+}
+
+// appendTime appends t.UTC().AppendFormat(b, TimeLayout), doing
+// the calendar arithmetic itself for years 0 to 9999 (time.AppendFormat
+// is an eighth of the cost of a flow); other years go to AppendFormat.
+func appendTime(b []byte, t time.Time) []byte {
+	u := t.Unix()
+	if u < minFastUnix || u > maxFastUnix {
+		return t.UTC().AppendFormat(b, TimeLayout)
+	}
+	// Days since 0000-03-01 (a 400-year era starts there, so the leap day
+	// ends a year), then civil from days (H. Hinnant's algorithm).
+	days := (u - minFastUnix) / 86400
+	secs := (u - minFastUnix) % 86400
+	z := days - 60 // 0000-01-01 + 60 days = 0000-03-01 (0000 is leap)
+	var y, m, d int64
+	if z < 0 {
+		// January and February of year 0.
+		y, m, d = 0, 1+(days/31), days%31+1
+		if days >= 31 {
+			m, d = 2, days-31+1
+		}
+	} else {
+		era := z / 146097
+		doe := z - era*146097
+		yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+		y = yoe + era*400
+		doy := doe - (365*yoe + yoe/4 - yoe/100)
+		mp := (5*doy + 2) / 153
+		d = doy - (153*mp+2)/5 + 1
+		if mp < 10 {
+			m = mp + 3
+		} else {
+			m = mp - 9
+			y++
+		}
+	}
+	hh, mm, ss := secs/3600, secs/60%60, secs%60
+	ns := int64(t.Nanosecond())
+	var buf [30]byte
+	buf[0] = byte('0' + y/1000)
+	buf[1] = byte('0' + y/100%10)
+	buf[2] = byte('0' + y/10%10)
+	buf[3] = byte('0' + y%10)
+	buf[4] = '-'
+	buf[5], buf[6] = byte('0'+m/10), byte('0'+m%10)
+	buf[7] = '-'
+	buf[8], buf[9] = byte('0'+d/10), byte('0'+d%10)
+	buf[10] = 'T'
+	buf[11], buf[12] = byte('0'+hh/10), byte('0'+hh%10)
+	buf[13] = ':'
+	buf[14], buf[15] = byte('0'+mm/10), byte('0'+mm%10)
+	buf[16] = ':'
+	buf[17], buf[18] = byte('0'+ss/10), byte('0'+ss%10)
+	buf[19] = '.'
+	for i := 28; i >= 20; i-- {
+		buf[i] = byte('0' + ns%10)
+		ns /= 10
+	}
+	buf[29] = 'Z'
+	return append(b, buf[:]...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// load64 reads s[i:i+8] little-endian (the compiler merges the loads).
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// plain8 reports that none of the eight bytes in v needs escaping: no
+// control byte (< 0x20), no '"' or '\\', nothing from 0x80 (bit tricks
+// from "Bit Twiddling Hacks", haszero/hasless).
+func plain8(v uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	less20 := (v - ones*0x20) & ^v & highs
+	quote := v ^ (ones * '"')
+	bslash := v ^ (ones * '\\')
+	hasQuote := (quote - ones) & ^quote & highs
+	hasBslash := (bslash - ones) & ^bslash & highs
+	return (less20 | hasQuote | hasBslash | v&highs) == 0
+}
+
+// appendJSONString quotes s as encoding/json does with HTML escaping off:
+// control characters escaped, invalid UTF-8 replaced by U+FFFD, U+2028 and
+// U+2029 escaped.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		// Eight plain ASCII bytes at a time: most of a log is.
+		for i+8 <= len(s) && plain8(load64(s, i)) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

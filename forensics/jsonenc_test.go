@@ -1,0 +1,331 @@
+package forensics
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tracehop/tracehop/enrich"
+)
+
+// stdJSON is a record's line as the commands print it.
+func stdJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(v)
+	return buf.Bytes(), err
+}
+
+// handJSON is a record's line from the hand-written encoder.
+func handJSON(r any) ([]byte, error) {
+	var b []byte
+	var err error
+	switch r := r.(type) {
+	case *Event:
+		b, err = AppendEventJSON([]byte("prefix"), r)
+	case *Flow:
+		b, err = AppendFlowJSON([]byte("prefix"), r)
+	default:
+		panic("handJSON: not a record")
+	}
+	if err != nil {
+		if string(b) != "prefix" {
+			panic("dst changed on error")
+		}
+		return nil, err
+	}
+	if !bytes.HasPrefix(b, []byte("prefix")) {
+		panic("dst lost")
+	}
+	return append(b[len("prefix"):], '\n'), nil
+}
+
+// checkExact compares the hand-written encoder with encoding/json on r.
+func checkExact(t *testing.T, r any) {
+	t.Helper()
+	want, werr := stdJSON(r)
+	got, gerr := handJSON(r)
+	if (werr != nil) != (gerr != nil) {
+		t.Fatalf("errors differ: hand %v, encoding/json %v", gerr, werr)
+	}
+	if werr == nil && !bytes.Equal(got, want) {
+		t.Fatalf("hand-written JSON differs:\n got %s\nwant %s", got, want)
+	}
+}
+
+// hostileStrings covers every escaping rule of encoding/json.
+var hostileStrings = []string{
+	"", "plain", `quote " backslash \ slash /`, "<script>&amp;</script>",
+	"\x00\x01\x07\b\t\n\v\f\r\x1b\x1f\x7f", "caf\u00e9 \u4e2d\u6587 \U0001F600",
+	"line\u2028sep\u2029para", "bad utf8 \xff\xfe \xc3\x28 \xe2\x82 \xed\xa0\x80 end\xc3",
+	"\ufffd literal replacement", strings.Repeat("é\"", 40),
+}
+
+// hostileEvent and hostileFlow put s in every string field and exercise
+// every optional part.
+func hostileEvent(s string, n int64) Event {
+	lat := -33.5
+	geo := &enrich.Record{IP: netip.MustParseAddr("fe80::1%" + "eth0"), Class: s, City: s, Lat: &lat,
+		Sources: []enrich.Source{{DB: s, Fields: []string{s}}}}
+	return Event{
+		ID: s, Time: NewTime(time.Unix(0, n).UTC()), TimeRaw: s, SourceKind: s,
+		SrcIP: netip.MustParseAddr("fe80::1").WithZone(s + "x"), SrcPort: uint16(n), ClientIP: netip.MustParseAddr("::ffff:192.0.2.1"),
+		ProxyChain: []ProxyHop{{IP: s}, {IP: "x", Trusted: true}}, DstIP: netip.MustParseAddr("2001:db8::1"), DstPort: 65535,
+		Method: s, Host: s, Path: s, Status: int(n), Bytes: n, UserAgent: s, Referrer: s, User: s, Credential: s, Action: s,
+		Indicators: map[string]string{s: s, "b": "2", "a": s, "\xff": "x", "é": ""}, Flags: []string{s, ""},
+		SrcGeo:   geo,
+		Evidence: EvidenceRef{File: s, SHA256: s, Packet: uint64(n), Line: uint64(n) * 3, Offset: -n},
+	}
+}
+
+func hostileFlow(s string, n int64) Flow {
+	yes := true
+	geo := &enrich.Record{IP: netip.MustParseAddr("192.0.2.7"), Class: s, ASN: 37963, Foreign: &yes,
+		Anonymous: &enrich.Anonymous{Tor: true}, Network: netip.MustParsePrefix("192.0.2.0/24")}
+	t := NewTime(time.Unix(n, n).UTC())
+	return Flow{
+		ID: s, CommunityID: s, Proto: s, SrcIP: netip.MustParseAddr("10.0.0.1"), SrcPort: uint16(n), DstIP: netip.MustParseAddr("fe80::9").WithZone(s),
+		DstPort: 1, Start: t, End: t, PktsOut: uint64(n), PktsIn: math.MaxUint64, BytesOut: 0, BytesIn: uint64(n),
+		State: s, Tunnel: s, VLAN: []uint16{0, 4095, uint16(n)},
+		HTTP:     &HTTPMeta{Method: s, Host: s, Path: s, UserAgent: s, XFF: s},
+		TLS:      &TLSMeta{Version: s, SNI: s, ALPN: []string{s, "h2"}, JA3: s, JA3Hash: s, JA3S: s, JA3SHash: s, JA4: s},
+		SSH:      &SSHMeta{Client: s, Server: s, HASSH: s, HASSHServer: s},
+		DNS:      &DNSMeta{Query: s, QType: s, RCode: s, Answers: []string{s}},
+		SrcGeo:   geo,
+		DstGeo:   geo,
+		Evidence: EvidenceRef{File: s, SHA256: s, Offset: n},
+		Activity: []Period{{Start: t, End: t}, {}},
+	}
+}
+
+// sampleRecords are an event and a flow as the parsers make them.
+func sampleRecords() (Event, Flow) {
+	lat, no := 37.5, false
+	geo := &enrich.Record{IP: netip.MustParseAddr("203.0.113.9"), Class: "public", ASN: 4134, ASOrg: "AT&T <Chinanet>", Country: "CN",
+		City: "Beijing", Lat: &lat, Lon: &lat, Foreign: &no, Network: netip.MustParsePrefix("203.0.113.0/24"),
+		Sources: []enrich.Source{{DB: "GeoLite2-City", Fields: []string{"country", "city"}}}}
+	t := NewTime(time.Date(2025, 6, 24, 0, 3, 35, 123456789, time.UTC))
+	ev := Event{
+		ID: "ev-0123456789abcdef", Time: t, TimeRaw: "24/Jun/2025:00:03:35 +0000", SourceKind: "web",
+		SrcIP: netip.MustParseAddr("10.0.0.2"), SrcPort: 443, ClientIP: netip.MustParseAddr("203.0.113.9"),
+		ProxyChain: []ProxyHop{{IP: "203.0.113.9"}, {IP: "10.0.0.2", Trusted: true}},
+		DstIP:      netip.MustParseAddr("192.0.2.1"), DstPort: 8443, Method: "GET", Host: "shop.example", Path: "/login?next=%2Fadmin&x=<y>",
+		Status: 200, Bytes: 5120, UserAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
+		Referrer: "-", User: "alice", Credential: "k2019-legacy", Action: "login",
+		Indicators: map[string]string{"z": "1", "a": "\t"}, Flags: []string{"tz_assumed:UTC"},
+		SrcGeo:   geo,
+		Evidence: EvidenceRef{File: "access.log", SHA256: strings.Repeat("ab", 32), Line: 7, Offset: 1234},
+	}
+	fl := Flow{
+		ID: "fl-0123456789abcdef", CommunityID: "1:LQU9qZlK+B5F3KDmev6m5PMibrg=", Proto: "tcp",
+		SrcIP: netip.MustParseAddr("203.0.113.9"), SrcPort: 51234, DstIP: netip.MustParseAddr("192.0.2.1"), DstPort: 443,
+		Start: t, End: NewTime(t.Add(3 * time.Second)), PktsOut: 12, PktsIn: 10, BytesOut: 1800, BytesIn: 5400, State: "fin",
+		TLS:      &TLSMeta{Version: "TLS 1.3", SNI: "shop.example", ALPN: []string{"h2"}, JA3Hash: "e7d705a3286e19ea42f587b344ee6865", JA4: "t13d1516h2_8daaf6152771_e5627efa2ab1"},
+		SrcGeo:   geo,
+		Evidence: EvidenceRef{File: "c.pcap", SHA256: strings.Repeat("cd", 32), Packet: 42, Offset: 4096},
+	}
+	return ev, fl
+}
+
+// TestRecordJSONExact: the hand-written encoder writes byte for byte what
+// encoding/json writes, for typical records, hostile strings, empty and
+// partial records. (forensics/casefile checks its generated batches too.)
+func TestRecordJSONExact(t *testing.T) {
+	t.Run("sample", func(t *testing.T) {
+		ev, fl := sampleRecords()
+		checkExact(t, &ev)
+		checkExact(t, &fl)
+	})
+	t.Run("hostile", func(t *testing.T) {
+		for i, s := range hostileStrings {
+			for _, n := range []int64{0, 1, int64(i) * 7919, -5, math.MaxInt64, math.MinInt64} {
+				e, f := hostileEvent(s, n), hostileFlow(s, n)
+				checkExact(t, &e)
+				checkExact(t, &f)
+			}
+		}
+	})
+	t.Run("empty and partial", func(t *testing.T) {
+		checkExact(t, &Event{})
+		checkExact(t, &Flow{})
+		checkExact(t, &Flow{HTTP: &HTTPMeta{}, TLS: &TLSMeta{}, SSH: &SSHMeta{}, DNS: &DNSMeta{}})
+		checkExact(t, &Flow{HTTP: &HTTPMeta{XFF: "x"}, TLS: &TLSMeta{ALPN: []string{}}, DNS: &DNSMeta{Answers: []string{""}}})
+		checkExact(t, &Event{Indicators: map[string]string{}, Flags: []string{}, ProxyChain: []ProxyHop{}, SrcGeo: &enrich.Record{}})
+		checkExact(t, &Event{Time: Time{Time: time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC)}})
+		checkExact(t, &Event{Time: Time{Time: time.Date(-50, 1, 1, 0, 0, 0, 0, time.FixedZone("x", 3600))}})
+	})
+	t.Run("unencodable enrichment fails like encoding/json", func(t *testing.T) {
+		nan := math.NaN()
+		e := Event{SrcGeo: &enrich.Record{Lat: &nan}}
+		if _, err := handJSON(&e); err == nil {
+			t.Error("NaN latitude encoded")
+		}
+		f := Flow{DstGeo: &enrich.Record{Lon: &nan}}
+		if _, err := handJSON(&f); err == nil {
+			t.Error("NaN longitude encoded")
+		}
+	})
+	t.Run("pre-encoded enrichment", func(t *testing.T) {
+		ev, fl := sampleRecords()
+		want, _ := AppendEventJSON(nil, &ev)
+		geo, _ := enrichJSON(ev.SrcGeo)
+		ev.SrcGeo = nil
+		if got := AppendEventJSONGeo(nil, &ev, geo); !bytes.Equal(got, want) {
+			t.Errorf("event:\n got %s\nwant %s", got, want)
+		}
+		want, _ = AppendFlowJSON(nil, &fl)
+		fl.SrcGeo = nil
+		if got := AppendFlowJSONGeo(nil, &fl, geo, nil); !bytes.Equal(got, want) {
+			t.Errorf("flow:\n got %s\nwant %s", got, want)
+		}
+	})
+}
+
+// TestRecordJSONFields fails when a type the hand-written encoder writes
+// gains, loses, renames or reorders a JSON field: update jsonenc.go (and
+// this list) with it.
+func TestRecordJSONFields(t *testing.T) {
+	want := map[reflect.Type]string{
+		reflect.TypeFor[Event]():       "id time time_raw,omitempty source_kind src_ip,omitzero src_port,omitempty client_ip,omitzero proxy_chain,omitempty dst_ip,omitzero dst_port,omitempty method,omitempty host,omitempty path,omitempty status,omitempty bytes,omitempty user_agent,omitempty referrer,omitempty user,omitempty credential,omitempty action,omitempty indicators,omitempty flags,omitempty src_geo,omitempty evidence",
+		reflect.TypeFor[Flow]():        "id community_id,omitempty proto src_ip src_port dst_ip dst_port start end pkts_out pkts_in bytes_out bytes_in state,omitempty tunnel,omitempty vlan,omitempty http,omitempty tls,omitempty ssh,omitempty dns,omitempty src_geo,omitempty dst_geo,omitempty evidence activity,omitempty",
+		reflect.TypeFor[HTTPMeta]():    "method,omitempty host,omitempty path,omitempty user_agent,omitempty xff,omitempty",
+		reflect.TypeFor[TLSMeta]():     "version,omitempty sni,omitempty alpn,omitempty ja3,omitempty ja3_hash,omitempty ja3s,omitempty ja3s_hash,omitempty ja4,omitempty",
+		reflect.TypeFor[SSHMeta]():     "client,omitempty server,omitempty hassh,omitempty hassh_server,omitempty",
+		reflect.TypeFor[DNSMeta]():     "query,omitempty qtype,omitempty rcode,omitempty answers,omitempty",
+		reflect.TypeFor[EvidenceRef](): "file sha256 packet,omitempty line,omitempty offset",
+		reflect.TypeFor[ProxyHop]():    "ip trusted",
+		reflect.TypeFor[Period]():      "start end",
+	}
+	for rt, w := range want {
+		var got []string
+		for f := range rt.Fields() {
+			got = append(got, f.Tag.Get("json"))
+		}
+		if g := strings.Join(got, " "); g != w {
+			t.Errorf("%s JSON fields changed:\n got %s\nwant %s", rt, g, w)
+		}
+	}
+}
+
+// FuzzRecordJSON: for any strings and numbers the hand-written encoder
+// writes exactly what encoding/json writes.
+func FuzzRecordJSON(f *testing.F) {
+	for i, s := range hostileStrings {
+		f.Add(s, int64(i), "k", "v")
+	}
+	f.Add("\xed\xa0\x80", int64(-1), "\u2028", "\x00")
+	f.Fuzz(func(t *testing.T, s string, n int64, k, v string) {
+		e, fl := hostileEvent(s, n), hostileFlow(s, n)
+		e.Indicators[k] = v
+		e.ProxyChain = append(e.ProxyChain, ProxyHop{IP: k})
+		fl.TLS.ALPN = append(fl.TLS.ALPN, k, v)
+		fl.HTTP = &HTTPMeta{UserAgent: v}
+		if n%2 == 0 {
+			fl.SSH, fl.DNS, e.SrcGeo = nil, nil, nil
+		}
+		checkExact(t, &e)
+		checkExact(t, &fl)
+	})
+}
+
+// TestAppendTime: the calendar arithmetic gives what time.AppendFormat
+// gives, at the edges of every range it handles and at random.
+func TestAppendTime(t *testing.T) {
+	check := func(u int64, ns int64) {
+		t.Helper()
+		tm := time.Unix(u, ns)
+		want := tm.UTC().AppendFormat(nil, TimeLayout)
+		if got := appendTime(nil, tm); !bytes.Equal(got, want) {
+			t.Fatalf("unix %d.%09d: got %s, want %s", u, ns, got, want)
+		}
+	}
+	var edges []int64
+	for _, c := range []int64{minFastUnix, maxFastUnix, 0, 951782400 /* 2000-02-29 */, -62162035200 /* 0000-03-01 */, -62164713600 /* 0000-01-31 */, time.Time{}.Unix(), math.MinInt64 / 2, math.MaxInt64 / 2} {
+		for d := int64(-2 * 86400); d <= 2*86400; d += 3593 {
+			edges = append(edges, c+d)
+		}
+		edges = append(edges, c-1, c, c+1)
+	}
+	for _, u := range edges {
+		check(u, 0)
+		check(u, 999_999_999)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200_000 {
+		check(minFastUnix-86400*400+r.Int64N(maxFastUnix-minFastUnix+86400*800), r.Int64N(1e9))
+	}
+	for y := -2; y <= 10001; y++ {
+		for _, md := range [][2]int{{1, 1}, {2, 28}, {2, 29}, {3, 1}, {12, 31}} {
+			tm := time.Date(y, time.Month(md[0]), md[1], 23, 59, 59, 123, time.UTC)
+			check(tm.Unix(), 123)
+		}
+	}
+}
+
+// BenchmarkRecordJSON justifies jsonenc.go: one flow or event line by the
+// hand-written encoder against encoding/json, the enrichment pre-encoded
+// on the hand-written side as the callers cache it.
+func BenchmarkRecordJSON(b *testing.B) {
+	ev, fl := sampleRecords()
+	geo, err := enrichJSON(ev.SrcGeo)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	out := make([]byte, 0, 4096)
+	b.Run("events/hand", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			out = AppendEventJSONGeo(out[:0], &ev, geo)
+		}
+	})
+	b.Run("events/encoding_json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buf.Reset()
+			if err := enc.Encode(&ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("flows/hand", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			out = AppendFlowJSONGeo(out[:0], &fl, geo, nil)
+		}
+	})
+	b.Run("flows/encoding_json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buf.Reset()
+			if err := enc.Encode(&fl); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkAppendTime justifies appendTime against time.AppendFormat.
+func BenchmarkAppendTime(b *testing.B) {
+	tm := time.Date(2025, 7, 14, 3, 4, 5, 123456789, time.UTC)
+	buf := make([]byte, 0, 64)
+	b.Run("hand", func(b *testing.B) {
+		for b.Loop() {
+			buf = appendTime(buf[:0], tm)
+		}
+	})
+	b.Run("AppendFormat", func(b *testing.B) {
+		for b.Loop() {
+			buf = tm.UTC().AppendFormat(buf[:0], TimeLayout)
+		}
+	})
+}
