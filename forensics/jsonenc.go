@@ -2,7 +2,6 @@ package forensics
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -17,8 +16,9 @@ import (
 // with SetEscapeHTML(false) (field order, omitempty and omitzero, string
 // escaping, sorted map keys), without reflection.
 //
-// The enrichment records (src_geo, dst_geo) are left to encoding/json:
-// AppendEventJSON and AppendFlowJSON encode them on every call, while
+// The enrichment records (src_geo, dst_geo) are written by
+// AppendRecordJSON: AppendEventJSON and AppendFlowJSON encode them on
+// every call, while
 // AppendEventJSONGeo and AppendFlowJSONGeo take them already encoded, so
 // that a caller holding shared records (or looking them up itself) encodes
 // each once and keeps that cache on its side.
@@ -59,13 +59,7 @@ func enrichJSON(r *enrich.Record) ([]byte, error) {
 	if r == nil {
 		return nil, nil
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(r); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
+	return AppendRecordJSON(make([]byte, 0, 256), r)
 }
 
 // field appends `,"name":` (the first field of an object is written by

@@ -138,3 +138,15 @@ func TestAnalyzeRefusesOutputInsideInput(t *testing.T) {
 		t.Error("wrote into the input directory")
 	}
 }
+
+// TestEventsGeoRawAmpersand: streamed events write enrichment exactly as
+// the case file and CSV paths do (no HTML escaping): AS "AT&T", not
+// "AT\u0026T".
+func TestEventsGeoRawAmpersand(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "one.jsonl")
+	os.WriteFile(in, []byte(`{"@timestamp":"2025-07-01T00:00:00Z","source":{"ip":"12.0.0.1"},"url":{"path":"/"}}`+"\n"), 0o444)
+	out, errOut, code := runCLI(t, "events", in)
+	if code != 0 || !strings.Contains(out, `"as_org":"AT&T`) || strings.Contains(out, `\u0026`) {
+		t.Errorf("exit %d, stderr %q, out %s", code, errOut, out)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -417,8 +416,7 @@ func (enc *eventEncoder) geoJSON(ev *forensics.Event) []byte {
 	if b, ok := enc.geo[k]; ok {
 		return b
 	}
-	r := enc.e.Lookup(ip, ev.Time.Time)
-	b, err := json.Marshal(&r)
+	b, err := forensics.AppendRecordJSON(nil, enc.e.LookupShared(ip, ev.Time.Time))
 	if err != nil {
 		return nil
 	}
@@ -440,7 +438,7 @@ func floorDay(unix int64) int64 {
 func (enc *eventEncoder) append(e *forensics.Event) []byte {
 	var geo []byte
 	if e.SrcGeo != nil {
-		geo, _ = json.Marshal(e.SrcGeo)
+		geo, _ = forensics.AppendRecordJSON(nil, e.SrcGeo)
 	} else {
 		geo = enc.geoJSON(e)
 	}
