@@ -7,7 +7,6 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -19,18 +18,10 @@ import (
 )
 
 type analyzeOptions struct {
-	g            *globalOptions
-	Inputs       []string
-	Out          string
-	Case         string
-	CaseID       string
-	Examiner     string
-	Organisation string
-	Sign         string
-	Formats      []string
-	ReportTime   string
-	TLP          string
-	Args         []string // the whole command line, for the custody log
+	g      *globalOptions
+	Inputs []string
+	Case   string
+	bundleOptions
 }
 
 func newAnalyzeCmd(g *globalOptions, runF func(*analyzeOptions) error) *cobra.Command {
@@ -57,27 +48,16 @@ not lie inside an input directory.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&opts.Out, "out", "o", "tracehop-report", "bundle directory to write")
+	addBundleFlags(f, &opts.bundleOptions)
 	f.StringVar(&opts.Case, "case", "", "also store everything in this case file (*.thcase)")
-	f.StringVar(&opts.CaseID, "case-id", "", "case identifier printed on the cover")
-	f.StringVar(&opts.Examiner, "examiner", "", "examiner's name printed on the cover and in the custody log")
-	f.StringVar(&opts.Organisation, "organisation", "", "examiner's organisation printed on the cover")
-	f.StringVar(&opts.Sign, "sign", "", "Ed25519 private key file (from `tracehop keygen`): writes manifest.sig")
-	f.StringSliceVar(&opts.Formats, "formats", nil, "renderers to run: html,pdf,json,csv,stix (default all)")
-	f.StringVar(&opts.ReportTime, "report-time", "", "pin the generation time in manifest.json and custody.jsonl (RFC 3339), for reproducible bundles")
-	f.StringVar(&opts.TLP, "tlp", "", "Traffic Light Protocol marking: clear, green, amber, amber+strict, red (default amber)")
 	return cmd
 }
 
 func runAnalyze(ctx context.Context, opts *analyzeOptions) error {
 	g := opts.g
-	var reportTime time.Time
-	if opts.ReportTime != "" {
-		t, err := time.Parse(time.RFC3339Nano, opts.ReportTime)
-		if err != nil {
-			return fmt.Errorf("--report-time %q: %w", opts.ReportTime, err)
-		}
-		reportTime = t
+	reportTime, err := opts.parseReportTime()
+	if err != nil {
+		return err
 	}
 	if err := evidence.CheckOutput(opts.Out, opts.Inputs); err != nil {
 		return err
@@ -99,15 +79,10 @@ func runAnalyze(ctx context.Context, opts *analyzeOptions) error {
 	if c == nil || (runErr != nil && !errors.Is(runErr, analyze.ErrInput)) {
 		return outcome(c, runErr)
 	}
-	c.ID, c.Examiner = firstNonEmpty(opts.CaseID, c.ID), firstNonEmpty(opts.Examiner, c.Examiner)
 	c.Params = mergeParams(c.Params, analyze.Params(aopts))
-	m, err := report.WriteBundle(ctx, c, report.Options{
-		OutDir: opts.Out, Formats: opts.Formats, SignKey: opts.Sign, ReportTime: reportTime,
-		CaseID: opts.CaseID, Examiner: opts.Examiner, Organisation: opts.Organisation,
-		Command: opts.Args, TLP: opts.TLP,
-	})
+	m, err := opts.writeBundle(ctx, c, reportTime, nil)
 	if err != nil {
-		return fmt.Errorf("write bundle to %s: %w", opts.Out, err)
+		return err
 	}
 	if !g.Quiet {
 		printSummary(g.io.ErrOut, c, opts.Out, len(m.Files))

@@ -352,7 +352,7 @@ func TestCaseAnalyze(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := caseAnalyze(context.Background(), &analyzeOptions{g: g, Case: path, CaseID: "A-1", Examiner: "Lee"}, aopts)
+		c, err := caseAnalyze(context.Background(), &analyzeOptions{g: g, Case: path, bundleOptions: bundleOptions{CaseID: "A-1", Examiner: "Lee"}}, aopts)
 		if err != nil {
 			t.Fatalf("run %d: %v", run+1, err)
 		}

@@ -11,21 +11,12 @@ import (
 	"github.com/tracehop/tracehop/forensics/analyze"
 	"github.com/tracehop/tracehop/forensics/casefile"
 	"github.com/tracehop/tracehop/forensics/evidence"
-	"github.com/tracehop/tracehop/forensics/report"
 )
 
 type reportOptions struct {
-	g            *globalOptions
-	Case         string
-	Out          string
-	CaseID       string
-	Examiner     string
-	Organisation string
-	Sign         string
-	Formats      []string
-	ReportTime   string
-	TLP          string
-	Args         []string // the command line, for the custody logs
+	g    *globalOptions
+	Case string
+	bundleOptions
 }
 
 func newReportCmd(g *globalOptions, runF func(*reportOptions) error) *cobra.Command {
@@ -51,27 +42,15 @@ may be adding evidence meanwhile: the report covers what was committed).`,
 			return runReport(cmd.Context(), opts)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVarP(&opts.Out, "out", "o", "tracehop-report", "bundle directory to write")
-	f.StringVar(&opts.CaseID, "case-id", "", "case identifier on the cover (default: the case's)")
-	f.StringVar(&opts.Examiner, "examiner", "", "examiner's name on the cover (default: the case's)")
-	f.StringVar(&opts.Organisation, "organisation", "", "examiner's organisation printed on the cover")
-	f.StringVar(&opts.Sign, "sign", "", "Ed25519 private key file (from `tracehop keygen`): writes manifest.sig")
-	f.StringSliceVar(&opts.Formats, "formats", nil, "renderers to run: html,pdf,json,csv,stix (default all)")
-	f.StringVar(&opts.ReportTime, "report-time", "", "pin the generation time in manifest.json and custody.jsonl (RFC 3339), for reproducible bundles")
-	f.StringVar(&opts.TLP, "tlp", "", "Traffic Light Protocol marking: clear, green, amber, amber+strict, red (default amber)")
+	addBundleFlags(cmd.Flags(), &opts.bundleOptions)
 	return cmd
 }
 
 func runReport(ctx context.Context, opts *reportOptions) error {
 	g := opts.g
-	var reportTime time.Time
-	if opts.ReportTime != "" {
-		t, err := time.Parse(time.RFC3339Nano, opts.ReportTime)
-		if err != nil {
-			return fmt.Errorf("--report-time %q: %w", opts.ReportTime, err)
-		}
-		reportTime = t
+	reportTime, err := opts.parseReportTime()
+	if err != nil {
+		return err
 	}
 	cf, err := casefile.Open(ctx, opts.Case, casefile.OpenOptions{})
 	if err != nil {
@@ -95,14 +74,9 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 		return err
 	}
 	c.Tool = toolInfo()
-	c.ID, c.Examiner = firstNonEmpty(opts.CaseID, c.ID), firstNonEmpty(opts.Examiner, c.Examiner)
-	m, err := report.WriteBundle(ctx, c, report.Options{
-		OutDir: opts.Out, Formats: opts.Formats, SignKey: opts.Sign, ReportTime: reportTime,
-		CaseID: opts.CaseID, Examiner: opts.Examiner, Organisation: opts.Organisation,
-		Command: opts.Args, TLP: opts.TLP, Custody: custody,
-	})
+	m, err := opts.writeBundle(ctx, c, reportTime, custody)
 	if err != nil {
-		return fmt.Errorf("write bundle to %s: %w", opts.Out, err)
+		return err
 	}
 	entry := forensics.CustodyEntry{Time: forensics.NewTime(time.Now()), Action: "report", Args: opts.Args,
 		ToolVersion: toolString(c.Tool), User: osUser(), Outputs: m.Files}
