@@ -8,11 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -150,62 +148,36 @@ func streamEvents(ctx context.Context, out io.Writer, aopts analyze.Options) (*f
 	if err != nil {
 		return nil, inputError(err)
 	}
-	workers := min(max(aopts.Workers, runtime.GOMAXPROCS(0)), max(len(files), 1))
-	results := make([]chan *eventsFile, len(files))
-	for i := range results {
-		results[i] = make(chan *eventsFile, 1)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for i := range next {
-				results[i] <- eventsOne(ctx, files[i], i == 0, out, aopts)
-			}
-		})
-	}
-	go func() {
-		defer close(next)
-		for i := range files {
-			select {
-			case next <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
 	c := &forensics.Case{Home: aopts.Home}
 	var errs []error
-	for i := range files {
-		r := <-results[i]
-		if r.spool != nil {
-			if _, err := r.spool.Seek(0, io.SeekStart); err == nil {
-				_, err = io.Copy(out, r.spool)
-				if err != nil {
-					r.err = errors.Join(r.err, fmt.Errorf("write events: %w", err))
+	err = analyze.InOrder(ctx, len(files), aopts.Workers,
+		func(ctx context.Context, i int) *eventsFile { return eventsOne(ctx, files[i], i == 0, out, aopts) },
+		func(_ int, r *eventsFile) error {
+			if r.spool != nil {
+				if _, err := r.spool.Seek(0, io.SeekStart); err == nil {
+					_, err = io.Copy(out, r.spool)
+					if err != nil {
+						r.err = errors.Join(r.err, fmt.Errorf("write events: %w", err))
+					}
+				}
+				name := r.spool.Name()
+				r.spool.Close()
+				os.Remove(name)
+			}
+			c.Inputs = append(c.Inputs, r.input)
+			c.Problems = append(c.Problems, r.problems...)
+			c.Caps = append(c.Caps, r.caps...)
+			if r.err != nil {
+				errs = append(errs, r.err)
+				if len(r.problems) == 0 {
+					c.Problems = append(c.Problems, forensics.Problem{File: r.input.Path, Reason: r.input.Error})
 				}
 			}
-			name := r.spool.Name()
-			r.spool.Close()
-			os.Remove(name)
-		}
-		c.Inputs = append(c.Inputs, r.input)
-		c.Problems = append(c.Problems, r.problems...)
-		c.Caps = append(c.Caps, r.caps...)
-		if r.err != nil {
-			errs = append(errs, r.err)
-			if len(r.problems) == 0 {
-				c.Problems = append(c.Problems, forensics.Problem{File: r.input.Path, Reason: r.input.Error})
-			}
-		}
-		if ctx.Err() != nil {
-			break
-		}
+			return ctx.Err()
+		})
+	if err != nil {
+		errs = append(errs, err)
 	}
-	cancel()
-	wg.Wait()
 	if aopts.Enricher != nil {
 		c.Databases = aopts.Enricher.Databases()
 	}

@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -114,56 +112,9 @@ func Ingest(ctx context.Context, opts Options, emit func(*InputResult) error) er
 		}
 		opts.Progress.BytesTotal.Store(total)
 	}
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, max(len(files), 1))
-
-	results := make([]chan *InputResult, len(files))
-	for i := range results {
-		results[i] = make(chan *InputResult, 1)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for i := range next {
-				results[i] <- ingestOne(ctx, files[i], opts)
-			}
-		})
-	}
-	go func() {
-		defer close(next)
-		for i := range files {
-			select {
-			case next <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	var emitErr error
-	for i := range files {
-		var r *InputResult
-		select {
-		case r = <-results[i]:
-		case <-ctx.Done():
-			emitErr = ctx.Err()
-		}
-		if emitErr != nil {
-			break
-		}
-		if err := emit(r); err != nil {
-			emitErr = err
-			break
-		}
-	}
-	cancel()
-	wg.Wait()
-	return emitErr
+	return InOrder(ctx, len(files), opts.Workers,
+		func(ctx context.Context, i int) *InputResult { return ingestOne(ctx, files[i], opts) },
+		func(_ int, r *InputResult) error { return emit(r) })
 }
 
 func ingestOne(ctx context.Context, path string, opts Options) (res *InputResult) {
