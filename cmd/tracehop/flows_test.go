@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tracehop/tracehop/forensics"
+	"github.com/tracehop/tracehop/forensics/analyze"
 	"github.com/tracehop/tracehop/forensics/capture"
 	"github.com/tracehop/tracehop/forensics/report"
 )
@@ -127,8 +128,9 @@ func TestFlowSorterSpillMatchesInMemory(t *testing.T) {
 		encoded bool
 	}{{"jsonl", true}, {"jsonl", false}, {"csv", false}} {
 		shas := []string{strings.Repeat("ab", 32), ""}
-		s := &flowSorter{chunk: 4, shas: shas, encoded: c.encoded}
-		defer s.cleanup()
+		s := analyze.NewFlowSorter(4, 2, c.encoded, nil)
+		s.SetSHA256(0, shas[0])
+		defer s.Cleanup()
 		// Two "inputs", in reverse and shuffled order, several runs each;
 		// input 0's hash is filled in by the sorter.
 		input := func(i int) int { return i % 2 }
@@ -139,15 +141,15 @@ func TestFlowSorterSpillMatchesInMemory(t *testing.T) {
 					run[j].Evidence.SHA256 = ""
 				}
 			}
-			if err := s.add(run, input(i)); err != nil {
+			if err := s.Add(run, input(i)); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if len(s.disk) == 0 {
+		if s.Spilled() == 0 {
 			t.Fatal("nothing spilled")
 		}
 		var got, want bytes.Buffer
-		if err := s.write(&got, c.format, nil); err != nil {
+		if err := writeFlows(&got, c.format, s); err != nil {
 			t.Fatal(err)
 		}
 		sorted := slices.Clone(flows)
@@ -192,21 +194,22 @@ func BenchmarkFlowSorter(b *testing.B) {
 		b.Run(map[bool]string{true: "encoded", false: "gob"}[encoded], func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				s := &flowSorter{chunk: 2000, shas: []string{strings.Repeat("ab", 32), ""}, encoded: encoded}
+				s := analyze.NewFlowSorter(2000, 2, encoded, nil)
+				s.SetSHA256(0, strings.Repeat("ab", 32))
 				for i := 0; i < n; i += 1000 {
 					run := make([]forensics.Flow, 1000)
 					for j := range run {
 						run[j] = flows[(i+j)%len(flows)]
 						run[j].ID = fmt.Sprintf("flow-%08d", i+j)
 					}
-					if err := s.add(run, 0); err != nil {
+					if err := s.Add(run, 0); err != nil {
 						b.Fatal(err)
 					}
 				}
-				if err := s.write(io.Discard, "jsonl", nil); err != nil {
+				if err := s.WriteJSONL(io.Discard); err != nil {
 					b.Fatal(err)
 				}
-				s.cleanup()
+				s.Cleanup()
 			}
 		})
 	}

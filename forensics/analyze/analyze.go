@@ -234,13 +234,21 @@ func enrichResult(res *InputResult, e *enrich.Enricher) {
 	}
 }
 
+// clockOffset is the --clock-offset given for path as typed, else for a
+// trailing part of it (the first in sorted order when several match, so
+// that the choice never depends on map order).
 func clockOffset(m map[string]time.Duration, path string) time.Duration {
 	if d, ok := m[path]; ok {
 		return d
 	}
-	for k, d := range m {
-		if k != "" && (strings.HasSuffix(path, "/"+k) || path == k) {
-			return d
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if k != "" && strings.HasSuffix(path, "/"+k) {
+			return m[k]
 		}
 	}
 	return 0

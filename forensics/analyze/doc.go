@@ -2,7 +2,9 @@
 // `report` and the record commands: inputs in (opened read-only through
 // forensics/evidence, decoded by forensics/capture or forensics/logs,
 // enriched), a forensics.Case out (records, provenance, counts of what was
-// skipped), then sessions, campaigns and hop chains.
+// skipped), then sessions, campaigns and hop chains. StreamFlows is the
+// streaming form for `flows`: flows of any number go through FlowSorter,
+// an external merge sort with memory bounded by its chunk size.
 //
 // It owns the order of work and the parallelism across inputs; it does not
 // parse, score or render anything itself.

@@ -1,0 +1,826 @@
+package analyze
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"container/heap"
+	"context"
+	"encoding/binary"
+	"encoding/gob"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/tracehop/tracehop/enrich"
+	"github.com/tracehop/tracehop/forensics"
+	"github.com/tracehop/tracehop/forensics/capture"
+	"github.com/tracehop/tracehop/forensics/evidence"
+)
+
+// StreamFlows reads every input into a FlowSorter so memory stays bounded
+// by the sort chunk, not by the number of flows: captures go straight
+// through capture.Read (several files at once), other inputs (Zeek,
+// nfdump, Argus flow records; stdin) through analyze.Run. The returned
+// Case holds the inputs, problems and caps, not the flows.
+func StreamFlows(ctx context.Context, aopts Options, jsonl bool) (*forensics.Case, *FlowSorter, error) {
+	files, err := evidence.Walk(aopts.Inputs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrInput, err)
+	}
+	c := &forensics.Case{Home: aopts.Home}
+	sorter := NewFlowSorter(FlowSortChunk, len(files)+1, jsonl, aopts.Enricher)
+	results := make([]*captureResult, len(files))
+	var others []string
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(len(files), 1)) {
+		wg.Go(func() {
+			for i := range next {
+				results[i] = readCaptureInput(ctx, files[i], i, aopts, sorter)
+			}
+		})
+	}
+	for i, f := range files {
+		if f == "-" {
+			results[i] = &captureResult{other: true}
+			continue
+		}
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(next)
+	wg.Wait()
+	sorter.wait()
+	if err := ctx.Err(); err != nil {
+		return c, sorter, err
+	}
+	var inputErrs []error
+	for i, r := range results {
+		if r.other {
+			others = append(others, files[i])
+			continue
+		}
+		c.Inputs = append(c.Inputs, r.input)
+		c.Problems = append(c.Problems, r.problems...)
+		c.Caps = append(c.Caps, r.caps...)
+		sorter.SetSHA256(i, r.input.SHA256)
+		if r.err != nil {
+			inputErrs = append(inputErrs, r.err)
+			if len(r.problems) == 0 {
+				c.Problems = append(c.Problems, forensics.Problem{File: r.input.Path, Reason: r.input.Error})
+			}
+		}
+	}
+	if sorter.err != nil {
+		return c, sorter, sorter.err
+	}
+	if len(others) > 0 {
+		o := aopts
+		o.Inputs = others
+		oc, err := Run(ctx, o)
+		if oc != nil {
+			c.Inputs = append(c.Inputs, oc.Inputs...)
+			c.Problems = append(c.Problems, oc.Problems...)
+			c.Caps = append(c.Caps, oc.Caps...)
+			// Already hashed and enriched by analyze; they sort after
+			// captures of equal start and ID.
+			if err := sorter.Add(oc.Flows, len(files)); err != nil {
+				return c, sorter, err
+			}
+		}
+		if err != nil {
+			if !errors.Is(err, ErrInput) {
+				return c, sorter, err
+			}
+			inputErrs = append(inputErrs, err)
+		}
+	}
+	SortRecords(c) // inputs, problems and caps; c holds no flows
+	return c, sorter, errors.Join(inputErrs...)
+}
+
+// captureResult is one input's provenance; other marks an input that is
+// not a capture (left to analyze.Run).
+type captureResult struct {
+	input    forensics.Input
+	problems []forensics.Problem
+	caps     []forensics.CapHit
+	err      error
+	other    bool
+}
+
+// readCaptureInput reads one capture into sorter as input idx; an input
+// that is not a capture comes back marked other.
+func readCaptureInput(ctx context.Context, path string, idx int, aopts Options, sorter *FlowSorter) *captureResult {
+	res := &captureResult{input: forensics.Input{Path: path}}
+	eopts := aopts.Evidence
+	eopts.Kind = evidence.Kind(aopts.InputFormat)
+	src, err := evidence.Open(path, eopts)
+	if err != nil {
+		res.err = fmt.Errorf("%w: %w", ErrInput, err)
+		res.input.Error = err.Error()
+		return res
+	}
+	defer src.Close()
+	if !src.Kind.IsCapture() {
+		return &captureResult{other: true}
+	}
+	res.input.Path, res.input.Encoding, res.input.Kind = src.Name, src.Encoding, string(src.Kind)
+	offset := clockOffset(aopts.ClockOffsets, path)
+	var buf []forensics.Flow
+	var records int64
+	var sinkErr error
+	st, readErr := capture.Read(ctx, src, src.Name, aopts.Capture, func(f forensics.Flow) {
+		if offset != 0 {
+			f.Start = forensics.NewTime(f.Start.Add(offset))
+			f.End = forensics.NewTime(f.End.Add(offset))
+		}
+		records++
+		if len(buf) == cap(buf) {
+			// Small, then full size: growing by doubling copied every
+			// flow several times; a tiny capture stays cheap.
+			nb := make([]forensics.Flow, len(buf), max(min(4096, sorter.chunk), min(4*cap(buf), sorter.chunk), len(buf)+1))
+			copy(nb, buf)
+			buf = nb
+		}
+		buf = append(buf, f)
+		if len(buf) >= sorter.chunk {
+			// Sorted and spilled on another goroutine: this callback runs
+			// under capture's emit lock and must not hold up the shards.
+			sorter.addAsync(buf, idx)
+			buf = nil
+		}
+	})
+	if sinkErr == nil {
+		sinkErr = sorter.Add(buf, idx)
+	}
+	sum, size, herr := src.Finish()
+	res.input.SHA256, res.input.Size = sum, size
+	if src.Size > 0 {
+		res.input.Size = src.Size
+	}
+	res.input.Records, res.input.Malformed = records, st.Malformed
+	res.problems, res.caps = st.Problems, st.Caps
+	for i := range res.problems {
+		if res.problems[i].File == "" {
+			res.problems[i].File = src.Name
+		}
+	}
+	if err := errors.Join(readErr, herr, sinkErr); err != nil {
+		res.err = fmt.Errorf("%w: %w", ErrInput, err)
+		res.input.Error = err.Error()
+	}
+	return res
+}
+
+// FlowSortChunk is how many flows are sorted in memory before a run is
+// spilled to a temporary file (about 25 MB of flows; a smaller chunk
+// keeps less in flight while a scan evicts flows at full speed).
+const FlowSortChunk = 25_000
+
+// FlowSorter is an external merge sort of flows by (start, ID, input):
+// chunks are sorted and, beyond one chunk in memory, spilled as gob runs
+// to a private temporary directory, then merged on output. Memory is
+// bounded by the chunk size whatever the number of flows. Call Cleanup
+// when done with it.
+type FlowSorter struct {
+	chunk int
+	shas  []string // SHA-256 by input index, known once an input is read
+	// encoded selects the JSON Lines path: runs are enriched with enr and
+	// encoded as they are added (see addEncoded); write must then be
+	// asked for jsonl.
+	encoded bool
+	enr     *enrich.Enricher
+
+	sem     chan struct{} // bounds chunks being sorted in the background
+	bg      sync.WaitGroup
+	mu      sync.Mutex
+	dir     string
+	disk    []sortRun
+	mem     []sortRun
+	memSize int
+	err     error
+}
+
+// NewFlowSorter returns a sorter of runs of chunk flows for inputs inputs
+// (indexes 0 to inputs-1). With jsonl, runs are enriched with enr and
+// encoded as they are added, and only WriteJSONL can write them; else
+// Each enriches them with enr on the way out.
+func NewFlowSorter(chunk, inputs int, jsonl bool, enr *enrich.Enricher) *FlowSorter {
+	return &FlowSorter{chunk: chunk, shas: make([]string, inputs), sem: make(chan struct{}, 2), encoded: jsonl, enr: enr}
+}
+
+// SetSHA256 records input idx's hash, filled into its flows that lack one
+// at output.
+func (s *FlowSorter) SetSHA256(idx int, sum string) {
+	if idx >= 0 && idx < len(s.shas) {
+		s.shas[idx] = sum
+	}
+}
+
+// Spilled is how many runs went to disk.
+func (s *FlowSorter) Spilled() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.disk)
+}
+
+// sortRun is one sorted run: in memory (flows) or on disk (path, n).
+type sortRun struct {
+	input int
+	flows []forensics.Flow
+	recs  []encRec // the encoded path's in-memory run
+	path  string
+	n     int
+}
+
+// sortedFlows returns fs in (start, ID) order. It sorts indices and copies
+// each flow once: swapping whole Flow values is what made sorting costly.
+// Within one input (start, ID) is unique, so no stability is needed.
+func sortedFlows(fs []forensics.Flow) []forensics.Flow {
+	idx := sortedIndex(fs)
+	out := make([]forensics.Flow, len(fs))
+	for i, j := range idx {
+		out[i] = fs[j]
+	}
+	return out
+}
+
+// sortedIndex returns the indices of fs in (start, ID) order.
+// The start time is taken out once per flow, so that comparisons are
+// integer compares (and the ID on a tie), in flowLess's order.
+func sortedIndex(fs []forensics.Flow) []int32 {
+	type key struct {
+		sec  int64
+		nsec int32
+		i    int32
+	}
+	keys := make([]key, len(fs))
+	for i := range fs {
+		keys[i] = key{fs[i].Start.Unix(), int32(fs[i].Start.Nanosecond()), int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.nsec, b.nsec),
+			cmp.Compare(fs[a.i].ID, fs[b.i].ID), cmp.Compare(a.i, b.i))
+	})
+	idx := make([]int32, len(fs))
+	for i, k := range keys {
+		idx[i] = k.i
+	}
+	return idx
+}
+
+func flowLess(a, b *forensics.Flow, ai, bi int) int {
+	return cmp.Or(a.Start.Compare(b.Start.Time), cmp.Compare(a.ID, b.ID), cmp.Compare(ai, bi))
+}
+
+// Add sorts fs as one run of input idx; the sorter takes fs over.
+func (s *FlowSorter) Add(fs []forensics.Flow, idx int) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	if s.encoded {
+		return s.addEncoded(fs, idx, false)
+	}
+	run := sortRun{input: idx, flows: sortedFlows(fs)}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	if s.memSize+len(run.flows) <= s.chunk {
+		s.mem = append(s.mem, run)
+		s.memSize += len(run.flows)
+		return nil
+	}
+	if err := s.spill(&run); err != nil {
+		s.err = err
+		return err
+	}
+	s.disk = append(s.disk, run)
+	return nil
+}
+
+// addAsync is add on a background goroutine (at most cap(sem) at once);
+// an error is kept in s.err for wait's caller.
+func (s *FlowSorter) addAsync(fs []forensics.Flow, idx int) {
+	s.sem <- struct{}{}
+	s.bg.Go(func() {
+		defer func() { <-s.sem }()
+		if s.encoded {
+			_ = s.addEncoded(fs, idx, true) // records its error in s.err
+			return
+		}
+		_ = s.Add(fs, idx) // Add records its error in s.err
+	})
+}
+
+// wait returns once every background add is done.
+func (s *FlowSorter) wait() { s.bg.Wait() }
+
+func (s *FlowSorter) spill(run *sortRun) error {
+	if s.dir == "" {
+		d, err := os.MkdirTemp("", "tracehop-flows-")
+		if err != nil {
+			return fmt.Errorf("sort spill: %w", err)
+		}
+		s.dir = d
+	}
+	f, err := os.CreateTemp(s.dir, "run-*.gob")
+	if err != nil {
+		return fmt.Errorf("sort spill: %w", err)
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	enc := gob.NewEncoder(bw)
+	for i := range run.flows {
+		if err := enc.Encode(&run.flows[i]); err != nil {
+			f.Close()
+			return fmt.Errorf("sort spill %s: %w", f.Name(), err)
+		}
+	}
+	if err := errors.Join(bw.Flush(), f.Close()); err != nil {
+		return fmt.Errorf("sort spill %s: %w", f.Name(), err)
+	}
+	run.path, run.n, run.flows = f.Name(), len(run.flows), nil
+	return nil
+}
+
+// Cleanup removes the spilled runs.
+func (s *FlowSorter) Cleanup() {
+	if s.dir != "" {
+		os.RemoveAll(s.dir)
+	}
+}
+
+// cursor walks one run during the merge.
+type cursor struct {
+	run  *sortRun
+	pos  int
+	cur  forensics.Flow
+	f    *os.File
+	dec  *gob.Decoder
+	done bool
+}
+
+func (c *cursor) next() error {
+	if c.run.path == "" {
+		if c.pos >= len(c.run.flows) {
+			c.done = true
+			return nil
+		}
+		c.cur = c.run.flows[c.pos]
+		c.pos++
+		return nil
+	}
+	if c.pos >= c.run.n {
+		c.done = true
+		return c.f.Close()
+	}
+	c.cur = forensics.Flow{}
+	if err := c.dec.Decode(&c.cur); err != nil {
+		return fmt.Errorf("sort merge %s: %w", c.run.path, err)
+	}
+	c.pos++
+	return nil
+}
+
+// Each merges the runs of a sorter made without jsonl and calls fn for
+// every flow in output order, with the input's SHA-256 and, when the
+// sorter has an enricher, the enrichment filled in.
+func (s *FlowSorter) Each(fn func(*forensics.Flow) error) error {
+	if s.encoded {
+		return errors.New("flows were encoded as jsonl")
+	}
+	e := s.enr
+	runs := make([]*sortRun, 0, len(s.mem)+len(s.disk))
+	for i := range s.mem {
+		runs = append(runs, &s.mem[i])
+	}
+	for i := range s.disk {
+		runs = append(runs, &s.disk[i])
+	}
+	var cs []*cursor
+	defer func() {
+		for _, c := range cs {
+			if c.f != nil && !c.done {
+				c.f.Close()
+			}
+		}
+	}()
+	for _, r := range runs {
+		c := &cursor{run: r}
+		if r.path != "" {
+			f, err := os.Open(r.path)
+			if err != nil {
+				return fmt.Errorf("sort merge: %w", err)
+			}
+			c.f, c.dec = f, gob.NewDecoder(bufio.NewReaderSize(f, 256<<10))
+		}
+		cs = append(cs, c)
+		if err := c.next(); err != nil {
+			return err
+		}
+	}
+	h := &cursorHeap{}
+	for _, c := range cs {
+		if !c.done {
+			heap.Push(h, c)
+		}
+	}
+	for h.Len() > 0 {
+		c := (*h)[0]
+		f := c.cur
+		if f.Evidence.SHA256 == "" && c.run.input < len(s.shas) {
+			f.Evidence.SHA256 = s.shas[c.run.input]
+		}
+		enrichFlow(e, &f)
+		if err := fn(&f); err != nil {
+			return err
+		}
+		if err := c.next(); err != nil {
+			return err
+		}
+		if c.done {
+			heap.Pop(h)
+		} else {
+			heap.Fix(h, 0)
+		}
+	}
+	return nil
+}
+
+type cursorHeap []*cursor
+
+func (h cursorHeap) Len() int { return len(h) }
+func (h cursorHeap) Less(i, j int) bool {
+	return flowLess(&h[i].cur, &h[j].cur, h[i].run.input, h[j].run.input) < 0
+}
+func (h cursorHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *cursorHeap) Push(x any)   { *h = append(*h, x.(*cursor)) }
+func (h *cursorHeap) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return c
+}
+
+// The JSON Lines path: runs are enriched and encoded in their final form
+// when they are added (on the background goroutines that overlap with
+// capture decoding), spilled as compact binary records, and merged by
+// copying bytes; only the evidence SHA-256, known once an input is fully
+// read, is spliced in at output.
+
+// shaMarker stands in for an input's SHA-256 until it is known. Its NULs
+// are escaped by encoding/json, and a quote inside a string value is
+// always escaped too, so the encoded `"sha256":"\u0000…"` cannot come from
+// any value in the flow; the last one in a line is the evidence's.
+const shaMarker = "\x00tracehop-evidence-sha256\x00"
+
+var shaMarkerJSON = []byte(`"\u0000tracehop-evidence-sha256\u0000"`)
+
+// encRec is one flow as a JSON line with its sort key.
+type encRec struct {
+	sec  int64
+	nsec int64
+	sha  int // offset of shaMarkerJSON in line, or -1
+	id   string
+	line []byte // JSON and "\n"
+}
+
+func encLess(a, b *encRec, ai, bi int) int {
+	return cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.nsec, b.nsec), cmp.Compare(a.id, b.id), cmp.Compare(ai, bi))
+}
+
+// enrichFlow attaches both ends' records as each() does for the struct
+// path: only where the reader left them empty.
+func enrichFlow(e *enrich.Enricher, f *forensics.Flow) {
+	if e == nil {
+		return
+	}
+	if f.SrcGeo == nil && f.SrcIP.IsValid() {
+		f.SrcGeo = e.LookupShared(f.SrcIP, f.Start.Time)
+	}
+	if f.DstGeo == nil && f.DstIP.IsValid() {
+		f.DstGeo = e.LookupShared(f.DstIP, f.Start.Time)
+	}
+}
+
+// encodeRun sorts fs and encodes it as JSON lines, exactly as
+// json.Encoder with SetEscapeHTML(false) writes each flow (through
+// capture.FlowEncoder), handing each record to each in order; r.line is
+// only valid during the call. It consumes fs: flows are cleared once
+// encoded.
+func encodeRun(fs []forensics.Flow, e *enrich.Enricher, each func(r *encRec) error) error {
+	idx := sortedIndex(fs)
+	enc := capture.NewFlowEncoder()
+	var buf []byte
+	var err error
+	for _, j := range idx {
+		f := &fs[j]
+		enrichFlow(e, f)
+		marked := f.Evidence.SHA256 == ""
+		if marked {
+			f.Evidence.SHA256 = shaMarker
+		}
+		if buf, err = enc.Append(buf[:0], f); err != nil {
+			return err
+		}
+		buf = append(buf, '\n')
+		sha := -1
+		if marked {
+			sha = bytes.LastIndex(buf, shaMarkerJSON)
+		}
+		r := encRec{sec: f.Start.Unix(), nsec: int64(f.Start.Nanosecond()), sha: sha, id: f.ID, line: buf}
+		fs[j] = forensics.Flow{} // let the flow's strings go early
+		if err := each(&r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// encodeToMemory is encodeRun into records held in memory. Lines are
+// packed into slabs, so a run holds its bytes and little more (one
+// growing buffer would hold up to twice as much).
+func encodeToMemory(fs []forensics.Flow, e *enrich.Enricher) ([]encRec, error) {
+	recs := make([]encRec, 0, len(fs))
+	var slab []byte
+	err := encodeRun(fs, e, func(r *encRec) error {
+		if cap(slab)-len(slab) < len(r.line) {
+			slab = make([]byte, 0, max(min(max(2*cap(slab), 64<<10), encSlab), len(r.line)))
+		}
+		n := len(slab)
+		slab = append(slab, r.line...)
+		r.line = slab[n:len(slab):len(slab)]
+		recs = append(recs, *r)
+		return nil
+	})
+	return recs, err
+}
+
+// encSlab is the largest block encoded lines are packed into (blocks
+// start at 64 KiB and double, so a small run stays small).
+const encSlab = 1 << 20
+
+// maxSpillRecord bounds one spilled record when read back.
+const maxSpillRecord = 256 << 20
+
+// spillEncoded encodes fs (see encodeRun) straight into a run file, so
+// that a run on its way to disk never holds its output in memory.
+func (s *FlowSorter) spillEncoded(fs []forensics.Flow) (string, int, error) {
+	s.mu.Lock()
+	if s.dir == "" {
+		d, err := os.MkdirTemp("", "tracehop-flows-")
+		if err != nil {
+			s.mu.Unlock()
+			return "", 0, fmt.Errorf("sort spill: %w", err)
+		}
+		s.dir = d
+	}
+	dir := s.dir
+	s.mu.Unlock()
+	f, err := os.CreateTemp(dir, "run-*.bin")
+	if err != nil {
+		return "", 0, fmt.Errorf("sort spill: %w", err)
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	var hdr []byte
+	n := 0
+	err = encodeRun(fs, s.enr, func(r *encRec) error {
+		hdr = binary.AppendVarint(hdr[:0], r.sec)
+		hdr = binary.AppendVarint(hdr, r.nsec)
+		hdr = binary.AppendVarint(hdr, int64(r.sha))
+		hdr = binary.AppendUvarint(hdr, uint64(len(r.id)))
+		hdr = append(hdr, r.id...)
+		hdr = binary.AppendUvarint(hdr, uint64(len(r.line)))
+		bw.Write(hdr)
+		_, err := bw.Write(r.line) // a write error sticks: Flush reports it
+		n++
+		return err
+	})
+	if err != nil {
+		f.Close()
+		return "", 0, fmt.Errorf("encode flows: %w", err)
+	}
+	if err := errors.Join(bw.Flush(), f.Close()); err != nil {
+		return "", 0, fmt.Errorf("sort spill %s: %w", f.Name(), err)
+	}
+	return f.Name(), n, nil
+}
+
+// addEncoded is add for the JSON Lines path. A run that fits beside the
+// runs already in memory is kept there (a small input never touches the
+// disk); others, and every full chunk (toDisk: a large input), are
+// encoded straight to disk.
+func (s *FlowSorter) addEncoded(fs []forensics.Flow, idx int, toDisk bool) error {
+	s.mu.Lock()
+	if s.err != nil {
+		s.mu.Unlock()
+		return s.err
+	}
+	keep := !toDisk && s.memSize+len(fs) <= s.chunk
+	if keep {
+		s.memSize += len(fs) // reserved before encoding, outside the lock
+	}
+	s.mu.Unlock()
+	run := sortRun{input: idx}
+	if keep {
+		recs, err := encodeToMemory(fs, s.enr)
+		if err != nil {
+			return s.fail(fmt.Errorf("encode flows: %w", err))
+		}
+		run.recs = recs
+		s.mu.Lock()
+		s.mem = append(s.mem, run)
+		s.mu.Unlock()
+		return nil
+	}
+	path, n, err := s.spillEncoded(fs)
+	if err != nil {
+		return s.fail(err)
+	}
+	run.path, run.n = path, n
+	s.mu.Lock()
+	s.disk = append(s.disk, run)
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *FlowSorter) fail(err error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil {
+		s.err = err
+	}
+	return s.err
+}
+
+// encCursor walks one encoded run during the merge.
+type encCursor struct {
+	run  *sortRun
+	pos  int
+	cur  encRec
+	f    *os.File
+	br   *bufio.Reader
+	line []byte
+	done bool
+}
+
+func (c *encCursor) next() error {
+	if c.run.path == "" {
+		if c.pos >= len(c.run.recs) {
+			c.done = true
+			return nil
+		}
+		c.cur = c.run.recs[c.pos]
+		c.pos++
+		return nil
+	}
+	if c.pos >= c.run.n {
+		c.done = true
+		return c.f.Close()
+	}
+	bad := func(err error) error {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("sort merge %s: record %d: %w", c.run.path, c.pos, err)
+	}
+	var v [3]int64
+	for i := range v {
+		x, err := binary.ReadVarint(c.br)
+		if err != nil {
+			return bad(err)
+		}
+		v[i] = x
+	}
+	idLen, err := binary.ReadUvarint(c.br)
+	if err != nil || idLen > maxSpillRecord {
+		return bad(err)
+	}
+	c.line = slices.Grow(c.line[:0], int(idLen))[:idLen]
+	if _, err := io.ReadFull(c.br, c.line); err != nil {
+		return bad(err)
+	}
+	id := string(c.line)
+	n, err := binary.ReadUvarint(c.br)
+	if err != nil || n > maxSpillRecord {
+		return bad(err)
+	}
+	c.line = slices.Grow(c.line[:0], int(n))[:n]
+	if _, err := io.ReadFull(c.br, c.line); err != nil {
+		return bad(err)
+	}
+	if v[2] >= int64(n) || v[2] < -1 || (v[2] >= 0 && int(v[2])+len(shaMarkerJSON) > int(n)) {
+		return bad(errors.New("bad hash offset"))
+	}
+	c.cur = encRec{sec: v[0], nsec: v[1], sha: int(v[2]), id: id, line: c.line}
+	c.pos++
+	return nil
+}
+
+type encHeap []*encCursor
+
+func (h encHeap) Len() int { return len(h) }
+func (h encHeap) Less(i, j int) bool {
+	return encLess(&h[i].cur, &h[j].cur, h[i].run.input, h[j].run.input) < 0
+}
+func (h encHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *encHeap) Push(x any)   { *h = append(*h, x.(*encCursor)) }
+func (h *encHeap) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return c
+}
+
+// WriteJSONL merges the runs into w as JSON Lines: encoded runs with
+// each input's SHA-256 spliced in, struct runs through encoding/json.
+func (s *FlowSorter) WriteJSONL(w io.Writer) error {
+	if !s.encoded {
+		bw := bufio.NewWriterSize(w, 1<<20)
+		enc := json.NewEncoder(bw)
+		enc.SetEscapeHTML(false)
+		if err := s.Each(func(f *forensics.Flow) error { return enc.Encode(f) }); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	shaJSON := make([][]byte, len(s.shas))
+	for i, sum := range s.shas {
+		b, err := json.Marshal(sum)
+		if err != nil {
+			return err
+		}
+		shaJSON[i] = b
+	}
+	empty := []byte(`""`)
+	runs := make([]*sortRun, 0, len(s.mem)+len(s.disk))
+	for i := range s.mem {
+		runs = append(runs, &s.mem[i])
+	}
+	for i := range s.disk {
+		runs = append(runs, &s.disk[i])
+	}
+	var cs []*encCursor
+	defer func() {
+		for _, c := range cs {
+			if c.f != nil && !c.done {
+				c.f.Close()
+			}
+		}
+	}()
+	for _, r := range runs {
+		c := &encCursor{run: r}
+		if r.path != "" {
+			f, err := os.Open(r.path)
+			if err != nil {
+				return fmt.Errorf("sort merge: %w", err)
+			}
+			c.f, c.br = f, bufio.NewReaderSize(f, 64<<10)
+		}
+		cs = append(cs, c)
+		if err := c.next(); err != nil {
+			return err
+		}
+	}
+	h := &encHeap{}
+	for _, c := range cs {
+		if !c.done {
+			heap.Push(h, c)
+		}
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	for h.Len() > 0 {
+		c := (*h)[0]
+		r := &c.cur
+		if r.sha < 0 {
+			bw.Write(r.line)
+		} else {
+			sum := empty
+			if c.run.input < len(shaJSON) {
+				sum = shaJSON[c.run.input]
+			}
+			bw.Write(r.line[:r.sha])
+			bw.Write(sum)
+			bw.Write(r.line[r.sha+len(shaMarkerJSON):])
+		}
+		if err := c.next(); err != nil {
+			return err
+		}
+		if c.done {
+			heap.Pop(h)
+		} else {
+			heap.Fix(h, 0)
+		}
+	}
+	return bw.Flush()
+}
