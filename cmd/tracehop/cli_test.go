@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 )
@@ -38,6 +40,11 @@ func TestHelpEverywhere(t *testing.T) {
 		t.Run(c.CommandPath(), func(t *testing.T) {
 			if c.Short == "" || strings.Contains(c.Short, "\n") {
 				t.Errorf("Short = %q: want a one-line purpose", c.Short)
+			}
+			// The command list reads as one table: every purpose starts
+			// with a capital, as cobra's own help and completion do.
+			if r, _ := utf8.DecodeRuneInString(c.Short); !unicode.IsUpper(r) {
+				t.Errorf("Short = %q: start with a capital", c.Short)
 			}
 			if c.Runnable() && c.Example == "" {
 				t.Errorf("no Example")

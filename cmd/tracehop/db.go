@@ -26,7 +26,7 @@ func newDBCmd(g *globalOptions) *cobra.Command {
 	opts := &dbOptions{g: g}
 	cmd := &cobra.Command{
 		Use:   "db",
-		Short: "databases known, add a snapshot, check a file",
+		Short: "Databases known, add a snapshot, check a file",
 		Long: `Manage the GeoIP/ASN databases tracehop reads. Lookup order: --geoip paths, then
 $TRACEHOP_GEOIP, then the user data dir ($XDG_DATA_HOME/tracehop/geoip), then
 the embedded default data.`,
@@ -38,7 +38,7 @@ the embedded default data.`,
 func newDBListCmd(opts *dbOptions, runF func(*dbOptions) error) *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
-		Short: "every database found, in lookup order, with type, build date, size and SHA-256",
+		Short: "Every database found, in lookup order, with type, build date, size and SHA-256",
 		Example: `  tracehop db list
   tracehop db list --geoip ./snapshots --format json`,
 		Args: cobra.NoArgs,
@@ -54,7 +54,7 @@ func newDBListCmd(opts *dbOptions, runF func(*dbOptions) error) *cobra.Command {
 func newDBImportCmd(opts *dbOptions, runF func(*dbOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import FILE...",
-		Short: "verify a database and copy it into the user data dir under its content hash",
+		Short: "Verify a database and copy it into the user data dir under its content hash",
 		Long: `Verify each database and copy it into the user data dir as SHA256.mmdb, with its
 metadata beside it as SHA256.json. An existing copy is never overwritten: a
 database imported twice is reported and left as it is. Several builds of the
@@ -78,7 +78,7 @@ event's time.`,
 func newDBVerifyCmd(opts *dbOptions, runF func(*dbOptions) error) *cobra.Command {
 	return &cobra.Command{
 		Use:   "verify FILE...",
-		Short: "open a database, check its metadata and walk its whole tree and data",
+		Short: "Open a database, check its metadata and walk its whole tree and data",
 		Example: `  tracehop db verify GeoLite2-ASN.mmdb
   tracehop db verify --format json snapshots/*.mmdb`,
 		Args: cobra.MinimumNArgs(1),

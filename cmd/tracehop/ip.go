@@ -28,7 +28,7 @@ func newIPCmd(g *globalOptions, runF func(*ipOptions) error) *cobra.Command {
 	opts := &ipOptions{g: g}
 	cmd := &cobra.Command{
 		Use:   "ip ADDR...",
-		Short: "enrichment of addresses: class, country, ASN and the database builds that answered",
+		Short: "Enrichment of addresses: class, country, ASN and the database builds that answered",
 		Long: `Enrich each address offline: its class (public, private, cgnat, documentation,
 ...), the IPv4 address carried by IPv4-mapped, NAT64, 6to4 and Teredo addresses,
 geolocated and registered country, city, ASN and organisation, anonymizer and

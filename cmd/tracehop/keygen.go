@@ -18,7 +18,7 @@ func newKeygenCmd(g *globalOptions, runF func(*keygenOptions) error) *cobra.Comm
 	opts := &keygenOptions{g: g}
 	cmd := &cobra.Command{
 		Use:   "keygen",
-		Short: "make an Ed25519 key pair for signing bundles",
+		Short: "Make an Ed25519 key pair for signing bundles",
 		Long: `keygen writes PREFIX.key (PKCS #8 PEM private key, mode 0600) and PREFIX.pub
 (PKIX PEM public key) and prints the key's fingerprint. It never overwrites.
 Sign a bundle with 'tracehop analyze --sign PREFIX.key'; give PREFIX.pub to

@@ -20,7 +20,7 @@ func newVerifyCmd(g *globalOptions, runF func(*verifyOptions) error) *cobra.Comm
 	opts := &verifyOptions{g: g}
 	cmd := &cobra.Command{
 		Use:   "verify DIR",
-		Short: "check a bundle's manifest, custody chain and signature",
+		Short: "Check a bundle's manifest, custody chain and signature",
 		Long: `verify re-hashes every file of a report bundle against manifest.json, checks
 that no file was added, that the manifest's own digest recomputes, that the
 custody.jsonl hash chain is intact and names the bundle's files, and that

@@ -46,7 +46,7 @@ func toolInfo() forensics.ToolInfo {
 func newVersionCmd(g *globalOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:     "version",
-		Short:   "version, commit, Go version and embedded data builds",
+		Short:   "Version, commit, Go version and embedded data builds",
 		Example: "  tracehop version",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
