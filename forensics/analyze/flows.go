@@ -399,7 +399,30 @@ func (s *FlowSorter) Each(fn func(*forensics.Flow) error) error {
 	if s.encoded {
 		return errors.New("flows were encoded as jsonl")
 	}
-	e := s.enr
+	open := func(r *sortRun) (*cursor, error) {
+		c := &cursor{run: r}
+		if r.path != "" {
+			f, err := os.Open(r.path)
+			if err != nil {
+				return nil, fmt.Errorf("sort merge: %w", err)
+			}
+			c.f, c.dec = f, gob.NewDecoder(bufio.NewReaderSize(f, 256<<10))
+		}
+		return c, nil
+	}
+	less := func(a, b *cursor) bool { return flowLess(&a.cur, &b.cur, a.run.input, b.run.input) < 0 }
+	return mergeRuns(s.runs(), open, less, func(c *cursor) error {
+		f := c.cur
+		if f.Evidence.SHA256 == "" && c.run.input < len(s.shas) {
+			f.Evidence.SHA256 = s.shas[c.run.input]
+		}
+		enrichFlow(s.enr, &f)
+		return fn(&f)
+	})
+}
+
+// runs lists the sorted runs, in memory first.
+func (s *FlowSorter) runs() []*sortRun {
 	runs := make([]*sortRun, 0, len(s.mem)+len(s.disk))
 	for i := range s.mem {
 		runs = append(runs, &s.mem[i])
@@ -407,48 +430,60 @@ func (s *FlowSorter) Each(fn func(*forensics.Flow) error) error {
 	for i := range s.disk {
 		runs = append(runs, &s.disk[i])
 	}
-	var cs []*cursor
+	return runs
+}
+
+// runCursor is one run being read during a merge: the struct runs
+// (cursor) and the encoded ones (encCursor).
+type runCursor interface {
+	next() error  // moves to the next record, or marks the run done
+	isDone() bool // no record left
+	close()       // releases the run's file if the merge stops early
+}
+
+func (c *cursor) isDone() bool { return c.done }
+func (c *cursor) close() {
+	if c.f != nil && !c.done {
+		c.f.Close()
+	}
+}
+
+// mergeRuns is the k-way merge of both paths: it opens a cursor on every
+// run and calls emit with the cursor whose record comes first, until all
+// runs are done. less must be a total order (runs tie-break on their
+// input index, and (start, ID) is unique within an input), so the output
+// does not depend on the order of runs.
+func mergeRuns[C runCursor](runs []*sortRun, open func(*sortRun) (C, error), less func(a, b C) bool, emit func(C) error) error {
+	h := &cursorHeap[C]{less: less}
+	var opened []C
 	defer func() {
-		for _, c := range cs {
-			if c.f != nil && !c.done {
-				c.f.Close()
-			}
+		for _, c := range opened {
+			c.close()
 		}
 	}()
 	for _, r := range runs {
-		c := &cursor{run: r}
-		if r.path != "" {
-			f, err := os.Open(r.path)
-			if err != nil {
-				return fmt.Errorf("sort merge: %w", err)
-			}
-			c.f, c.dec = f, gob.NewDecoder(bufio.NewReaderSize(f, 256<<10))
+		c, err := open(r)
+		if err != nil {
+			return err
 		}
-		cs = append(cs, c)
+		opened = append(opened, c)
 		if err := c.next(); err != nil {
 			return err
 		}
-	}
-	h := &cursorHeap{}
-	for _, c := range cs {
-		if !c.done {
-			heap.Push(h, c)
+		if !c.isDone() {
+			h.items = append(h.items, c)
 		}
 	}
+	heap.Init(h)
 	for h.Len() > 0 {
-		c := (*h)[0]
-		f := c.cur
-		if f.Evidence.SHA256 == "" && c.run.input < len(s.shas) {
-			f.Evidence.SHA256 = s.shas[c.run.input]
-		}
-		enrichFlow(e, &f)
-		if err := fn(&f); err != nil {
+		c := h.items[0]
+		if err := emit(c); err != nil {
 			return err
 		}
 		if err := c.next(); err != nil {
 			return err
 		}
-		if c.done {
+		if c.isDone() {
 			heap.Pop(h)
 		} else {
 			heap.Fix(h, 0)
@@ -457,18 +492,19 @@ func (s *FlowSorter) Each(fn func(*forensics.Flow) error) error {
 	return nil
 }
 
-type cursorHeap []*cursor
-
-func (h cursorHeap) Len() int { return len(h) }
-func (h cursorHeap) Less(i, j int) bool {
-	return flowLess(&h[i].cur, &h[j].cur, h[i].run.input, h[j].run.input) < 0
+// cursorHeap orders the cursors of a merge by their current record.
+type cursorHeap[C any] struct {
+	items []C
+	less  func(a, b C) bool
 }
-func (h cursorHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *cursorHeap) Push(x any)   { *h = append(*h, x.(*cursor)) }
-func (h *cursorHeap) Pop() any {
-	old := *h
-	c := old[len(old)-1]
-	*h = old[:len(old)-1]
+
+func (h *cursorHeap[C]) Len() int           { return len(h.items) }
+func (h *cursorHeap[C]) Less(i, j int) bool { return h.less(h.items[i], h.items[j]) }
+func (h *cursorHeap[C]) Swap(i, j int)      { h.items[i], h.items[j] = h.items[j], h.items[i] }
+func (h *cursorHeap[C]) Push(x any)         { h.items = append(h.items, x.(C)) }
+func (h *cursorHeap[C]) Pop() any {
+	c := h.items[len(h.items)-1]
+	h.items = h.items[:len(h.items)-1]
 	return c
 }
 
@@ -727,19 +763,11 @@ func (c *encCursor) next() error {
 	return nil
 }
 
-type encHeap []*encCursor
-
-func (h encHeap) Len() int { return len(h) }
-func (h encHeap) Less(i, j int) bool {
-	return encLess(&h[i].cur, &h[j].cur, h[i].run.input, h[j].run.input) < 0
-}
-func (h encHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *encHeap) Push(x any)   { *h = append(*h, x.(*encCursor)) }
-func (h *encHeap) Pop() any {
-	old := *h
-	c := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return c
+func (c *encCursor) isDone() bool { return c.done }
+func (c *encCursor) close() {
+	if c.f != nil && !c.done {
+		c.f.Close()
+	}
 }
 
 // WriteJSONL merges the runs into w as JSON Lines: encoded runs with
@@ -763,64 +791,36 @@ func (s *FlowSorter) WriteJSONL(w io.Writer) error {
 		shaJSON[i] = b
 	}
 	empty := []byte(`""`)
-	runs := make([]*sortRun, 0, len(s.mem)+len(s.disk))
-	for i := range s.mem {
-		runs = append(runs, &s.mem[i])
-	}
-	for i := range s.disk {
-		runs = append(runs, &s.disk[i])
-	}
-	var cs []*encCursor
-	defer func() {
-		for _, c := range cs {
-			if c.f != nil && !c.done {
-				c.f.Close()
-			}
-		}
-	}()
-	for _, r := range runs {
+	open := func(r *sortRun) (*encCursor, error) {
 		c := &encCursor{run: r}
 		if r.path != "" {
 			f, err := os.Open(r.path)
 			if err != nil {
-				return fmt.Errorf("sort merge: %w", err)
+				return nil, fmt.Errorf("sort merge: %w", err)
 			}
 			c.f, c.br = f, bufio.NewReaderSize(f, 64<<10)
 		}
-		cs = append(cs, c)
-		if err := c.next(); err != nil {
-			return err
-		}
+		return c, nil
 	}
-	h := &encHeap{}
-	for _, c := range cs {
-		if !c.done {
-			heap.Push(h, c)
-		}
-	}
+	less := func(a, b *encCursor) bool { return encLess(&a.cur, &b.cur, a.run.input, b.run.input) < 0 }
 	bw := bufio.NewWriterSize(w, 1<<20)
-	for h.Len() > 0 {
-		c := (*h)[0]
+	err := mergeRuns(s.runs(), open, less, func(c *encCursor) error {
 		r := &c.cur
 		if r.sha < 0 {
 			bw.Write(r.line)
-		} else {
-			sum := empty
-			if c.run.input < len(shaJSON) {
-				sum = shaJSON[c.run.input]
-			}
-			bw.Write(r.line[:r.sha])
-			bw.Write(sum)
-			bw.Write(r.line[r.sha+len(shaMarkerJSON):])
+			return nil
 		}
-		if err := c.next(); err != nil {
-			return err
+		sum := empty
+		if c.run.input < len(shaJSON) {
+			sum = shaJSON[c.run.input]
 		}
-		if c.done {
-			heap.Pop(h)
-		} else {
-			heap.Fix(h, 0)
-		}
+		bw.Write(r.line[:r.sha])
+		bw.Write(sum)
+		bw.Write(r.line[r.sha+len(shaMarkerJSON):]) // a write error sticks: Flush reports it
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return bw.Flush()
 }
