@@ -157,3 +157,28 @@ func TestEventsGeoRawAmpersand(t *testing.T) {
 		t.Errorf("exit %d, stderr %q, out %s", code, errOut, out)
 	}
 }
+
+// A file name from an evidence directory is attacker-chosen: the final
+// error line shows its escape sequence as text, and joined errors keep
+// one line each.
+func TestErrorMessagesTerminalSafe(t *testing.T) {
+	dir := t.TempDir()
+	evil := filepath.Join(dir, "evil\x1b[31mred\u202e.log")
+	if err := os.WriteFile(evil, []byte("no known format\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "other\x07.log")
+	if err := os.WriteFile(other, []byte("no known format either\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := runCLI(t, "events", "--no-enrich", evil, other)
+	if code != exitInput {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	if strings.ContainsAny(errOut, "\x1b\x07\u202e") {
+		t.Errorf("raw control characters on stderr: %q", errOut)
+	}
+	if !strings.Contains(errOut, `evil\x1b[31mred\u202e.log`) || !strings.Contains(errOut, `other\x07.log`) {
+		t.Errorf("names not shown escaped: %q", errOut)
+	}
+}

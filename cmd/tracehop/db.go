@@ -160,7 +160,7 @@ func runDBImport(opts *dbOptions) error {
 		case errors.Is(err, enrich.ErrExists):
 			fmt.Fprintf(g.io.Out, "exists   %s = %s (%s, build %s), left as it is\n", f, dest, info.Type, info.Build)
 		case err != nil:
-			fmt.Fprintf(g.io.ErrOut, "tracehop: %v\n", err)
+			fmt.Fprintf(g.io.ErrOut, "tracehop: %s\n", safeText(err.Error()))
 			failed = append(failed, err)
 		default:
 			fmt.Fprintf(g.io.Out, "imported %s -> %s (%s, build %s)\n", f, dest, info.Type, info.Build)

@@ -10,6 +10,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
+
+	"github.com/tracehop/tracehop/forensics/report"
 )
 
 func main() {
@@ -49,11 +52,23 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
-		fmt.Fprintln(stderr, "tracehop:", ee.err)
+		fmt.Fprintln(stderr, "tracehop:", safeText(ee.err.Error()))
 		return ee.code
 	}
 	// cobra's own errors (unknown flag, bad args) and anything else a
 	// command did not classify are usage errors.
-	fmt.Fprintln(stderr, "tracehop:", err)
+	fmt.Fprintln(stderr, "tracehop:", safeText(err.Error()))
 	return exitUsage
+}
+
+// safeText makes a message safe for the terminal line by line: errors
+// quote file names found in evidence directories and evidence text,
+// which may carry escape sequences, while joined errors keep their
+// one-per-line layout.
+func safeText(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = report.TerminalSafe(l)
+	}
+	return strings.Join(lines, "\n")
 }
