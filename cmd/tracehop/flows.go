@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -123,7 +124,9 @@ func printProblems(w io.Writer, c *forensics.Case) {
 		case p.Line > 0:
 			pos = fmt.Sprintf(" line %d", p.Line)
 		}
-		fmt.Fprintf(w, "%s%s: %s\n", report.TerminalSafe(p.File), pos, report.TerminalSafe(p.Reason))
+		// An unreadable input's reason is its error, which names the file.
+		reason := strings.TrimPrefix(p.Reason, p.File+": ")
+		fmt.Fprintf(w, "%s%s: %s\n", report.TerminalSafe(p.File), pos, report.TerminalSafe(reason))
 	}
 	for _, h := range c.Caps {
 		fmt.Fprintf(w, "cap hit: %s in %s: %d\n", h.Cap, report.TerminalSafe(h.File), h.Count)

@@ -214,3 +214,16 @@ func BenchmarkFlowSorter(b *testing.B) {
 		})
 	}
 }
+
+// A problem whose reason is the input's own error names the file once.
+func TestPrintProblemsNamesFileOnce(t *testing.T) {
+	var b bytes.Buffer
+	printProblems(&b, &forensics.Case{Problems: []forensics.Problem{
+		{File: "a.log", Reason: "a.log: unknown input kind"},
+		{File: "b.log", Line: 7, Reason: "bad request line"},
+	}})
+	want := "a.log: unknown input kind\nb.log line 7: bad request line\n"
+	if b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}
