@@ -122,6 +122,13 @@ func TestDetectKinds(t *testing.T) {
 		{name: "demo rotated gzip log", path: "../../testdata/demo/access.log.1.gz", want: KindCombined, enc: EncodingGzip},
 		{name: "demo capture", path: "../../testdata/demo/edge.pcap", want: KindPCAP},
 		{name: "plain text", data: []byte("hello\nworld\n"), want: KindText},
+		// copytruncate rotation leaves a hole of NULs and a cut line first
+		{name: "combined after a NUL hole", data: []byte("\x00\x00\x00\x00ial line\" 200 12 \"-\" \"x\"\n" +
+			"1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 2326 \"-\" \"ua\"\n"), want: KindCombined},
+		{name: "json lines after a cut line", data: []byte("ource.ip\":\"1.2.3.4\"}\n" +
+			"{\"@timestamp\":\"2025-01-01T00:00:01Z\",\"source\":{\"ip\":\"1.2.3.5\"}}\n" +
+			"{\"@timestamp\":\"2025-01-01T00:00:02Z\",\"source\":{\"ip\":\"1.2.3.6\"}}\n"), want: KindJSONLines},
+		{name: "only NULs", data: make([]byte, 100), want: KindUnknown},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := tc.path
@@ -132,6 +139,12 @@ func TestDetectKinds(t *testing.T) {
 				path = writeTemp(t, "input", tc.data)
 			}
 			s, err := Open(path, DefaultOptions())
+			if tc.want == KindUnknown {
+				if !errors.Is(err, ErrUnknownKind) {
+					t.Errorf("err %v, want ErrUnknownKind", err)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

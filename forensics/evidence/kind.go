@@ -74,8 +74,11 @@ func Detect(head []byte) Kind {
 			return KindPCAPNG
 		}
 	}
-	lines := firstLines(head, 8)
-	if len(lines) == 0 || !looksText(head) {
+	// A log truncated in place by copytruncate rotation starts with a
+	// hole of NULs and a cut line; the lines after it decide.
+	text := bytes.TrimLeft(head, "\x00")
+	lines := firstLines(text, 8)
+	if len(lines) == 0 || !looksText(text) {
 		return KindUnknown
 	}
 	for _, l := range lines {
@@ -85,9 +88,17 @@ func Detect(head []byte) Kind {
 		}
 	}
 	first := lines[0]
+	// JSON lines win on a majority, so that one cut or garbage line
+	// before them does not hide a whole log.
+	var objs []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "{") {
+			objs = append(objs, l)
+		}
+	}
 	switch {
-	case strings.HasPrefix(first, "{"):
-		return detectJSON(lines)
+	case len(objs) > 0 && (strings.HasPrefix(first, "{") || len(objs) >= (len(lines)+1)/2):
+		return detectJSON(objs)
 	case isNfdumpHeader(first):
 		return KindNfdumpCSV
 	case isArgusHeader(first):

@@ -2,20 +2,27 @@ package logs
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"time"
 )
 
 // Detect names the format of a log from its first bytes (a few KiB are
-// plenty), or returns "" when it recognizes none. It looks at the first
-// non-empty, non-comment line and at header directives; it is pure and
-// cheap so evidence sniffing can call it on every input.
+// plenty), or returns "" when it recognizes none. Header directives
+// decide at once; otherwise the first non-empty, non-comment line does.
+// When that line is not recognized (a line cut by rotation, often after
+// a hole of NULs, or garbage an attacker wrote first), the next lines
+// vote, and a format recognized in at least half of them wins: one bad
+// line must not hide a whole log. It is pure and cheap so evidence
+// sniffing can call it on every input.
 func Detect(head []byte) string {
 	if len(head) > 64<<10 {
 		head = head[:64<<10]
 	}
-	var first string
-	for len(head) > 0 {
+	head = bytes.TrimLeft(head, "\x00")
+	const sample = 8
+	var votes []string // detected format of each sampled line ("" none)
+	for len(head) > 0 && len(votes) < sample {
 		var line []byte
 		if i := bytes.IndexByte(head, '\n'); i >= 0 {
 			line, head = head[:i], head[i+1:]
@@ -36,17 +43,47 @@ func Detect(head []byte) string {
 					return FormatCloudFront
 				}
 				return FormatW3C
-			case strings.HasPrefix(s, "#Software:") || strings.HasPrefix(s, "#Version:"):
-				continue
 			}
 			continue
 		}
-		first = s
-		break
+		f := detectLine(s)
+		if len(votes) == 0 && f != "" {
+			return f
+		}
+		votes = append(votes, f)
 	}
-	if first == "" {
+	if len(votes) < 2 {
 		return ""
 	}
+	// The first line was not recognized: the rest vote.
+	rest := votes[1:]
+	best, bestN := "", 0
+	for i, f := range rest {
+		if f == "" || slices.Contains(rest[:i], f) {
+			continue
+		}
+		if n := countOf(rest, f); n > bestN {
+			best, bestN = f, n
+		}
+	}
+	if bestN*2 < len(rest) {
+		return ""
+	}
+	return best
+}
+
+func countOf(fs []string, f string) int {
+	n := 0
+	for _, g := range fs {
+		if g == f {
+			n++
+		}
+	}
+	return n
+}
+
+// detectLine names the format of one log line, or "".
+func detectLine(first string) string {
 	switch {
 	case first[0] == '{':
 		switch {
