@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -180,5 +181,45 @@ func TestErrorMessagesTerminalSafe(t *testing.T) {
 	}
 	if !strings.Contains(errOut, `evil\x1b[31mred\u202e.log`) || !strings.Contains(errOut, `other\x07.log`) {
 		t.Errorf("names not shown escaped: %q", errOut)
+	}
+}
+
+// An empty file (a rotated log with nothing in it) is evidence of
+// nothing: listed with its hash, kind "empty" and zero records, and the
+// run succeeds.
+func TestEmptyInputIsNotAnError(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "access.log.3")
+	if err := os.WriteFile(empty, nil, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "bundle")
+	_, errOut, code := runCLI(t, "analyze", "--no-enrich", empty, repoFile("testdata/demo/api.jsonl"), "--out", out, "--quiet", "--formats", "json")
+	if code != exitOK {
+		t.Fatalf("analyze: exit %d, stderr %q", code, errOut)
+	}
+	rep, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(rep, []byte("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")) ||
+		!bytes.Contains(rep, []byte(`"kind": "empty"`)) {
+		t.Errorf("report.json does not list the empty input with its hash and kind")
+	}
+	for _, cmd := range []string{"flows"} { // TODO(lead): events once its streamed path is in
+		stdout, errOut, code := runCLI(t, cmd, "--no-enrich", empty)
+		if code != exitOK || stdout != "" {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", cmd, code, stdout, errOut)
+		}
+	}
+}
+
+// Ctrl-C cancels the context: the run says it was interrupted and exits
+// 130, however deep the cancellation came from.
+func TestInterruptedExitCode(t *testing.T) {
+	var errOut bytes.Buffer
+	err := inputError(fmt.Errorf("read a.log: %w", context.Canceled))
+	if code := exitCode(err, &errOut); code != exitInterrupted || !strings.Contains(errOut.String(), "interrupted") {
+		t.Errorf("exit %d, stderr %q", code, errOut.String())
 	}
 }

@@ -28,6 +28,9 @@ const (
 	exitUsage   = 1
 	exitInput   = 2
 	exitSkipped = 3
+	// exitInterrupted is the shell's code for a process ended by SIGINT
+	// (128+2): the run was stopped, nothing it did is complete.
+	exitInterrupted = 130
 )
 
 // exitError carries an exit code chosen by a command.
@@ -49,6 +52,10 @@ func skippedError(err error) error { return &exitError{code: exitSkipped, err: e
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "tracehop: interrupted: the output of this run is incomplete")
+		return exitInterrupted
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
