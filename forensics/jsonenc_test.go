@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +58,62 @@ func checkExact(t *testing.T, r any) {
 	}
 	if werr == nil && !bytes.Equal(got, want) {
 		t.Fatalf("hand-written JSON differs:\n got %s\nwant %s", got, want)
+	}
+	if e, ok := r.(*Event); ok && werr == nil {
+		// The stream encoder, reused across every check so that its
+		// caches (evidence head, last second) meet hits and misses.
+		geo, _ := enrichJSON(e.SrcGeo)
+		if got := append(streamEnc.Append(nil, e, geo), '\n'); !bytes.Equal(got, want) {
+			t.Fatalf("EventEncoder JSON differs:\n got %s\nwant %s", got, want)
+		}
+	}
+}
+
+var streamEnc EventEncoder
+
+// TestEventEncoderStream: EventEncoder writes what AppendEventJSONGeo
+// writes along a stream whose file, SHA-256 and second change or repeat.
+func TestEventEncoderStream(t *testing.T) {
+	var enc EventEncoder
+	r := rand.New(rand.NewPCG(3, 4))
+	files := []string{"a.log", "b\".log", "a.log"}
+	shas := []string{"", "ff", strings.Repeat("ab", 32)}
+	base := time.Date(2025, 6, 24, 0, 0, 0, 0, time.UTC).Unix()
+	for i := range 5000 {
+		e := Event{ID: "ev-" + strconv.Itoa(i), SourceKind: "web",
+			SrcIP:    netip.AddrFrom4([4]byte{1, 2, 3, byte(i)}),
+			Evidence: EvidenceRef{File: files[r.IntN(3)], SHA256: shas[r.IntN(3)], Line: uint64(r.Int64N(1 << 40)), Offset: r.Int64N(1<<50) - 1000}}
+		switch r.IntN(4) {
+		case 0:
+			e.ClientIP = e.SrcIP
+		case 1:
+			e.ClientIP = netip.MustParseAddr("2001:db8::1")
+		}
+		switch r.IntN(5) {
+		case 0: // zero time
+		case 1:
+			e.Time = NewTime(time.Unix(maxFastUnix+int64(r.IntN(3)), int64(r.IntN(1e9))))
+		default:
+			e.Time = NewTime(time.Unix(base+int64(r.IntN(3)), int64(r.IntN(2))*int64(r.IntN(1e9))))
+		}
+		e.Status, e.Bytes = r.IntN(1000), r.Int64N(1<<62)-(1<<61)
+		e.TimeRaw = []string{"", "24/Jun/2025:00:00:00 +0000", "24/Jun/2025:00:00:01 +0000", "q\"\x00\u2028"}[r.IntN(4)]
+		want := AppendEventJSONGeo([]byte("x"), &e, nil)
+		if got := enc.Append([]byte("x"), &e, nil); !bytes.Equal(got, want) {
+			t.Fatalf("event %d:\n got %s\nwant %s", i, got, want)
+		}
+	}
+}
+
+func TestAppendUint(t *testing.T) {
+	vals := []uint64{0, 1, 9, 10, 99, 100, 65535, 1e9 - 1, 1e9, 1e12 - 1, 1e12, 1e12 + 1, math.MaxUint64}
+	for p := uint64(1); p < 1e19; p *= 10 {
+		vals = append(vals, p-1, p, p+1)
+	}
+	for _, v := range vals {
+		if got, want := string(appendUint([]byte("x"), v)), "x"+strconv.FormatUint(v, 10); got != want {
+			t.Errorf("appendUint(%d) = %s, want %s", v, got, want)
+		}
 	}
 }
 
@@ -328,4 +385,14 @@ func BenchmarkAppendTime(b *testing.B) {
 			buf = tm.UTC().AppendFormat(buf[:0], TimeLayout)
 		}
 	})
+}
+
+func TestAppendAddrJSONv4(t *testing.T) {
+	for _, o := range []byte{0, 1, 9, 10, 99, 100, 199, 200, 255} {
+		for _, a := range []netip.Addr{netip.AddrFrom4([4]byte{o, 0, 255, o}), netip.AddrFrom4([4]byte{255, o, o, 9})} {
+			if got, want := string(appendAddrJSON([]byte("x"), a)), `x"`+a.String()+`"`; got != want {
+				t.Errorf("%v: %s, want %s", a, got, want)
+			}
+		}
+	}
 }

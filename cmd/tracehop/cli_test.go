@@ -206,7 +206,7 @@ func TestEmptyInputIsNotAnError(t *testing.T) {
 		!bytes.Contains(rep, []byte(`"kind": "empty"`)) {
 		t.Errorf("report.json does not list the empty input with its hash and kind")
 	}
-	for _, cmd := range []string{"flows"} { // TODO(lead): events once its streamed path is in
+	for _, cmd := range []string{"flows", "events"} {
 		stdout, errOut, code := runCLI(t, cmd, "--no-enrich", empty)
 		if code != exitOK || stdout != "" {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q", cmd, code, stdout, errOut)

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -185,9 +185,12 @@ func streamEvents(ctx context.Context, out io.Writer, aopts analyze.Options) (*f
 }
 
 // eventsOne reads one input twice: a first pass for its SHA-256 (every
-// event carries it), a second to parse; the hash is checked again at the
-// end so that an input changing under the tool is an error, not a silent
-// mix.
+// event carries it), a second to parse. Both passes also compute a MAC of
+// the raw bytes under a key made for this input alone (evidence.MACKey,
+// ten times cheaper than SHA-256; its nonces are block numbers, so a key
+// never tags two different streams), compared at the end: the parsed
+// bytes are proved to be the hashed ones, and an input changing under
+// the tool is an error, not a silent mix.
 func eventsOne(ctx context.Context, path string, direct bool, out io.Writer, aopts analyze.Options) (res *eventsFile) {
 	res = &eventsFile{input: forensics.Input{Path: path}}
 	fail := func(err error) *eventsFile {
@@ -197,15 +200,27 @@ func eventsOne(ctx context.Context, path string, direct bool, out io.Writer, aop
 	}
 	eopts := aopts.Evidence
 	eopts.Kind = evidence.Kind(aopts.InputFormat)
-	sum, err := hashInput(path, eopts)
+	key, err := evidence.NewMACKey()
 	if err != nil {
 		return fail(err)
 	}
+	sum, mac, _, err := evidence.HashFileMAC(path, key)
+	if err != nil {
+		return fail(err)
+	}
+	eopts.MAC, eopts.NoSHA256 = key, true
 	src, err := evidence.Open(path, eopts)
 	if err != nil {
 		return fail(err)
 	}
 	defer src.Close()
+	if src.Encoding != evidence.EncodingNone {
+		// A broken or capped compressed input fails before any of its
+		// events is written, as when the first pass decompressed.
+		if err := checkDecompress(path, eopts); err != nil {
+			return fail(err)
+		}
+	}
 	res.input.Path, res.input.Encoding, res.input.Kind = src.Name, src.Encoding, string(src.Kind)
 	if src.Kind.IsCapture() {
 		// Valid evidence, just not a log (a case directory holds both):
@@ -214,9 +229,15 @@ func eventsOne(ctx context.Context, path string, direct bool, out io.Writer, aop
 		res.input.SHA256 = sum
 		return res
 	}
+	if src.Kind == evidence.KindEmpty {
+		// An empty file is evidence of nothing: listed with its hash,
+		// no events, not an error (as analyze does).
+		res.input.SHA256 = sum
+		return res
+	}
 	format := string(src.Kind)
 	if src.Kind == evidence.KindText {
-		format = logs.Detect(src.Head)
+		format = logs.Detect(src.Sample)
 	}
 	if aopts.InputFormat != "" {
 		format = aopts.InputFormat
@@ -231,6 +252,8 @@ func eventsOne(ctx context.Context, path string, direct bool, out io.Writer, aop
 		lo.TZ = aopts.TZ
 	}
 	lo.ClockOffset = clockOffsetFor(aopts.ClockOffsets, path)
+	// Events are encoded and dropped a few batches after they are read.
+	lo.ShareLines = true
 
 	var w io.Writer = out
 	if !direct {
@@ -241,11 +264,10 @@ func eventsOne(ctx context.Context, path string, direct bool, out io.Writer, aop
 		res.spool = f
 		w = f
 	}
-	bw := bufio.NewWriterSize(w, 256<<10)
 	enc := newEventEncoder(aopts.Enricher)
 	// Parsing and encoding (with enrichment) run in two goroutines joined
 	// by a small ring of batches: two cores, order kept, memory bounded.
-	const batchSize = 512
+	const batchSize = 128
 	batches := make(chan []forensics.Event, 4)
 	free := make(chan []forensics.Event, 6)
 	var werr error
@@ -256,14 +278,22 @@ func eventsOne(ctx context.Context, path string, direct bool, out io.Writer, aop
 	defer stopRead()
 	go func() {
 		defer close(done)
+		// Lines are encoded straight into the output buffer, written
+		// out in blocks of 64 KiB or more (no bufio.Writer copy).
+		const flushAt = 64 << 10
+		out := make([]byte, 0, flushAt+16<<10)
 		for batch := range batches {
 			for i := range batch {
 				if werr != nil {
 					break
 				}
 				batch[i].Evidence.SHA256 = sum
-				if _, werr = bw.Write(enc.append(&batch[i])); werr != nil {
-					stopRead()
+				out = enc.appendLine(out, &batch[i])
+				if len(out) >= flushAt {
+					if _, werr = w.Write(out); werr != nil {
+						stopRead()
+					}
+					out = out[:0]
 				}
 			}
 			select {
@@ -271,36 +301,31 @@ func eventsOne(ctx context.Context, path string, direct bool, out io.Writer, aop
 			default:
 			}
 		}
-		if werr == nil {
-			werr = bw.Flush()
+		if werr == nil && len(out) > 0 {
+			_, werr = w.Write(out)
 		}
 	}()
 	var records int64
-	cur := make([]forensics.Event, 0, batchSize)
-	st, rerr := logs.Read(rctx, src, src.Name, format, lo, func(e forensics.Event) {
-		records++
-		cur = append(cur, e)
-		if len(cur) == batchSize {
-			batches <- cur
-			select {
-			case cur = <-free:
-			default:
-				cur = make([]forensics.Event, 0, batchSize)
-			}
+	// The parser builds events in place in the batches (no copy each).
+	st, rerr := logs.ReadBatches(rctx, src, src.Name, format, lo, make([]forensics.Event, 0, batchSize), func(full []forensics.Event) []forensics.Event {
+		records += int64(len(full))
+		batches <- full
+		select {
+		case next := <-free:
+			return next
+		default:
+			return make([]forensics.Event, 0, batchSize)
 		}
-	}, nil)
-	if len(cur) > 0 {
-		batches <- cur
-	}
+	})
 	close(batches)
 	<-done
-	sum2, size, herr := src.Finish()
+	_, size, herr := src.Finish()
 	res.input.SHA256, res.input.Size = sum, size
 	if src.Size > 0 {
 		res.input.Size = src.Size
 	}
-	if herr == nil && sum2 != sum {
-		herr = fmt.Errorf("%s changed while it was read (SHA-256 %s, then %s)", src.Name, sum, sum2)
+	if herr == nil && !bytes.Equal(src.RawMAC(), mac) {
+		herr = fmt.Errorf("%s changed while it was read (SHA-256 %s before parsing; the bytes parsed differ)", src.Name, sum)
 	}
 	res.input.Records, res.input.Malformed = records, st.Malformed
 	res.problems, res.caps = st.Problems, st.Caps
@@ -318,17 +343,19 @@ func eventsOne(ctx context.Context, path string, direct bool, out io.Writer, aop
 	return res
 }
 
-func hashInput(path string, eopts evidence.Options) (string, error) {
+// checkDecompress reads a compressed input through to its end, hashing
+// nothing.
+func checkDecompress(path string, eopts evidence.Options) error {
+	eopts.MAC = nil
 	src, err := evidence.Open(path, eopts)
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer src.Close()
 	if _, err := io.Copy(io.Discard, src); err != nil {
-		return "", fmt.Errorf("read %s: %w", src.Name, err)
+		return fmt.Errorf("read %s: %w", src.Name, err)
 	}
-	sum, _, err := src.Finish()
-	return sum, err
+	return nil
 }
 
 // clockOffsetFor finds the --clock-offset of an input by path as given or
@@ -351,15 +378,15 @@ func clockOffsetFor(m map[string]time.Duration, path string) time.Duration {
 }
 
 // eventEncoder writes an Event as one JSON line with the model's
-// hand-written encoder (forensics.AppendEventJSONGeo), byte for byte what
+// hand-written encoder (forensics.EventEncoder), byte for byte what
 // encoding/json writes for it, without reflection: encoding was most of
 // the time of `tracehop events`. The src_geo object is marshalled once per
 // (address, day) and reused. TestEventEncoderMatchesJSON and
 // FuzzEventEncoder hold it to that.
 type eventEncoder struct {
-	buf []byte
-	e   *enrich.Enricher
-	geo map[geoKey][]byte
+	json forensics.EventEncoder
+	e    *enrich.Enricher
+	geo  map[geoKey][]byte
 }
 
 // geoKey is plain bytes (not netip.Addr, which holds a zone handle) so
@@ -407,14 +434,14 @@ func floorDay(unix int64) int64 {
 	return d
 }
 
-func (enc *eventEncoder) append(e *forensics.Event) []byte {
+// appendLine appends the JSON line of e to b.
+func (enc *eventEncoder) appendLine(b []byte, e *forensics.Event) []byte {
 	var geo []byte
 	if e.SrcGeo != nil {
 		geo, _ = forensics.AppendRecordJSON(nil, e.SrcGeo)
 	} else {
 		geo = enc.geoJSON(e)
 	}
-	enc.buf = forensics.AppendEventJSONGeo(enc.buf[:0], e, geo)
-	enc.buf = append(enc.buf, '\n')
-	return enc.buf
+	b = enc.json.Append(b, e, geo)
+	return append(b, '\n')
 }

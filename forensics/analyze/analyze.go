@@ -140,6 +140,9 @@ func ingestOne(ctx context.Context, path string, opts Options) (res *InputResult
 	var readErr error
 	var records, malformed int64
 	switch {
+	case src.Kind == evidence.KindEmpty:
+		// An empty file is evidence of nothing: listed with its hash and
+		// zero records, not an error.
 	case src.Kind.IsCapture():
 		st, err := capture.Read(ctx, src, file, opts.Capture, func(f forensics.Flow) {
 			res.Flows = append(res.Flows, f)
@@ -150,7 +153,7 @@ func ingestOne(ctx context.Context, path string, opts Options) (res *InputResult
 	default:
 		format := string(src.Kind)
 		if src.Kind == evidence.KindText {
-			format = logs.Detect(src.Head)
+			format = logs.Detect(src.Sample)
 		}
 		if opts.InputFormat != "" {
 			format = opts.InputFormat

@@ -129,6 +129,10 @@ func TestDetectKinds(t *testing.T) {
 			"{\"@timestamp\":\"2025-01-01T00:00:01Z\",\"source\":{\"ip\":\"1.2.3.5\"}}\n" +
 			"{\"@timestamp\":\"2025-01-01T00:00:02Z\",\"source\":{\"ip\":\"1.2.3.6\"}}\n"), want: KindJSONLines},
 		{name: "only NULs", data: make([]byte, 100), want: KindUnknown},
+		// an overlong first line (attacker's or corrupt) fills the head
+		{name: "combined after a 1 MB first line", data: []byte(strings.Repeat("A", 1<<20) + "\n" +
+			"1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 2326 \"-\" \"ua\"\n"), want: KindCombined},
+		{name: "one overlong line only", data: []byte(strings.Repeat("A", 1<<17)), want: KindText},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := tc.path

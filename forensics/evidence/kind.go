@@ -29,6 +29,9 @@ const (
 	KindArgusCSV    Kind = "argus-csv"
 	// KindText is readable text in no format this package knows.
 	KindText Kind = "text"
+	// KindEmpty is an input with no content at all: evidence of nothing,
+	// read as zero records rather than refused.
+	KindEmpty Kind = "empty"
 )
 
 // IsCapture reports whether k is a packet capture format.

@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
@@ -40,6 +41,13 @@ type Options struct {
 	// Progress, when set, is advanced by every raw byte read (for
 	// progress bars across parallel inputs).
 	Progress *atomic.Int64
+	// MAC, when set, is fed every raw byte too (Source.RawMAC): a second
+	// read of an input proves it saw the bytes of a first read, hashed
+	// with SHA-256, by comparing MACs (see HashFileMAC).
+	MAC *MACKey
+	// NoSHA256 skips SHA-256 (Finish returns "" for it): only for a read
+	// checked by MAC against a first read that hashed.
+	NoSHA256 bool
 }
 
 // DefaultOptions: a 64 GiB output cap and a 250:1 ratio after 64 MiB.
@@ -63,13 +71,21 @@ type Source struct {
 	// Head is the first decompressed bytes, as sniffed (for refinement
 	// by the log parser's own detector).
 	Head []byte
+	// Sample is what kind detection judged: Head, or, when a first line
+	// fills all of Head, the bytes after that line. Format detection
+	// further up (logs.Detect) should look at Sample.
+	Sample []byte
 
 	f       *os.File
-	hasher  hash.Hash
+	hasher  hash.Hash       // nil with Options.NoSHA256
+	mac     *rawMAC         // nil without Options.MAC
 	raw     *countingReader // raw bytes, through the hasher
 	r       io.Reader       // decompressed stream, head included
 	closers []func()
 	out     int64
+	// bufs are the buffers between a plain file and Read; once both are
+	// drained, Read reads the file straight into the caller's buffer.
+	bufs [2]*bufio.Reader
 }
 
 // Open opens path read-only (O_RDONLY; "-" is stdin), detects its
@@ -79,27 +95,40 @@ func Open(path string, opts Options) (*Source, error) {
 	if opts.HeadSize == 0 {
 		opts = withDefaults(opts)
 	}
-	s := &Source{Path: path, Name: path, hasher: sha256.New()}
+	s := &Source{Path: path, Name: path}
 	if path == "-" {
 		s.Name = "stdin"
 		s.f = os.Stdin
 	} else {
-		f, err := os.OpenFile(path, os.O_RDONLY, 0)
+		f, err := OpenRegular(path)
 		if err != nil {
-			return nil, fmt.Errorf("open %s: %w", path, err)
+			return nil, err
 		}
 		st, err := f.Stat()
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("stat %s: %w", path, err)
 		}
-		if st.IsDir() {
-			f.Close()
-			return nil, fmt.Errorf("open %s: is a directory", path)
-		}
 		s.f, s.Size = f, st.Size()
 	}
-	s.raw = &countingReader{r: io.TeeReader(s.f, s.hasher), progress: opts.Progress}
+	var sink io.Writer
+	if !opts.NoSHA256 {
+		s.hasher = sha256.New()
+		sink = s.hasher
+	}
+	if opts.MAC != nil {
+		s.mac = opts.MAC.newMAC()
+		if sink != nil {
+			sink = io.MultiWriter(sink, s.mac)
+		} else {
+			sink = s.mac
+		}
+	}
+	var raw io.Reader = s.f
+	if sink != nil {
+		raw = io.TeeReader(s.f, sink)
+	}
+	s.raw = &countingReader{r: raw, progress: opts.Progress}
 	rawBuf := bufio.NewReaderSize(s.raw, 64<<10)
 	magic, _ := rawBuf.Peek(4)
 	s.Encoding = sniffEncoding(magic)
@@ -138,16 +167,28 @@ func Open(path string, opts Options) (*Source, error) {
 		}
 	}
 	s.r = br
-	s.Head = head
+	if s.Encoding == EncodingNone && s.f != os.Stdin {
+		s.bufs = [2]*bufio.Reader{br, rawBuf}
+	}
+	s.Head, s.Sample = head, head
 	s.Kind = opts.Kind
 	if s.Kind == KindUnknown {
 		s.Kind = Detect(head)
+		if len(head) == 0 {
+			s.Kind = KindEmpty
+		}
+		// One line fills the whole head: the lines after it decide.
+		if s.Kind == KindText && path != "-" && len(head) == opts.HeadSize && bytes.IndexByte(head, '\n') < 0 {
+			if sample := sniffAfterFirstLine(path, opts, opts.HeadSize); sample != nil {
+				s.Sample = sample
+				if k := Detect(sample); k != KindUnknown {
+					s.Kind = k
+				}
+			}
+		}
 	}
 	if s.Kind == KindUnknown {
 		s.Close()
-		if len(head) == 0 {
-			return nil, fmt.Errorf("%s: empty input: %w", s.Name, ErrUnknownKind)
-		}
 		return nil, fmt.Errorf("%s: %w (first bytes % x)", s.Name, ErrUnknownKind, head[:min(8, len(head))])
 	}
 	return s, nil
@@ -157,6 +198,7 @@ func withDefaults(o Options) Options {
 	d := DefaultOptions()
 	d.Kind = o.Kind
 	d.Progress = o.Progress
+	d.MAC, d.NoSHA256 = o.MAC, o.NoSHA256
 	if o.MaxDecompressed > 0 {
 		d.MaxDecompressed = o.MaxDecompressed
 	}
@@ -172,7 +214,13 @@ func withDefaults(o Options) Options {
 // Read reads decompressed bytes. Errors other than EOF name the input and
 // the decompressed offset, so a truncated .gz says where it broke.
 func (s *Source) Read(p []byte) (int, error) {
-	n, err := s.r.Read(p)
+	var n int
+	var err error
+	if s.bufs[0] != nil && s.bufs[0].Buffered() == 0 && s.bufs[1].Buffered() == 0 {
+		n, err = s.raw.Read(p)
+	} else {
+		n, err = s.r.Read(p)
+	}
 	s.out += int64(n)
 	if err != nil && err != io.EOF {
 		if errors.Is(err, ErrDecompressionCap) {
@@ -193,7 +241,19 @@ func (s *Source) Finish() (sum string, size int64, err error) {
 	if s.Size == 0 {
 		s.Size = s.raw.n
 	}
-	return hex.EncodeToString(s.hasher.Sum(nil)), s.raw.n, nil
+	if s.hasher != nil {
+		sum = hex.EncodeToString(s.hasher.Sum(nil))
+	}
+	return sum, s.raw.n, nil
+}
+
+// RawMAC is the MAC of every raw byte read (Options.MAC), nil without
+// one. Call it once, after Finish.
+func (s *Source) RawMAC() []byte {
+	if s.mac == nil {
+		return nil
+	}
+	return s.mac.sum()
 }
 
 // RawOffset is how many raw (compressed) bytes have been read so far.

@@ -3,6 +3,7 @@ package evidence
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -113,12 +114,47 @@ func resolve(p string) string {
 	}
 }
 
+// ErrNotRegular is returned for a path that names a FIFO, device or
+// socket: evidence is a file; a stream is read from stdin as "-".
+var ErrNotRegular = errors.New("not a regular file (give a stream as - on stdin)")
+
+// OpenRegular opens a regular file read-only. A FIFO, device or socket
+// is refused before it is opened (opening a FIFO waits for a writer, and
+// a stream cannot be read twice); so is a directory.
+func OpenRegular(path string) (*os.File, error) {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		if st.IsDir() {
+			return nil, fmt.Errorf("open %s: is a directory", path)
+		}
+		return nil, fmt.Errorf("open %s: %w", path, ErrNotRegular)
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	// Checked again on the open file: the path may have changed since.
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("stat %s: %w", path, err)
+	}
+	if st.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("open %s: is a directory", path)
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("open %s: %w", path, ErrNotRegular)
+	}
+	return f, nil
+}
+
 // HashFile returns the SHA-256 and size of a file read-only: used to
 // re-verify inputs before a report is written.
 func HashFile(path string) (string, int64, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY, 0)
+	f, err := OpenRegular(path)
 	if err != nil {
-		return "", 0, fmt.Errorf("open %s: %w", path, err)
+		return "", 0, err
 	}
 	defer f.Close()
 	h := sha256.New()

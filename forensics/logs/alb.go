@@ -95,10 +95,5 @@ func (p *albParser) parse(st *state, s string) error {
 			r.request = ""
 		}
 	}
-	ev, err := st.build(r, "web")
-	if err != nil {
-		return err
-	}
-	st.emit(ev)
-	return nil
+	return st.buildEmit(r, "web")
 }

@@ -60,3 +60,34 @@ func benchRead(b *testing.B, format string) {
 func BenchmarkReadCombined(b *testing.B) { benchRead(b, FormatCombined) }
 func BenchmarkReadECS(b *testing.B)      { benchRead(b, FormatJSONL) }
 func BenchmarkReadSSHD(b *testing.B)     { benchRead(b, FormatSSHD) }
+
+// benchReadBatches is benchRead the way `tracehop events` reads: blocks
+// shared by the lines (Options.ShareLines) and events built in place in
+// recycled batches (ReadBatches). It justifies both against benchRead.
+func benchReadBatches(b *testing.B, format string) {
+	data := benchLines(format, 20000)
+	opts := DefaultOptions()
+	opts.Year, opts.ShareLines = 2025, true
+	var n int64
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	c0 := cpuTime()
+	batch := make([]forensics.Event, 0, 128)
+	for b.Loop() {
+		st, err := ReadBatches(context.Background(), bytes.NewReader(data), "bench", format, opts, batch, func(full []forensics.Event) []forensics.Event {
+			n += int64(len(full))
+			return full[:0]
+		})
+		if err != nil || st.Malformed != 0 {
+			b.Fatalf("%v %+v", err, st)
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "lines/s")
+	if c := cpuTime() - c0; c > 0 {
+		b.ReportMetric(float64(n)/c.Seconds(), "lines/cpu-s")
+	}
+}
+
+func BenchmarkReadBatchesCombined(b *testing.B) { benchReadBatches(b, FormatCombined) }
+func BenchmarkReadBatchesECS(b *testing.B)      { benchReadBatches(b, FormatJSONL) }

@@ -3,6 +3,7 @@ package logs
 import (
 	"errors"
 	"strings"
+	"time"
 )
 
 // clfParser reads the NCSA Common and Combined log formats of Apache and
@@ -15,6 +16,10 @@ import (
 type clfParser struct {
 	vhost bool
 	rec   webRec
+	// lastTime is the last [time] parsed: lines come in time order and
+	// most share their second with the line before.
+	lastRaw  string
+	lastTime time.Time
 }
 
 var (
@@ -27,7 +32,7 @@ var (
 func (p *clfParser) parse(st *state, s string) error {
 	r := &p.rec
 	r.reset()
-	lb := strings.Index(s, " [")
+	lb := indexTimeOpen(s)
 	if lb < 0 {
 		return errNoCLFTime
 	}
@@ -56,11 +61,14 @@ func (p *clfParser) parse(st *state, s string) error {
 		return errNoCLFTime
 	}
 	r.time = s[lb+2 : lb+2+rb]
-	t, ok := parseCLFTime(r.time)
-	if !ok {
-		return errBadCLFTime
+	if r.time != p.lastRaw || p.lastRaw == "" {
+		t, ok := parseCLFTime(r.time)
+		if !ok {
+			return errBadCLFTime
+		}
+		p.lastRaw, p.lastTime = r.time, t
 	}
-	r.parsed, r.hasParsed = t, true
+	r.parsed, r.hasParsed = p.lastTime, true
 	i := lb + 2 + rb + 1
 	if i+1 >= len(s) || s[i] != ' ' || s[i+1] != '"' {
 		if st.truncated {
@@ -68,8 +76,7 @@ func (p *clfParser) parse(st *state, s string) error {
 		}
 		return errNoRequest
 	}
-	req, next, ok2 := scanQuoted(s, i+1)
-	ok = ok2
+	req, next, ok := scanQuoted(s, i+1)
 	r.request = req
 	if !ok {
 		if st.truncated {
@@ -141,12 +148,23 @@ func (p *clfParser) parse(st *state, s string) error {
 
 func (p *clfParser) finish(st *state) error {
 	kind := "web"
-	ev, err := st.build(&p.rec, kind)
-	if err != nil {
-		return err
+	return st.buildEmit(&p.rec, kind)
+}
+
+// indexTimeOpen is strings.Index(s, " ["), searching for the rarer '['
+// (most lines have one, the time's) rather than for every space.
+func indexTimeOpen(s string) int {
+	for from := 1; from < len(s); {
+		k := strings.IndexByte(s[from:], '[')
+		if k < 0 {
+			return -1
+		}
+		if s[from+k-1] == ' ' {
+			return from + k - 1
+		}
+		from += k + 1
 	}
-	st.emit(ev)
-	return nil
+	return -1
 }
 
 // addresses reads the part before ident: "addr", "vhost:port addr", or a
@@ -169,7 +187,7 @@ func (p *clfParser) addresses(r *webRec, a string) error {
 		}
 		a = a[sp+1:]
 	}
-	if strings.IndexByte(a, ' ') < 0 && strings.IndexByte(a, ',') < 0 && strings.IndexByte(a, '"') < 0 {
+	if !hasListByte(a) {
 		r.src = a
 		return nil
 	}
@@ -192,6 +210,17 @@ func (p *clfParser) addresses(r *webRec, a string) error {
 	r.src = peer
 	r.xff = strings.Trim(claims, "\" ")
 	return nil
+}
+
+// hasListByte reports a space, comma or quote in a: one pass over the
+// address instead of three IndexByte calls, on every line.
+func hasListByte(a string) bool {
+	for i := 0; i < len(a); i++ {
+		if c := a[i]; c == ' ' || c == ',' || c == '"' {
+			return true
+		}
+	}
+	return false
 }
 
 func isAddrList(v string) bool {

@@ -236,12 +236,7 @@ func (p *customParser) parse(st *state, s string) error {
 	if pos != len(s) && !st.truncated {
 		return fmt.Errorf("%d unexpected bytes at end of line", len(s)-pos)
 	}
-	ev, err := st.build(r, p.kind)
-	if err != nil {
-		return err
-	}
-	st.emit(ev)
-	return nil
+	return st.buildEmit(r, p.kind)
 }
 
 // quotedEnd finds lit (starting with a quote) at or after pos where the

@@ -19,21 +19,25 @@ type jsonParser struct {
 	val   [nTargets]string
 	inds  [][2]string
 	rec   webRec
+	// seen remembers, per leaf position in the line, the path met there
+	// and what it maps to: lines of one log share their layout, so most
+	// leaves are resolved by comparing the path with the last line's
+	// instead of lower-casing and hashing it.
+	seen []seenLeaf
+	n    int
+}
+
+type seenLeaf struct {
+	path  []byte
+	entry fieldEntry
+	ok    bool
 }
 
 func (p *jsonParser) leaf(path []byte, kind byte, raw string) {
 	if kind == jsNull || (kind == jsString && raw == "") {
 		return
 	}
-	key := path
-	for _, c := range path {
-		if c >= 'A' && c <= 'Z' {
-			p.lower = appendLower(p.lower[:0], path)
-			key = p.lower
-			break
-		}
-	}
-	e, ok := p.fm.json[string(key)]
+	e, ok := p.lookup(path)
 	if !ok {
 		return
 	}
@@ -47,6 +51,31 @@ func (p *jsonParser) leaf(path []byte, kind byte, raw string) {
 	if e.prio < p.prio[t] {
 		p.prio[t], p.kind[t], p.val[t] = e.prio, kind, raw
 	}
+}
+
+func (p *jsonParser) lookup(path []byte) (fieldEntry, bool) {
+	n := p.n
+	p.n++
+	if n < len(p.seen) && string(p.seen[n].path) == string(path) {
+		return p.seen[n].entry, p.seen[n].ok
+	}
+	key := path
+	for _, c := range path {
+		if c >= 'A' && c <= 'Z' {
+			p.lower = appendLower(p.lower[:0], path)
+			key = p.lower
+			break
+		}
+	}
+	e, ok := p.fm.json[string(key)]
+	if n < 64 {
+		if n >= len(p.seen) {
+			p.seen = append(p.seen, seenLeaf{})
+		}
+		sl := &p.seen[n]
+		sl.path, sl.entry, sl.ok = append(sl.path[:0], path...), e, ok
+	}
+	return e, ok
 }
 
 func appendLower(dst, s []byte) []byte {
@@ -68,6 +97,7 @@ func (p *jsonParser) parse(st *state, s string) error {
 		p.prio[i] = 127
 	}
 	p.inds = p.inds[:0]
+	p.n = 0
 	var err error
 	p.path, err = walkJSON(s, p.path, p.visit)
 	if err != nil {
@@ -104,10 +134,5 @@ func (p *jsonParser) parse(st *state, s string) error {
 	if r.method != "" || r.path != "" || r.request != "" || r.status != "" {
 		kind = "web"
 	}
-	ev, err := st.build(r, kind)
-	if err != nil {
-		return err
-	}
-	st.emit(ev)
-	return nil
+	return st.buildEmit(r, kind)
 }

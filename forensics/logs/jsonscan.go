@@ -2,6 +2,7 @@ package logs
 
 import (
 	"errors"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -51,6 +52,9 @@ func walkJSON(s string, path []byte, visit jsonVisitor) ([]byte, error) {
 }
 
 func (w *jsonWalker) ws(i int) int {
+	if i < len(w.s) && w.s[i] > ' ' {
+		return i // compact JSON: no white space at all
+	}
 	for i < len(w.s) {
 		switch w.s[i] {
 		case ' ', '\t', '\r', '\n':
@@ -77,7 +81,7 @@ func (w *jsonWalker) object(i, depth int) (int, error) {
 		if i >= len(w.s) || w.s[i] != '"' {
 			return i, errJSON
 		}
-		end, err := w.str(i)
+		end, esc, err := w.str(i)
 		if err != nil {
 			return i, err
 		}
@@ -86,7 +90,7 @@ func (w *jsonWalker) object(i, depth int) (int, error) {
 		if base > 0 {
 			w.path = append(w.path, '.')
 		}
-		if strings.IndexByte(key, '\\') >= 0 {
+		if esc {
 			w.path = append(w.path, jsonUnquote(key)...)
 		} else {
 			w.path = append(w.path, key...)
@@ -120,7 +124,7 @@ func (w *jsonWalker) value(i, depth int) (int, error) {
 	}
 	switch c := w.s[i]; {
 	case c == '"':
-		end, err := w.str(i)
+		end, _, err := w.str(i)
 		if err != nil {
 			return i, err
 		}
@@ -160,25 +164,57 @@ func (w *jsonWalker) value(i, depth int) (int, error) {
 	return i, errJSON
 }
 
-// str returns the index just past the closing quote of the string at i:
-// the first quote not preceded by an odd run of backslashes.
-func (w *jsonWalker) str(i int) (int, error) {
+var errUnterminated = errors.New("unterminated JSON string")
+
+// str returns the index just past the closing quote of the string at i
+// (the first quote not escaped by a backslash) and whether the string
+// holds a backslash. It runs on every key and value of a line: eight bytes
+// are checked at a time for a quote or backslash, instead of an IndexByte
+// call (costly on short strings) and a look back at backslashes.
+func (w *jsonWalker) str(i int) (int, bool, error) {
+	s := w.s
+	esc := false
 	j := i + 1
 	for {
-		k := strings.IndexByte(w.s[j:], '"')
-		if k < 0 {
-			return i, errors.New("unterminated JSON string")
+		for j+8 <= len(s) {
+			if m := quoteOrBackslash8(load64(s, j)); m != 0 {
+				// The lowest flagged byte is the first quote or
+				// backslash (haszero flags exactly up to there).
+				j += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			j += 8
 		}
-		j += k
-		bs := 0
-		for b := j - 1; b > i && w.s[b] == '\\'; b-- {
-			bs++
+		if j >= len(s) {
+			return i, esc, errUnterminated
 		}
-		if bs%2 == 0 {
-			return j + 1, nil
+		switch s[j] {
+		case '"':
+			return j + 1, esc, nil
+		case '\\':
+			esc = true
+			j += 2
+		default:
+			j++
 		}
-		j++
 	}
+}
+
+// load64 reads s[i:i+8] little-endian (the compiler merges the loads).
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// quoteOrBackslash8 flags the high bit of bytes of v that are '"' or
+// '\\' (haszero from "Bit Twiddling Hacks": zero when there is none, and
+// its lowest flag is always a true one).
+func quoteOrBackslash8(v uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q := v ^ (ones * '"')
+	b := v ^ (ones * '\\')
+	return ((q-ones)&^q | (b-ones)&^b) & highs
 }
 
 // skipArray returns the index past the array at i; nested values are
@@ -306,7 +342,7 @@ func jsonStrings(raw string, limit int) []string {
 			break
 		}
 		if raw[i] == '"' {
-			end, err := w.str(i)
+			end, _, err := w.str(i)
 			if err != nil {
 				break
 			}

@@ -381,3 +381,33 @@ func TestVhostReadAsCombined(t *testing.T) {
 		t.Fatalf("%+v", e)
 	}
 }
+
+func TestIndexTimeOpen(t *testing.T) {
+	for _, s := range []string{"", "[", " [", "a [b", "[a [b", "a[b [c", "x[[ [", "a b c", "[[[", "a  [", " [x", "ab[ [", "a["} {
+		if got, want := indexTimeOpen(s), strings.Index(s, " ["); got != want {
+			t.Errorf("indexTimeOpen(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
+
+// TestISOCache: the cached second gives what parseAnyTime gives, along a
+// stream of times that share or change their second, fraction and zone.
+func TestISOCache(t *testing.T) {
+	var c isoCache
+	tz := time.FixedZone("x", -5*3600)
+	for _, s := range []string{
+		"2025-06-24T00:00:00.010Z", "2025-06-24T00:00:00.015Z", "2025-06-24T00:00:00Z", "2025-06-24T00:00:00.5+02:00",
+		"2025-06-24T00:00:00.5", "2025-06-24T00:00:00.", "2025-06-24T00:00:00.123456789123Z", "2025-06-24T00:00:00,25Z",
+		"2025-06-24 00:00:00.1 +0100", "2025-06-24T00:00:00.1 ", "2025-06-24T00:00:00.1Zjunk", "2025-06-24T00:00:60.5Z",
+		"2025-06-24T00:00:01.010Z", "2025-06-24T00:00:01.010z", "[2025-06-24T00:00:01.010Z]", " 2025-06-24T00:00:01.010Z",
+		"2025-02-29T00:00:01.010Z", "2024-02-29T00:00:01.010Z", "1750723200.5", "24/Jun/2025:00:00:00 +0000",
+	} {
+		for range 2 {
+			gt, ga, gok := c.parse(s, tz)
+			wt, wa, wok := parseAnyTime(s, tz)
+			if gok != wok || ga != wa || !gt.Equal(wt) || (gok && gt.UTC().String() != wt.UTC().String()) {
+				t.Fatalf("%q: cache %v %v %v, parseAnyTime %v %v %v", s, gt, ga, gok, wt, wa, wok)
+			}
+		}
+	}
+}

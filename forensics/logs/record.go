@@ -68,18 +68,37 @@ func dash(s string) string {
 
 var errNoTime = errors.New("no timestamp")
 
-// build normalizes a record into an event of the given source kind.
-func (st *state) build(r *webRec, kind string) (forensics.Event, error) {
-	ev := st.newEvent(kind)
+// buildEmit builds the event of a record and emits it.
+func (st *state) buildEmit(r *webRec, kind string) error {
+	ev := st.slot()
+	if err := st.build(r, kind, ev); err != nil {
+		return err
+	}
+	st.emitSlot(ev)
+	return nil
+}
+
+// build normalizes a record into *ev, an event of the given source kind.
+// The event is built in place (a ReadBatches slot, else st.ev) rather
+// than returned: it is large, and each copy showed in the profile of
+// `tracehop events`.
+func (st *state) build(r *webRec, kind string, ev *forensics.Event) error {
+	var spare map[string]string
+	if st.emitBatch != nil {
+		// A batch slot holds an event its consumer gave back: its map
+		// is reused rather than a new one made per record.
+		spare = ev.Indicators
+	}
+	st.initEvent(ev, kind)
 	ev.Flags = append(ev.Flags, r.flags...)
 	if r.hasParsed {
-		st.setTime(&ev, r.parsed, r.time, false)
+		st.setTime(ev, r.parsed, r.time, false)
 	} else if raw := dash(r.time); raw != "" {
-		t, assumed, ok := parseAnyTime(raw, st.opts.TZ)
+		t, assumed, ok := st.iso.parse(raw, st.opts.TZ)
 		if !ok {
-			return ev, fmt.Errorf("%w %q", errBadTime, clip(raw))
+			return fmt.Errorf("%w %q", errBadTime, clip(raw))
 		}
-		st.setTime(&ev, t, st.cut(&ev, "time_raw", raw), assumed)
+		st.setTime(ev, t, st.cut(ev, "time_raw", raw), assumed)
 	} else {
 		ev.Flags = append(ev.Flags, "time_missing")
 	}
@@ -92,7 +111,7 @@ func (st *state) build(r *webRec, kind string) (forensics.Event, error) {
 			}
 		} else {
 			// A host name (HostnameLookups On) or garbage: kept, not an IP.
-			r.indicator("src_host", st.cut(&ev, "src_host", s))
+			r.indicator("src_host", st.cut(ev, "src_host", s))
 			ev.Flags = append(ev.Flags, "src_not_ip")
 		}
 	}
@@ -121,48 +140,53 @@ func (st *state) build(r *webRec, kind string) (forensics.Event, error) {
 			}
 		} else {
 			ev.Flags = append(ev.Flags, "request_not_http")
-			r.indicator("request", st.cut(&ev, "request", req))
+			r.indicator("request", st.cut(ev, "request", req))
 		}
 	}
-	ev.Method = st.cut(&ev, "method", dash(r.method))
-	ev.Host = st.cut(&ev, "host", dash(r.host))
+	ev.Method = st.cut(ev, "method", dash(r.method))
+	ev.Host = st.cut(ev, "host", dash(r.host))
 	path := dash(r.path)
 	if q := dash(r.query); q != "" && !strings.Contains(path, "?") {
 		path += "?" + q
 	}
-	ev.Path = st.cut(&ev, "path", path)
+	ev.Path = st.cut(ev, "path", path)
 	if s := dash(r.status); s != "" {
 		n, ok := digits(s)
 		if !ok || n > 999 {
-			return ev, fmt.Errorf("bad status %q", clip(s))
+			return fmt.Errorf("bad status %q", clip(s))
 		}
 		ev.Status = n
 	}
 	if s := dash(r.bytes); s != "" {
 		n, ok := parseCount(s)
 		if !ok {
-			return ev, fmt.Errorf("bad byte count %q", clip(s))
+			return fmt.Errorf("bad byte count %q", clip(s))
 		}
 		ev.Bytes = int64(n)
 	}
-	ev.UserAgent = st.cut(&ev, "user_agent", dash(r.userAgent))
-	ev.Referrer = st.cut(&ev, "referrer", dash(r.referrer))
-	ev.User = st.cut(&ev, "user", dash(r.user))
-	ev.Action = st.cut(&ev, "action", dash(r.action))
-	st.credentials(&ev, r)
+	ev.UserAgent = st.cut(ev, "user_agent", dash(r.userAgent))
+	ev.Referrer = st.cut(ev, "referrer", dash(r.referrer))
+	ev.User = st.cut(ev, "user", dash(r.user))
+	ev.Action = st.cut(ev, "action", dash(r.action))
+	st.credentials(ev, r)
 	if c := dash(r.clientIP); c != "" && r.xff == "" && r.forwarded == "" && r.realIP == "" {
 		// A client address logged by the server itself (ALB client:port
 		// is the socket peer already; JSON client.ip next to source.ip).
 		r.realIP = c
 	}
-	st.applyProxy(&ev, r.xff, r.forwarded, r.realIP)
+	st.applyProxy(ev, r.xff, r.forwarded, r.realIP)
 	if len(r.indicators) > 0 {
-		ev.Indicators = make(map[string]string, len(r.indicators))
+		if spare != nil {
+			clear(spare)
+			ev.Indicators = spare
+		} else {
+			ev.Indicators = make(map[string]string, len(r.indicators))
+		}
 		for _, kv := range r.indicators {
-			ev.Indicators[kv[0]] = st.cutIndicator(&ev, kv[0], kv[1])
+			ev.Indicators[kv[0]] = st.cutIndicator(ev, kv[0], kv[1])
 		}
 	}
-	return ev, nil
+	return nil
 }
 
 func clip(s string) string {

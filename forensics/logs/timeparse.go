@@ -220,6 +220,67 @@ var fallbackLayouts = []string{
 	"02/Jan/2006:15:04:05", "Jan _2 2006 15:04:05", "Jan _2 15:04:05 2006",
 }
 
+// isoCache remembers the whole second of the last ISO 8601 time parsed:
+// JSON logs come in time order with fractions of a second, so most lines
+// share the date, time and zone of the line before and only the fraction
+// is left to read.
+type isoCache struct {
+	sec     string // "2006-01-02T15:04:05"
+	zone    string // the text after the fraction
+	base    time.Time
+	assumed bool
+}
+
+// parse is parseAnyTime(s, tz) for one tz.
+func (c *isoCache) parse(s string, tz *time.Location) (time.Time, bool, bool) {
+	if c.sec != "" && len(s) > 19 && s[:19] == c.sec {
+		if nsec, zone, ok := isoFraction(s[19:]); ok && zone == c.zone {
+			return c.base.Add(time.Duration(nsec)), c.assumed, true
+		}
+	}
+	t, assumed, ok := parseAnyTime(s, tz)
+	if !ok || !isoShape(s) || s[len(s)-1] <= ' ' {
+		return t, assumed, ok
+	}
+	if nsec, zone, fok := isoFraction(s[19:]); fok && nsec == t.Nanosecond() {
+		c.sec, c.zone, c.base, c.assumed = s[:19], zone, t.Add(-time.Duration(nsec)), assumed
+	}
+	return t, assumed, ok
+}
+
+// isoShape reports that s starts as parseISOTime wants, digits where
+// digits go: parseAnyTime then reads it with parseISOTime and nothing else.
+func isoShape(s string) bool {
+	if len(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ' && s[10] != 't') || s[13] != ':' || s[16] != ':' {
+		return false
+	}
+	for _, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// isoFraction reads the fraction after the seconds of an ISO time as
+// parseISOTime does, and returns the rest (the zone).
+func isoFraction(rest string) (nsec int, zone string, ok bool) {
+	if len(rest) > 0 && (rest[0] == '.' || rest[0] == ',') {
+		i := 1
+		scale := 100000000
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			nsec += int(rest[i]-'0') * scale
+			scale /= 10
+			i++
+		}
+		if i == 1 {
+			return 0, "", false
+		}
+		rest = rest[i:]
+	}
+	return nsec, rest, true
+}
+
 // parseAnyTime tries the formats logs use, fastest first. assumed reports
 // that the value had no zone and tz was used.
 func parseAnyTime(s string, tz *time.Location) (t time.Time, assumed bool, ok bool) {

@@ -100,11 +100,11 @@ func (p *w3cParser) parse(st *state, s string) error {
 		r.time = date + "T" + tm + "Z"
 	}
 	kind := "web"
-	ev, err := st.build(r, kind)
-	if err != nil {
+	ev := st.slot()
+	if err := st.build(r, kind, ev); err != nil {
 		return err
 	}
 	ev.TimeRaw = date + " " + tm
-	st.emit(ev)
+	st.emitSlot(ev)
 	return nil
 }

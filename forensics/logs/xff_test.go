@@ -167,3 +167,21 @@ func TestProxyHeadersInLogs(t *testing.T) {
 	}
 	_ = forensics.ProxyHop{}
 }
+
+func TestParseIPv4MatchesNetip(t *testing.T) {
+	for _, s := range []string{
+		"0.0.0.0", "1.2.3.4", "255.255.255.255", "192.0.2.1", "10.0.0.255",
+		"256.1.1.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1.02.3.4", "1.2.3.004", "1..2.3",
+		"1.2.3.4 ", " 1.2.3.4", "1.2.3.-4", "1.2.3.1000", "1.2.3.", ".1.2.3", "", "a.b.c.d",
+		"1.2.3.4%eth0", "::ffff:1.2.3.4", "2001:db8::1", "0000.1.2.3", "1.2.3.0x1",
+	} {
+		a, ok := parseIPv4(s)
+		want, err := netip.ParseAddr(s)
+		if ok && (err != nil || a != want) {
+			t.Errorf("parseIPv4(%q) = %v, netip.ParseAddr: %v, %v", s, a, want, err)
+		}
+		if !ok && err == nil && want.Is4() {
+			t.Errorf("parseIPv4(%q) refused an address netip reads as %v", s, want)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tracehop/tracehop/forensics"
+	"github.com/tracehop/tracehop/forensics/evidence"
 )
 
 // Names of the files of a bundle. Every name is fixed: nothing derived from
@@ -347,14 +348,13 @@ func reverifyInputs(ctx context.Context, inputs []forensics.Input) ([]InputCheck
 }
 
 func hashFile(ctx context.Context, path string) (string, bool) {
-	f, err := os.OpenFile(path, os.O_RDONLY, 0)
+	// A FIFO or device is refused before opening (opening a FIFO waits
+	// for a writer): it was never evidence that could be read again.
+	f, err := evidence.OpenRegular(path)
 	if err != nil {
 		return "", false
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return "", false
-	}
 	h := sha256.New()
 	if _, err := io.Copy(h, ctxReader{ctx, f}); err != nil {
 		return "", false

@@ -1,0 +1,43 @@
+package logs
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/tracehop/tracehop/forensics"
+)
+
+// TestRecordIDMatchesHashID: recordID (decimal line counted up, IDs cut
+// from shared blocks) gives forensics.HashID's IDs, line after line and
+// after jumps.
+func TestRecordIDMatchesHashID(t *testing.T) {
+	// Names whose ID message is one SHA-256 block, right at the edge, and two.
+	for _, c := range []struct {
+		file  string
+		share bool
+	}{{"bench-data/logs/combined.log", false}, {"bench-data/logs/combined.log", true}, {"a", true},
+		{"/cases/2025-0042/evidence/web01/access.log", true}, {"/cases/2025-0042/evidence/web01/var/log/nginx/access.log.1", true}} {
+		file, share := c.file, c.share
+		st := &state{file: file, opts: Options{ShareLines: share}}
+		var ids []string
+		var want []string
+		lines := []uint64{}
+		for l := uint64(1); l <= 12000; l++ {
+			lines = append(lines, l)
+		}
+		lines = append(lines, 99, 100, 100, 999999, 1000000, 1000001, 7, 0, 1, 1<<40, 123456789012345)
+		for i, l := range lines {
+			st.line, st.offset = l, int64(i)*173
+			if l > 1e9 {
+				st.offset = int64(l) * 1000
+			}
+			ids = append(ids, st.recordID("ev"))
+			want = append(want, forensics.HashID("ev", st.file, strconv.FormatUint(l, 10), strconv.FormatInt(st.offset, 10)))
+		}
+		for i := range ids {
+			if ids[i] != want[i] {
+				t.Fatalf("%s (share %v): line %d: recordID %s, HashID %s", file, share, lines[i], ids[i], want[i])
+			}
+		}
+	}
+}
