@@ -223,3 +223,34 @@ func TestInterruptedExitCode(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errOut.String())
 	}
 }
+
+// --year is an input flag of every command: sshd lines in RFC 3164 carry
+// no year, and analyze must place them in time as events does; the bundle
+// records the year assumed.
+func TestYearForEveryCommand(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "auth.log")
+	line := "Dec 10 06:55:46 LabSZ sshd[24200]: Failed password for root from 173.234.31.186 port 38926 ssh2\n"
+	if err := os.WriteFile(in, []byte(line), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCLI(t, "events", "--no-enrich", "--year", "2024", in)
+	if code != exitOK || !strings.Contains(out, `"time":"2024-12-10T06:55:46`) || strings.Contains(out, "year_unknown") {
+		t.Fatalf("events: exit %d, stderr %q, out %s", code, errOut, out)
+	}
+	dir := filepath.Join(t.TempDir(), "bundle")
+	if _, errOut, code := runCLI(t, "analyze", "--no-enrich", "--year", "2024", in, "--out", dir, "--quiet", "--formats", "json"); code != exitOK {
+		t.Fatalf("analyze: exit %d, stderr %q", code, errOut)
+	}
+	rep, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"2024-12-10T06:55:46`, `"syslog_year": "2024"`} {
+		if !bytes.Contains(rep, []byte(want)) {
+			t.Errorf("report.json lacks %s", want)
+		}
+	}
+	if _, _, code := runCLI(t, "sessions", "--year", "-1", in); code != exitUsage {
+		t.Errorf("--year -1: exit %d, want usage error", code)
+	}
+}

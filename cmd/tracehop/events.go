@@ -26,8 +26,6 @@ import (
 type eventsOptions struct {
 	g      *globalOptions
 	Inputs []string
-	// Year is assumed for syslog lines without one (RFC 3164).
-	Year int
 	// MaxLine and MaxField are the parser caps in bytes.
 	MaxLine  int
 	MaxField int
@@ -65,7 +63,6 @@ reported on stderr; the run ends with exit code 3 when any were skipped.`,
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&opts.Year, "year", 0, "year assumed for syslog timestamps without one (default: unknown, flagged year_unknown)")
 	f.IntVar(&opts.MaxLine, "max-line", def.MaxLine, "longest line parsed in bytes; longer lines are cut and flagged line_truncated")
 	f.IntVar(&opts.MaxField, "max-field", def.MaxField, "longest field value kept in bytes; longer values are cut and flagged field_truncated")
 	return cmd
@@ -80,9 +77,6 @@ func runEvents(ctx context.Context, opts *eventsOptions) error {
 	if format != "jsonl" && format != "csv" {
 		return fmt.Errorf("--format %q: events are written as jsonl or csv", format)
 	}
-	if opts.Year < 0 || opts.Year > 9999 {
-		return fmt.Errorf("--year %d: out of range", opts.Year)
-	}
 	aopts, enr, err := g.analyzeOptions(opts.Inputs, analyze.StageIngest)
 	if err != nil {
 		return err
@@ -90,7 +84,7 @@ func runEvents(ctx context.Context, opts *eventsOptions) error {
 	if enr != nil {
 		defer enr.Close()
 	}
-	aopts.Logs.Year, aopts.Logs.MaxLine, aopts.Logs.MaxField = opts.Year, opts.MaxLine, opts.MaxField
+	aopts.Logs.MaxLine, aopts.Logs.MaxField = opts.MaxLine, opts.MaxField
 	if ctx == nil {
 		ctx = context.Background()
 	}

@@ -28,6 +28,10 @@ func (g *globalOptions) analyzeOptions(inputs []string, until analyze.Stage) (an
 		return opts, nil, fmt.Errorf("--tz %q: %w", g.TZ, err)
 	}
 	opts.TZ = loc
+	if g.Year < 0 || g.Year > 9999 {
+		return opts, nil, fmt.Errorf("--year %d: out of range", g.Year)
+	}
+	opts.Logs.Year = g.Year
 	for _, c := range g.TrustProxy {
 		p, err := parsePrefix(c)
 		if err != nil {

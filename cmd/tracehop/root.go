@@ -13,6 +13,7 @@ type globalOptions struct {
 	InputFormat string
 	LogFormat   string
 	TZ          string
+	Year        int      // assumed for RFC 3164 syslog stamps, which have none
 	ClockOffset []string // FILE=DURATION
 	TrustProxy  []string // CIDR
 	Fields      []string // NAME=PATH
@@ -48,6 +49,7 @@ modifies its inputs.`,
 	pf.StringVar(&g.InputFormat, "input-format", "", "override detected input kind (pcap, pcapng, combined, common, jsonl, sshd, zeek-tsv, zeek-json, nfdump-csv, ...)")
 	pf.StringVar(&g.LogFormat, "log-format", "", "nginx log_format or Apache LogFormat string for custom web logs")
 	pf.StringVar(&g.TZ, "tz", "UTC", "time zone assumed for log timestamps without an offset (IANA name); the report states it")
+	pf.IntVar(&g.Year, "year", 0, "year assumed for RFC 3164 syslog timestamps, which carry none (default: unknown, flagged year_unknown); the report states it")
 	pf.StringArrayVar(&g.ClockOffset, "clock-offset", nil, "per-source clock correction FILE=DURATION (repeatable), recorded in the output")
 	pf.StringArrayVar(&g.TrustProxy, "trust-proxy", nil, "CIDR of a trusted reverse proxy whose X-Forwarded-For entries are believed (repeatable)")
 	pf.StringArrayVar(&g.Fields, "field", nil, "map a JSON/log field to a normalized field NAME=PATH, e.g. credential=auth.key_id (repeatable)")

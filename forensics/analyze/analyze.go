@@ -357,6 +357,9 @@ func Params(opts Options) map[string]string {
 		"home":         opts.Home,
 		"input_format": opts.InputFormat,
 	}
+	if opts.Logs.Year != 0 {
+		out["syslog_year"] = fmt.Sprint(opts.Logs.Year)
+	}
 	for i, p := range opts.TrustProxy {
 		out[fmt.Sprintf("trust_proxy.%d", i)] = p.String()
 	}
