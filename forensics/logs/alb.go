@@ -54,6 +54,14 @@ func (p *albParser) parse(st *state, s string) error {
 		if !st.truncated {
 			return errors.New("load balancer record has too few fields")
 		}
+		// A line cut at the cap keeps what it has, but only if it is a
+		// record at all: one overlong token is not.
+		if len(t) == 0 {
+			return errors.New("load balancer record cut before its fields")
+		}
+		if _, _, ok := parseISOTime(t[0], st.opts.TZ); !ok {
+			return errors.New("load balancer record cut before its fields")
+		}
 		for len(t) < 13 {
 			t = append(t, "")
 		}

@@ -411,3 +411,20 @@ func TestISOCache(t *testing.T) {
 		}
 	}
 }
+
+// A load balancer line cut at the line cap keeps its leading fields as an
+// event (flagged); one overlong token cut at the cap is malformed, not an
+// event with nothing in it.
+func TestALBCutLine(t *testing.T) {
+	opts := DefaultOptions()
+	opts.MaxLine = 200
+	real := `https 2018-07-02T22:23:00.186641Z app/x 1.2.3.4:2817 10.0.0.1:80 0 0 0 200 200 0 57 "GET https://x:443/ HTTP/1.1" "` + strings.Repeat("u", 300) + `" - -` + "\n"
+	junk := strings.Repeat("X", 300) + "\n"
+	evs, _, st := readAll(t, real+junk, FormatALB, opts)
+	if len(evs) != 1 || st.Malformed != 1 {
+		t.Fatalf("%d events, %d malformed; want the real line kept and the junk counted", len(evs), st.Malformed)
+	}
+	if e := evs[0]; e.SrcIP.String() != "1.2.3.4" || !hasFlag(e, "line_truncated") {
+		t.Errorf("cut line: src %s flags %v", e.SrcIP, e.Flags)
+	}
+}
