@@ -119,7 +119,7 @@ func uintOmit(b []byte, name string, v uint64) []byte {
 	if v == 0 {
 		return b
 	}
-	return appendUint(field(b, name), v)
+	return AppendUint(field(b, name), v)
 }
 
 func intOmit(b []byte, name string, v int64) []byte {
@@ -129,7 +129,7 @@ func intOmit(b []byte, name string, v int64) []byte {
 	if v < 0 {
 		return strconv.AppendInt(field(b, name), v, 10)
 	}
-	return appendUint(field(b, name), uint64(v))
+	return AppendUint(field(b, name), uint64(v))
 }
 
 // keyStr, keyInt and keyUint are strOmit, intOmit and uintOmit with the
@@ -149,20 +149,20 @@ func keyInt(b []byte, key string, v int64) []byte {
 	case v < 0:
 		return strconv.AppendInt(append(b, key...), v, 10)
 	}
-	return appendUint(append(b, key...), uint64(v))
+	return AppendUint(append(b, key...), uint64(v))
 }
 
 func keyUint(b []byte, key string, v uint64) []byte {
 	if v == 0 {
 		return b
 	}
-	return appendUint(append(b, key...), v)
+	return AppendUint(append(b, key...), v)
 }
 
-// appendUint is strconv.AppendUint(b, v, 10) writing the digits in place:
+// AppendUint is strconv.AppendUint(b, v, 10) writing the digits in place:
 // four numbers per event (status, bytes, line, offset) made the library
-// call and its copy show in profiles.
-func appendUint(b []byte, v uint64) []byte {
+// call and its copy show in profiles. Parsers use it for record IDs too.
+func AppendUint(b []byte, v uint64) []byte {
 	if v >= 1e12 {
 		return strconv.AppendUint(b, v, 10)
 	}
@@ -234,7 +234,7 @@ func appendEvidenceTail(b []byte, r *EvidenceRef) []byte {
 	b = keyUint(b, `,"line":`, r.Line)
 	b = append(b, `,"offset":`...)
 	if r.Offset >= 0 {
-		return append(appendUint(b, uint64(r.Offset)), '}')
+		return append(AppendUint(b, uint64(r.Offset)), '}')
 	}
 	return append(strconv.AppendInt(b, r.Offset, 10), '}')
 }

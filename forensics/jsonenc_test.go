@@ -111,8 +111,8 @@ func TestAppendUint(t *testing.T) {
 		vals = append(vals, p-1, p, p+1)
 	}
 	for _, v := range vals {
-		if got, want := string(appendUint([]byte("x"), v)), "x"+strconv.FormatUint(v, 10); got != want {
-			t.Errorf("appendUint(%d) = %s, want %s", v, got, want)
+		if got, want := string(AppendUint([]byte("x"), v)), "x"+strconv.FormatUint(v, 10); got != want {
+			t.Errorf("AppendUint(%d) = %s, want %s", v, got, want)
 		}
 	}
 }

@@ -241,7 +241,7 @@ func (st *state) recordID(prefix string) string {
 	b := st.appendLine(st.idBuf[:st.idFile])
 	b = append(b, 0)
 	if st.offset >= 0 && st.offset < 1e12 {
-		b = appendSmallUint(b, uint64(st.offset))
+		b = forensics.AppendUint(b, uint64(st.offset))
 	} else {
 		b = strconv.AppendInt(b, st.offset, 10)
 	}
@@ -297,38 +297,6 @@ func (st *state) sha256Head(b []byte) []byte {
 	}
 	return st.shaOut[4:12]
 }
-
-// appendSmallUint is strconv.AppendUint(b, v, 10) for v < 1e12, the
-// digits written in place (no library call and copy per record).
-func appendSmallUint(b []byte, v uint64) []byte {
-	n := 1
-	for x := v; x >= 100; x /= 100 {
-		n += 2
-	}
-	if v >= pow10[n] {
-		n++
-	}
-	b = slices.Grow(b, n)
-	d := b[len(b) : len(b)+n]
-	i := n
-	for v >= 100 {
-		q := v / 100
-		r := (v - q*100) * 2
-		d[i-1], d[i-2] = digitPairs[r+1], digitPairs[r]
-		i -= 2
-		v = q
-	}
-	if v >= 10 {
-		d[i-1], d[i-2] = digitPairs[v*2+1], digitPairs[v*2]
-	} else {
-		d[i-1] = byte('0' + v)
-	}
-	return b[:len(b)+n]
-}
-
-var pow10 = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13}
-
-const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
 // appendLine appends st.line in decimal, counting up the digits of the
 // line before instead of formatting each number anew.

@@ -139,20 +139,9 @@ func parseISOTime(s string, tz *time.Location) (t time.Time, assumed bool, ok bo
 	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || !validDate(y, mo, d, h, mi, sec) {
 		return time.Time{}, false, false
 	}
-	rest := s[19:]
-	nsec := 0
-	if len(rest) > 0 && (rest[0] == '.' || rest[0] == ',') {
-		i := 1
-		scale := 100000000
-		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
-			nsec += int(rest[i]-'0') * scale
-			scale /= 10
-			i++
-		}
-		if i == 1 {
-			return time.Time{}, false, false
-		}
-		rest = rest[i:]
+	nsec, rest, ok := isoFraction(s[19:])
+	if !ok {
+		return time.Time{}, false, false
 	}
 	rest = strings.TrimPrefix(rest, " ")
 	var loc *time.Location
