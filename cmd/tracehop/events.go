@@ -346,10 +346,9 @@ func checkDecompress(path string, eopts evidence.Options) error {
 		return err
 	}
 	defer src.Close()
-	if _, err := io.Copy(io.Discard, src); err != nil {
-		return fmt.Errorf("read %s: %w", src.Name, err)
-	}
-	return nil
+	// Source's read errors name the input and the decompressed offset.
+	_, err = io.Copy(io.Discard, src)
+	return err
 }
 
 // clockOffsetFor finds the --clock-offset of an input by path as given or
