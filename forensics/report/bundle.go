@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"slices"
@@ -113,12 +114,108 @@ type Signer struct {
 	Fingerprint string `json:"fingerprint"`
 }
 
-// bundle collects rendered files before they are written.
+// bundle writes the files of a bundle as they are rendered, through an
+// os.Root (no name can leave the directory, symlinks included), and keeps
+// the size and SHA-256 of each. Large tables are streamed to disk, never
+// held whole: the report of a million-line log is gigabytes.
 type bundle struct {
-	files map[string][]byte
+	root  *os.Root
+	files map[string]forensics.FileHash
 }
 
-func (b *bundle) add(name string, data []byte) { b.files[name] = data }
+// openBundle opens (creating) dir for a new bundle and removes its
+// manifest.json and manifest.sig first: a bundle cut short (a crash, a
+// render error) has no manifest, so it never verifies.
+func openBundle(dir string) (*bundle, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create output directory: %w", err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open output directory: %w", err)
+	}
+	for _, name := range []string{FileManifest, FileSignature} {
+		if err := root.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+			root.Close()
+			return nil, fmt.Errorf("remove stale %s: %w", name, err)
+		}
+	}
+	return &bundle{root: root, files: map[string]forensics.FileHash{}}, nil
+}
+
+// add writes a file rendered in memory.
+func (b *bundle) add(name string, data []byte) error {
+	w, err := b.create(name)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(data); err != nil {
+		w.abort()
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return w.Close()
+}
+
+// create opens name for writing; Close records its size and hash.
+func (b *bundle) create(name string) (*bundleFile, error) {
+	f, err := b.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", name, err)
+	}
+	return &bundleFile{b: b, name: name, f: f, h: sha256.New()}, nil
+}
+
+// bundleFile is one bundle file being written, hashed as it goes.
+type bundleFile struct {
+	b    *bundle
+	name string
+	f    *os.File
+	h    hash.Hash
+	n    int64
+}
+
+func (w *bundleFile) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.h.Write(p[:n])
+	w.n += int64(n)
+	return n, err
+}
+
+func (w *bundleFile) Close() error {
+	if err := w.f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", w.name, err)
+	}
+	w.b.files[w.name] = forensics.FileHash{Path: w.name, Size: w.n, SHA256: hex.EncodeToString(w.h.Sum(nil))}
+	return nil
+}
+
+// abort closes a file whose writing failed; it is not listed.
+func (w *bundleFile) abort() { w.f.Close() }
+
+// hashes lists the files written so far, sorted by name.
+func (b *bundle) hashes() []forensics.FileHash {
+	out := make([]forensics.FileHash, 0, len(b.files))
+	for _, fh := range b.files {
+		out = append(out, fh)
+	}
+	slices.SortFunc(out, func(a, b forensics.FileHash) int { return strings.Compare(a.Path, b.Path) })
+	return out
+}
+
+// removeStale removes every bundle file name this run did not write (a
+// format left out, no events, no key): verify would call it unlisted.
+// Only our own fixed names are touched.
+func (b *bundle) removeStale() error {
+	for _, name := range bundleFiles {
+		if _, ok := b.files[name]; ok {
+			continue
+		}
+		if err := b.root.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove stale %s: %w", name, err)
+		}
+	}
+	return nil
+}
 
 // WriteBundle renders c into opts.OutDir: the selected formats, then
 // custody.jsonl (opts.Custody plus one entry for this run), manifest.json
@@ -155,7 +252,16 @@ func WriteBundle(ctx context.Context, c *forensics.Case, opts Options) (*Manifes
 	}
 	v := newView(c, opts, inputs, signer)
 
-	b := &bundle{files: map[string][]byte{}}
+	b, err := openBundle(opts.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	defer b.root.Close()
+	// report.json first: the PDF and STIX renderings cite its SHA-256.
+	// Without the json format it is hashed, not written.
+	if err := v.writeReportJSON(b, slices.Contains(formats, "json")); err != nil {
+		return nil, fmt.Errorf("render json: %w", err)
+	}
 	for _, f := range formats {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -163,7 +269,7 @@ func WriteBundle(ctx context.Context, c *forensics.Case, opts Options) (*Manifes
 		var err error
 		switch f {
 		case "json":
-			err = renderJSON(b, v)
+			// Written above.
 		case "csv":
 			err = renderCSV(b, v)
 		case "html":
@@ -179,7 +285,7 @@ func WriteBundle(ctx context.Context, c *forensics.Case, opts Options) (*Manifes
 	}
 
 	// Custody entry: this run's inputs and every output written so far.
-	outputs := fileHashes(b.files)
+	outputs := b.hashes()
 	entry := forensics.CustodyEntry{
 		Time:        forensics.NewTime(now),
 		Action:      "report",
@@ -206,32 +312,38 @@ func WriteBundle(ctx context.Context, c *forensics.Case, opts Options) (*Manifes
 		cb.Write(line)
 		cb.WriteByte('\n')
 	}
-	b.add(FileCustody, cb.Bytes())
+	if err := b.add(FileCustody, cb.Bytes()); err != nil {
+		return nil, err
+	}
 
 	m := &Manifest{
-		Schema:       ManifestSchema,
-		Generated:    forensics.NewTime(now),
-		Tool:         c.Tool,
-		CaseID:       v.CaseID,
-		Examiner:     v.Examiner,
-		Organisation: v.Organisation,
-		Inputs:       inputs,
-		Files:        fileHashes(b.files),
-		Signer:       signer,
-	}
-	if m.ContentSHA256, err = v.contentDigest(); err != nil {
-		return nil, err
+		Schema:        ManifestSchema,
+		Generated:     forensics.NewTime(now),
+		Tool:          c.Tool,
+		CaseID:        v.CaseID,
+		Examiner:      v.Examiner,
+		Organisation:  v.Organisation,
+		Inputs:        inputs,
+		Files:         b.hashes(),
+		Signer:        signer,
+		ContentSHA256: v.digest,
 	}
 	m.sanitize()
 	mb, err := m.encode()
 	if err != nil {
 		return nil, err
 	}
-	b.add(FileManifest, mb)
-	if priv != nil {
-		b.add(FileSignature, signManifest(priv, mb))
+	if err := b.removeStale(); err != nil {
+		return nil, err
 	}
-	if err := b.write(opts.OutDir); err != nil {
+	// manifest.sig, then manifest.json last, so a bundle cut short by a
+	// crash never verifies.
+	if priv != nil {
+		if err := b.add(FileSignature, signManifest(priv, mb)); err != nil {
+			return nil, err
+		}
+	}
+	if err := b.add(FileManifest, mb); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -308,15 +420,6 @@ func toolString(t forensics.ToolInfo) string {
 	return strings.TrimSpace(s)
 }
 
-func fileHashes(files map[string][]byte) []forensics.FileHash {
-	out := make([]forensics.FileHash, 0, len(files))
-	for name, data := range files {
-		out = append(out, forensics.FileHash{Path: name, Size: int64(len(data)), SHA256: sha256Hex(data)})
-	}
-	slices.SortFunc(out, func(a, b forensics.FileHash) int { return strings.Compare(a.Path, b.Path) })
-	return out
-}
-
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
@@ -373,57 +476,4 @@ func (r ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return r.r.Read(p)
-}
-
-// write puts every file under dir through an os.Root, so no name can
-// leave it (symlinks included), and removes a stale manifest.sig.
-func (b *bundle) write(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create output directory: %w", err)
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return fmt.Errorf("open output directory: %w", err)
-	}
-	defer root.Close()
-	names := make([]string, 0, len(b.files))
-	for name := range b.files {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	// manifest.json last, so a bundle cut short by a crash never verifies.
-	names = slices.DeleteFunc(names, func(n string) bool { return n == FileManifest || n == FileSignature })
-	if _, ok := b.files[FileSignature]; ok {
-		names = append(names, FileSignature)
-	}
-	names = append(names, FileManifest)
-	// A bundle file of an earlier run that this run does not write (a
-	// format left out, no events, no key) would fail verify as unlisted:
-	// remove it. Only our own fixed names are touched.
-	for _, name := range bundleFiles {
-		if _, ok := b.files[name]; ok {
-			continue
-		}
-		if err := root.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("remove stale %s: %w", name, err)
-		}
-	}
-	for _, name := range names {
-		if err := writeRootFile(root, name, b.files[name]); err != nil {
-			return fmt.Errorf("write %s: %w", name, err)
-		}
-	}
-	return nil
-}
-
-func writeRootFile(root *os.Root, name string, data []byte) error {
-	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

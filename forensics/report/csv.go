@@ -1,7 +1,9 @@
 package report
 
 import (
-	"bytes"
+	"bufio"
+	"fmt"
+	"io"
 	"strconv"
 	"strings"
 )
@@ -11,8 +13,6 @@ import (
 // goes through CSVCell; JSON keeps the raw values.
 func renderCSV(b *bundle, v *view) error {
 	c := v.Case
-	var buf bytes.Buffer
-
 	header := []string{"id", "score", "label", "first_seen", "last_seen", "sessions", "events", "ips", "countries", "asns", "links", "bridges", "score_components"}
 	rows := make([]map[string]string, 0, len(c.Campaigns))
 	for _, cp := range c.Campaigns {
@@ -32,12 +32,11 @@ func renderCSV(b *bundle, v *view) error {
 			"bridges": strings.Join(cp.Bridges, "|"), "score_components": strings.Join(comps, "|"),
 		})
 	}
-	if err := WriteCSV(&buf, header, rows); err != nil {
+	if err := writeTable(b, FileCampaigns, func(w io.Writer) error { return WriteCSV(w, header, rows) }); err != nil {
 		return err
 	}
-	b.add(FileCampaigns, clone(&buf))
 
-	header = []string{"campaign", "id", "rule", "class", "attribute", "value", "weight", "sessions", "ips", "reason"}
+	linkHeader := []string{"campaign", "id", "rule", "class", "attribute", "value", "weight", "sessions", "ips", "reason"}
 	rows = rows[:0]
 	for _, l := range v.Links {
 		rows = append(rows, map[string]string{
@@ -46,54 +45,61 @@ func renderCSV(b *bundle, v *view) error {
 			"ips": strings.Join(l.IPs, "|"), "reason": l.Reason,
 		})
 	}
-	if err := WriteCSV(&buf, header, rows); err != nil {
+	if err := writeTable(b, FileLinks, func(w io.Writer) error { return WriteCSV(w, linkHeader, rows) }); err != nil {
 		return err
 	}
-	b.add(FileLinks, clone(&buf))
-
-	if err := writeRecordsOrHeader(&buf, c.Sessions, "id,kind,src_ip,start,end,events,bytes"); err != nil {
+	if err := writeTable(b, FileSessions, func(w io.Writer) error {
+		return writeRecordsOrHeader(w, c.Sessions, "id,kind,src_ip,start,end,events,bytes")
+	}); err != nil {
 		return err
 	}
-	b.add(FileSessions, clone(&buf))
-
-	if err := writeRecordsOrHeader(&buf, v.IPs, "ip,sessions,events,flows,campaigns,roles"); err != nil {
+	if err := writeTable(b, FileIPs, func(w io.Writer) error {
+		return writeRecordsOrHeader(w, v.IPs, "ip,sessions,events,flows,campaigns,roles")
+	}); err != nil {
 		return err
 	}
-	b.add(FileIPs, clone(&buf))
-
 	if len(c.Events) > 0 {
-		if err := WriteRecords(&buf, "csv", c.Events); err != nil {
+		if err := writeTable(b, FileEvents, func(w io.Writer) error { return WriteRecords(w, "csv", c.Events) }); err != nil {
 			return err
 		}
-		b.add(FileEvents, clone(&buf))
 	}
 	if len(c.Flows) > 0 {
-		if err := WriteRecords(&buf, "csv", c.Flows); err != nil {
+		if err := writeTable(b, FileFlows, func(w io.Writer) error { return WriteRecords(w, "csv", c.Flows) }); err != nil {
 			return err
 		}
-		b.add(FileFlows, clone(&buf))
 	}
 	if len(v.Relays) > 0 || len(c.Chains) > 0 {
-		if err := writeRecordsOrHeader(&buf, v.Relays, "ip,role,first_seen,last_seen,protocol,destination,chain,verified"); err != nil {
-			return err
-		}
-		b.add(FileChains, clone(&buf))
+		return writeTable(b, FileChains, func(w io.Writer) error {
+			return writeRecordsOrHeader(w, v.Relays, "ip,role,first_seen,last_seen,protocol,destination,chain,verified")
+		})
 	}
 	return nil
 }
 
-// writeRecordsOrHeader writes records as CSV, or just a fixed header when
-// there are none, so an empty table is still a well-formed file.
-func writeRecordsOrHeader[T any](buf *bytes.Buffer, records []T, header string) error {
-	if len(records) == 0 {
-		buf.WriteString(header + "\n")
-		return nil
+// writeTable streams one CSV file of the bundle through a buffer.
+func writeTable(b *bundle, name string, write func(io.Writer) error) error {
+	f, err := b.create(name)
+	if err != nil {
+		return err
 	}
-	return WriteRecords(buf, "csv", records)
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if err := write(bw); err != nil {
+		f.abort()
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if err := bw.Flush(); err != nil {
+		f.abort()
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return f.Close()
 }
 
-func clone(buf *bytes.Buffer) []byte {
-	out := bytes.Clone(buf.Bytes())
-	buf.Reset()
-	return out
+// writeRecordsOrHeader writes records as CSV, or just a fixed header when
+// there are none, so an empty table is still a well-formed file.
+func writeRecordsOrHeader[T any](w io.Writer, records []T, header string) error {
+	if len(records) == 0 {
+		_, err := io.WriteString(w, header+"\n")
+		return err
+	}
+	return WriteRecords(w, "csv", records)
 }

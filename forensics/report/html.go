@@ -142,8 +142,7 @@ func renderHTML(b *bundle, v *view) error {
 	if err := t.Execute(&buf, d); err != nil {
 		return err
 	}
-	b.add(FileReportHTML, buf.Bytes())
-	return nil
+	return b.add(FileReportHTML, buf.Bytes())
 }
 
 func svgPath(rings [][]pt) string {

@@ -1,6 +1,11 @@
 package report
 
-import "github.com/tracehop/tracehop/forensics"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+
+	"github.com/tracehop/tracehop/forensics"
+)
 
 // SchemaVersion is the version of report.json, described by
 // schema/report.schema.json. Bump the major on any incompatible change.
@@ -52,35 +57,32 @@ func (v *view) document() *Document {
 	return d
 }
 
-// reportJSON returns the bytes of report.json, made once per bundle.
-func (v *view) reportJSON() ([]byte, error) {
-	if v.json == nil {
-		data, err := marshalIndent(v.document())
-		if err != nil {
-			return nil, err
-		}
-		v.json = data
-	}
-	return v.json, nil
-}
-
-// contentDigest is the SHA-256 of report.json: printed in the PDF footer
-// and recorded in manifest.json, whether or not report.json is written,
-// so a printed page ties to the evidential form. (The manifest's own hash
+// writeReportJSON streams report.json into the bundle (write) or only
+// through SHA-256 (the json format not chosen), and sets v.digest: the
+// SHA-256 of report.json, printed in the PDF footer, cited by STIX and
+// recorded in manifest.json whether or not report.json is written, so a
+// printed page ties to the evidential form. (The manifest's own hash
 // cannot be printed in a file the manifest lists.)
-func (v *view) contentDigest() (string, error) {
-	data, err := v.reportJSON()
-	if err != nil {
-		return "", err
+func (v *view) writeReportJSON(b *bundle, write bool) error {
+	h := sha256.New()
+	if !write {
+		if err := writeDocument(h, v.document()); err != nil {
+			return err
+		}
+		v.digest = hex.EncodeToString(h.Sum(nil))
+		return nil
 	}
-	return sha256Hex(data), nil
-}
-
-func renderJSON(b *bundle, v *view) error {
-	data, err := v.reportJSON()
+	w, err := b.create(FileReportJSON)
 	if err != nil {
 		return err
 	}
-	b.add(FileReportJSON, data)
+	if err := writeDocument(w, v.document()); err != nil {
+		w.abort()
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	v.digest = b.files[FileReportJSON].SHA256
 	return nil
 }

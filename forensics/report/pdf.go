@@ -97,10 +97,7 @@ func renderPDF(b *bundle, v *view) (err error) {
 	if err != nil {
 		return fmt.Errorf("pdf font: %w", err)
 	}
-	digest, err := v.contentDigest()
-	if err != nil {
-		return err
-	}
+	digest := v.digest
 
 	f := fpdf.New("P", "mm", "A4", "")
 	// Reproducible bytes: sorted catalog and a fixed date (the PDF's own
@@ -142,8 +139,7 @@ func renderPDF(b *bundle, v *view) (err error) {
 	if err := f.Output(&buf); err != nil {
 		return err
 	}
-	b.add(FileReportPDF, buf.Bytes())
-	return nil
+	return b.add(FileReportPDF, buf.Bytes())
 }
 
 func (r *pdfR) section(i int, s section) {

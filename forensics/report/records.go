@@ -2,14 +2,12 @@ package report
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
 	"strconv"
-	"strings"
 )
 
 // WriteRecords writes records as JSON Lines ("jsonl", the evidential form:
@@ -29,24 +27,22 @@ func WriteRecords[T any](w io.Writer, format string, records []T) error {
 		}
 		return bw.Flush()
 	case "csv":
-		rows := make([]map[string]string, 0, len(records))
-		cols := map[string]struct{}{}
+		cols := NewCSVColumns()
 		for i := range records {
-			row, err := Flatten(&records[i])
-			if err != nil {
+			if err := cols.Add(&records[i]); err != nil {
 				return fmt.Errorf("flatten record %d: %w", i, err)
 			}
-			for k := range row {
-				cols[k] = struct{}{}
+		}
+		rows, err := NewCSVRows(w, cols.Header())
+		if err != nil {
+			return err
+		}
+		for i := range records {
+			if err := rows.Write(&records[i]); err != nil {
+				return fmt.Errorf("flatten record %d: %w", i, err)
 			}
-			rows = append(rows, row)
 		}
-		header := make([]string, 0, len(cols))
-		for k := range cols {
-			header = append(header, k)
-		}
-		slices.Sort(header)
-		return WriteCSV(w, header, rows)
+		return rows.Flush()
 	default:
 		return fmt.Errorf("unknown output format %q (want jsonl or csv)", format)
 	}
@@ -93,58 +89,112 @@ func CSVCell(s string) string {
 // Flatten turns one record into column → value via its JSON form, so CSV
 // columns are exactly the JSON names joined with ".".
 func Flatten(v any) (map[string]string, error) {
-	b, err := json.Marshal(v)
+	js, err := newRecordEncoder().encode(v)
 	if err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var tree any
-	if err := dec.Decode(&tree); err != nil {
+	out := map[string]string{}
+	var val []byte
+	err = flatWalk(js, nil, func(key, raw []byte) {
+		val = cell(val[:0], raw)
+		out[string(key)] = string(val)
+	})
+	if err != nil {
 		return nil, err
 	}
-	out := map[string]string{}
-	flattenInto(out, "", tree)
 	return out, nil
 }
 
-func flattenInto(out map[string]string, prefix string, v any) {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, sub := range t {
-			key := k
-			if prefix != "" {
-				key = prefix + "." + k
-			}
-			flattenInto(out, key, sub)
-		}
-	case []any:
-		parts := make([]string, 0, len(t))
-		for _, e := range t {
-			switch e.(type) {
-			case map[string]any, []any:
-				b, _ := json.Marshal(e)
-				parts = append(parts, string(b))
-			default:
-				parts = append(parts, scalar(e))
-			}
-		}
-		out[prefix] = strings.Join(parts, "|")
-	default:
-		out[prefix] = scalar(t)
-	}
+// CSVColumns collects the columns of records: the first of the two
+// passes of a CSV table whose header is the sorted union of its rows'
+// columns, written without holding the rows.
+type CSVColumns struct {
+	enc  *recordEncoder
+	cols map[string]struct{}
+	key  []byte
 }
 
-func scalar(v any) string {
-	switch t := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return t
-	case json.Number:
-		return t.String()
-	case bool:
-		return strconv.FormatBool(t)
+// NewCSVColumns returns an empty column set.
+func NewCSVColumns() *CSVColumns {
+	return &CSVColumns{enc: newRecordEncoder(), cols: map[string]struct{}{}}
+}
+
+// Add adds the columns of record v.
+func (c *CSVColumns) Add(v any) error {
+	js, err := c.enc.encode(v)
+	if err != nil {
+		return err
 	}
-	return fmt.Sprint(v)
+	return flatWalk(js, c.key[:0], func(key, _ []byte) {
+		if _, ok := c.cols[string(key)]; !ok {
+			c.cols[string(key)] = struct{}{}
+		}
+	})
+}
+
+// Header is the sorted list of columns.
+func (c *CSVColumns) Header() []string {
+	h := make([]string, 0, len(c.cols))
+	for k := range c.cols {
+		h = append(h, k)
+	}
+	slices.Sort(h)
+	return h
+}
+
+// CSVRows writes records as rows under a header, every cell neutralized
+// (CSVCell): the second pass.
+type CSVRows struct {
+	enc   *recordEncoder
+	cw    *csv.Writer
+	index map[string]int
+	cells [][]byte
+	set   []bool
+	line  []string
+	key   []byte
+}
+
+// NewCSVRows writes header to w and returns the row writer.
+func NewCSVRows(w io.Writer, header []string) (*CSVRows, error) {
+	r := &CSVRows{enc: newRecordEncoder(), cw: csv.NewWriter(w), index: make(map[string]int, len(header)),
+		cells: make([][]byte, len(header)), set: make([]bool, len(header)), line: make([]string, len(header))}
+	for i, h := range header {
+		r.index[h] = i
+	}
+	if err := r.cw.Write(header); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Write writes the row of record v; a column not in the header is left
+// out.
+func (r *CSVRows) Write(v any) error {
+	js, err := r.enc.encode(v)
+	if err != nil {
+		return err
+	}
+	clear(r.set)
+	err = flatWalk(js, r.key[:0], func(key, raw []byte) {
+		if i, ok := r.index[string(key)]; ok {
+			r.cells[i] = cell(r.cells[i][:0], raw)
+			r.set[i] = true
+		}
+	})
+	if err != nil {
+		return err
+	}
+	for i := range r.line {
+		r.line[i] = ""
+		if r.set[i] {
+			r.line[i] = CSVCell(string(r.cells[i]))
+		}
+	}
+	return r.cw.Write(r.line)
+}
+
+// Flush writes out buffered rows.
+func (r *CSVRows) Flush() error {
+	r.cw.Flush()
+	return r.cw.Error()
 }

@@ -407,10 +407,7 @@ func renderSTIX(b *bundle, v *view) error {
 	slices.SortFunc(objs, func(a, b map[string]any) int {
 		return cmp.Or(cmp.Compare(stixOrder(a["type"].(string)), stixOrder(b["type"].(string))), strings.Compare(a["id"].(string), b["id"].(string)))
 	})
-	digest, err := v.contentDigest()
-	if err != nil {
-		return err
-	}
+	digest := v.digest
 	out := map[string]any{
 		"type":    "bundle",
 		"id":      "bundle--" + uuidString(uuid5(tracehopNamespace, []byte("bundle\x00"+v.CaseID+"\x00"+digest))),
@@ -420,8 +417,7 @@ func renderSTIX(b *bundle, v *view) error {
 	if err != nil {
 		return err
 	}
-	b.add(FileSTIX, data)
-	return nil
+	return b.add(FileSTIX, data)
 }
 
 func stixOrder(typ string) int {

@@ -26,7 +26,9 @@ type view struct {
 	Links        []LinkRow
 	Custody      []forensics.CustodyEntry
 
-	json []byte // report.json, once rendered
+	// digest is the SHA-256 of report.json (writeReportJSON), set
+	// before any other rendering runs.
+	digest string
 }
 
 // IPRow is one distinct address of the case with its enrichment and how

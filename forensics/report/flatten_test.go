@@ -1,0 +1,268 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tracehop/tracehop/forensics"
+)
+
+// The reference flattening: the record marshalled, decoded into
+// interfaces and walked, as Flatten did before it walked the JSON bytes.
+// Flatten turns one record into column → value via its JSON form, so CSV
+// columns are exactly the JSON names joined with ".".
+func flattenReference(v any) (map[string]string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var tree any
+	if err := dec.Decode(&tree); err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	refFlattenInto(out, "", tree)
+	return out, nil
+}
+
+func refFlattenInto(out map[string]string, prefix string, v any) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, sub := range t {
+			key := k
+			if prefix != "" {
+				key = prefix + "." + k
+			}
+			refFlattenInto(out, key, sub)
+		}
+	case []any:
+		parts := make([]string, 0, len(t))
+		for _, e := range t {
+			switch e.(type) {
+			case map[string]any, []any:
+				b, _ := json.Marshal(e)
+				parts = append(parts, string(b))
+			default:
+				parts = append(parts, refScalar(e))
+			}
+		}
+		out[prefix] = strings.Join(parts, "|")
+	default:
+		out[prefix] = refScalar(t)
+	}
+}
+
+func refScalar(v any) string {
+	switch t := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return t
+	case json.Number:
+		return t.String()
+	case bool:
+		return strconv.FormatBool(t)
+	}
+	return fmt.Sprint(v)
+}
+
+// flattenCases are records of every kind a CSV table holds, hostile text
+// included.
+func flattenCases() []any {
+	var out []any
+	for _, hostile := range []bool{false, true} {
+		c := testCase(hostile)
+		v := newView(c, Options{}, nil, nil)
+		for i := range c.Events {
+			out = append(out, &c.Events[i])
+		}
+		for i := range c.Flows {
+			out = append(out, &c.Flows[i])
+		}
+		for i := range c.Sessions {
+			out = append(out, &c.Sessions[i])
+		}
+		for i := range c.Campaigns {
+			out = append(out, &c.Campaigns[i])
+		}
+		for i := range v.IPs {
+			out = append(out, &v.IPs[i])
+		}
+		for i := range v.Relays {
+			out = append(out, &v.Relays[i])
+		}
+		for i := range c.Chains {
+			out = append(out, &c.Chains[i])
+		}
+	}
+	// Values whose JSON re-encoding differs from the bytes written: HTML
+	// characters, invalid UTF-8, U+2028, escapes, numbers, nesting.
+	for _, js := range []string{
+		`{"a":"x<y>&z","b":["<&>",{"k":"v<"}],"c":{"d":[1,2.50,-3e5,true,null,"\u2028"]}}`,
+		`{"s":"bad \ufffd byte","arr":[{"z":1,"a":{"y":"\u003c","b":[]}},[],[[1],"x"]],"e":{},"n":null}`,
+		`{"q":"quote \" and \\ slash \/ tab \t","u":"\ud83d\ude00","list":["a|b",{"b":"1","a":"2","a":"3"}]}`,
+		`{"deep":{"deeper":{"deepest":"\u0000\u001f"}},"empty_list":[],"nums":[0,-0.0,1E+2]}`,
+	} {
+		out = append(out, json.RawMessage(js))
+	}
+	return out
+}
+
+func TestFlattenMatchesReference(t *testing.T) {
+	for i, v := range flattenCases() {
+		want, err := flattenReference(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Flatten(v)
+		if err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		if !maps.Equal(got, want) {
+			for k := range maps.Keys(want) {
+				if got[k] != want[k] {
+					t.Errorf("case %d (%T) column %q:\n got %q\nwant %q", i, v, k, got[k], want[k])
+				}
+			}
+			for k := range maps.Keys(got) {
+				if _, ok := want[k]; !ok {
+					t.Errorf("case %d (%T): extra column %q", i, v, k)
+				}
+			}
+		}
+	}
+}
+
+// TestCSVRowsMatchWriteCSV: the two-pass table equals WriteCSV over the
+// reference rows.
+func TestCSVRowsMatchWriteCSV(t *testing.T) {
+	recs := flattenCases()
+	var rows []map[string]string
+	cols := map[string]struct{}{}
+	for _, v := range recs {
+		row, err := flattenReference(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range row {
+			cols[k] = struct{}{}
+		}
+		rows = append(rows, row)
+	}
+	header := make([]string, 0, len(cols))
+	for k := range cols {
+		header = append(header, k)
+	}
+	slicesSort(header)
+	var want bytes.Buffer
+	if err := WriteCSV(&want, header, rows); err != nil {
+		t.Fatal(err)
+	}
+	cc := NewCSVColumns()
+	for _, v := range recs {
+		if err := cc.Add(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got bytes.Buffer
+	w, err := NewCSVRows(&got, cc.Header())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range recs {
+		if err := w.Write(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		t.Errorf("CSV differs:\n got %q\nwant %q", got.String(), want.String())
+	}
+}
+
+func slicesSort(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// TestWriteDocumentMatchesMarshal: the streamed report.json equals
+// marshalIndent of the whole document.
+func TestWriteDocumentMatchesMarshal(t *testing.T) {
+	cases := map[string]*forensics.Case{
+		"test": testCase(false), "hostile": testCase(true), "empty": {}, "big": bigCase(300),
+	}
+	for name, c := range cases {
+		v := newView(c, Options{CaseID: "case <1>", Examiner: "a&b"}, []InputCheck{{Path: "x", SHA256: "y", Reverified: "match"}}, nil)
+		want, err := marshalIndent(v.document())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if err := writeDocument(&got, v.document()); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want) {
+			g, w := got.String(), string(want)
+			i := 0
+			for i < len(g) && i < len(w) && g[i] == w[i] {
+				i++
+			}
+			t.Errorf("%s: differs at byte %d:\n got %q\nwant %q", name, i, g[max(0, i-80):min(len(g), i+80)], w[max(0, i-80):min(len(w), i+80)])
+		}
+	}
+	var nilCase bytes.Buffer
+	d := &Document{Inputs: []InputCheck{}, IPs: []IPRow{}, Relays: []Relay{}}
+	want, _ := marshalIndent(d)
+	if err := writeDocument(&nilCase, d); err != nil || nilCase.String() != string(want) {
+		t.Errorf("nil case: %v\n got %q\nwant %q", err, nilCase.String(), want)
+	}
+}
+
+// TestDocumentFieldsKnown fails when Document or Case gains, loses or
+// renames a field: writeDocument lists them by hand.
+func TestDocumentFieldsKnown(t *testing.T) {
+	for _, c := range []struct {
+		typ  reflect.Type
+		want string
+	}{
+		{reflect.TypeFor[Document](), "schema_version cover input_checks ips relays case"},
+		{reflect.TypeFor[forensics.Case](), "case_id,omitempty examiner,omitempty home,omitempty tool inputs databases,omitempty parameters,omitempty flows,omitempty events,omitempty sessions,omitempty campaigns,omitempty chains,omitempty problems,omitempty caps_hit,omitempty"},
+	} {
+		var tags []string
+		for f := range c.typ.Fields() {
+			tags = append(tags, f.Tag.Get("json"))
+		}
+		if got := strings.Join(tags, " "); got != c.want {
+			t.Errorf("%v fields changed: update writeDocument/writeCase, then this list\n got %s\nwant %s", c.typ, got, c.want)
+		}
+	}
+}
+
+func TestAppendIndentedMatchesIndent(t *testing.T) {
+	for _, js := range []string{`{}`, `[]`, `{"a":[]}`, `{"a":{},"b":[1,{"c":"x,y:{[\"]}"}]}`, `"s"`, `12`, `[[[]],[{}]]`} {
+		for depth := range 3 {
+			var want bytes.Buffer
+			if err := json.Indent(&want, []byte(js), strings.Repeat("  ", depth), "  "); err != nil {
+				t.Fatal(err)
+			}
+			if got := appendIndented(nil, []byte(js), depth); string(got) != want.String() {
+				t.Errorf("%s depth %d:\n got %s\nwant %s", js, depth, got, want.String())
+			}
+		}
+	}
+	_ = fmt.Sprint
+	_ = strconv.Itoa
+}

@@ -1,0 +1,286 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+
+	"github.com/tracehop/tracehop/enrich"
+	"github.com/tracehop/tracehop/forensics"
+)
+
+// writeDocument writes report.json: the bytes marshalIndent(d) gives,
+// without ever holding them. The document of a million-line log is
+// gigabytes of indented JSON; marshalling it whole held it two or three
+// times over. The tables that grow with the evidence (ips, and the case's
+// flows, events and sessions) are written element by element, the events
+// and flows through the hand-written encoder; everything else goes
+// through encoding/json as before. TestWriteDocumentMatchesMarshal holds
+// the bytes to marshalIndent, and TestDocumentFieldsKnown fails when
+// Document or Case gains a field this writer does not know.
+func writeDocument(w io.Writer, d *Document) error {
+	jw := &docWriter{w: bufio.NewWriterSize(w, 1<<20), geo: map[*enrich.Record][]byte{}}
+	jw.enc = json.NewEncoder(&jw.compact)
+	jw.enc.SetEscapeHTML(false)
+
+	jw.open('{')
+	jw.member(1, "schema_version", d.SchemaVersion)
+	jw.member(1, "cover", d.Cover)
+	jw.member(1, "input_checks", d.Inputs)
+	jw.array(1, "ips", len(d.IPs), false, func(i int) error { return jw.value(d.IPs[i]) })
+	jw.member(1, "relays", d.Relays)
+	if d.Case == nil {
+		jw.member(1, "case", nil)
+	} else {
+		jw.name(1, "case")
+		writeCase(jw, d.Case)
+	}
+	jw.close(0, '}')
+	jw.out = append(jw.out, '\n')
+	return jw.flush()
+}
+
+// writeCase writes c as the value of the member "case" (depth 1), in the
+// field order and with the omitempty rules of forensics.Case.
+func writeCase(jw *docWriter, c *forensics.Case) {
+	const d = 2
+	jw.open('{')
+	if c.ID != "" {
+		jw.member(d, "case_id", c.ID)
+	}
+	if c.Examiner != "" {
+		jw.member(d, "examiner", c.Examiner)
+	}
+	if c.Home != "" {
+		jw.member(d, "home", c.Home)
+	}
+	jw.member(d, "tool", c.Tool)
+	jw.member(d, "inputs", c.Inputs)
+	if len(c.Databases) > 0 {
+		jw.member(d, "databases", c.Databases)
+	}
+	if len(c.Params) > 0 {
+		jw.member(d, "parameters", c.Params)
+	}
+	jw.array(d, "flows", len(c.Flows), true, func(i int) error {
+		f := &c.Flows[i]
+		src, err := jw.geoJSON(f.SrcGeo)
+		if err != nil {
+			return err
+		}
+		dst, err := jw.geoJSON(f.DstGeo)
+		if err != nil {
+			return err
+		}
+		jw.compact.Reset()
+		jw.compact.Write(forensics.AppendFlowJSONGeo(jw.compact.AvailableBuffer(), f, src, dst))
+		return nil
+	})
+	jw.array(d, "events", len(c.Events), true, func(i int) error {
+		e := &c.Events[i]
+		geo, err := jw.geoJSON(e.SrcGeo)
+		if err != nil {
+			return err
+		}
+		jw.compact.Reset()
+		jw.compact.Write(forensics.AppendEventJSONGeo(jw.compact.AvailableBuffer(), e, geo))
+		return nil
+	})
+	jw.array(d, "sessions", len(c.Sessions), true, func(i int) error { return jw.value(&c.Sessions[i]) })
+	if len(c.Campaigns) > 0 {
+		jw.member(d, "campaigns", c.Campaigns)
+	}
+	if len(c.Chains) > 0 {
+		jw.member(d, "chains", c.Chains)
+	}
+	if len(c.Problems) > 0 {
+		jw.member(d, "problems", c.Problems)
+	}
+	if len(c.Caps) > 0 {
+		jw.member(d, "caps_hit", c.Caps)
+	}
+	jw.close(1, '}')
+}
+
+// docWriter writes indented JSON a member or an array element at a time.
+// The first error sticks; later calls do nothing.
+type docWriter struct {
+	w       *bufio.Writer
+	out     []byte       // indented text not yet written
+	compact bytes.Buffer // one value's compact JSON
+	enc     *json.Encoder
+	// first is true right after an open brace or bracket: the next
+	// member or element takes no comma.
+	first bool
+	// geo holds the JSON of enrichment records, shared by every record
+	// of one address; cleared when it grows large.
+	geo map[*enrich.Record][]byte
+	err error
+}
+
+const indentUnit = "  "
+
+func (jw *docWriter) open(c byte) {
+	jw.out = append(jw.out, c)
+	jw.first = true
+}
+
+// close ends an object or array whose members sit at depth+1; an empty
+// one stays {} or [] as json.Indent writes it.
+func (jw *docWriter) close(depth int, c byte) {
+	if !jw.first {
+		jw.out = newline(jw.out, depth)
+	}
+	jw.out = append(jw.out, c)
+	jw.first = false
+}
+
+// name starts a member at depth: the separator, indentation and key.
+func (jw *docWriter) name(depth int, key string) {
+	if !jw.first {
+		jw.out = append(jw.out, ',')
+	}
+	jw.first = false
+	jw.out = newline(jw.out, depth)
+	jw.out = append(jw.out, '"')
+	jw.out = append(jw.out, key...)
+	jw.out = append(jw.out, '"', ':', ' ')
+}
+
+// member writes `"key": value` at depth, value through encoding/json.
+func (jw *docWriter) member(depth int, key string, v any) {
+	if jw.err != nil {
+		return
+	}
+	jw.name(depth, key)
+	if jw.err = jw.value(v); jw.err == nil {
+		jw.out = appendIndented(jw.out, jw.compact.Bytes(), depth)
+	}
+	jw.maybeFlush()
+}
+
+// value encodes v compactly into jw.compact.
+func (jw *docWriter) value(v any) error {
+	jw.compact.Reset()
+	if err := jw.enc.Encode(v); err != nil {
+		return err
+	}
+	jw.compact.Truncate(jw.compact.Len() - 1) // Encode's newline
+	return nil
+}
+
+// array writes `"key": [...]` at depth with n elements, each encoded
+// into jw.compact by elem; omitEmpty drops the member when n is 0 (the
+// omitempty of the field).
+func (jw *docWriter) array(depth int, key string, n int, omitEmpty bool, elem func(i int) error) {
+	if jw.err != nil || (n == 0 && omitEmpty) {
+		return
+	}
+	jw.name(depth, key)
+	jw.open('[')
+	for i := range n {
+		if jw.err = elem(i); jw.err != nil {
+			return
+		}
+		if !jw.first {
+			jw.out = append(jw.out, ',')
+		}
+		jw.first = false
+		jw.out = newline(jw.out, depth+1)
+		jw.out = appendIndented(jw.out, jw.compact.Bytes(), depth+1)
+		jw.maybeFlush()
+	}
+	jw.close(depth, ']')
+}
+
+// geoJSON is r's compact JSON, encoded once per record.
+func (jw *docWriter) geoJSON(r *enrich.Record) ([]byte, error) {
+	if r == nil {
+		return nil, nil
+	}
+	if b, ok := jw.geo[r]; ok {
+		return b, nil
+	}
+	b, err := forensics.AppendRecordJSON(nil, r)
+	if err != nil {
+		return nil, err
+	}
+	if len(jw.geo) >= 1<<16 {
+		clear(jw.geo)
+	}
+	jw.geo[r] = b
+	return b, nil
+}
+
+func (jw *docWriter) maybeFlush() {
+	if jw.err == nil && len(jw.out) >= 256<<10 {
+		_, jw.err = jw.w.Write(jw.out)
+		jw.out = jw.out[:0]
+	}
+}
+
+func (jw *docWriter) flush() error {
+	if jw.err != nil {
+		return jw.err
+	}
+	if _, err := jw.w.Write(jw.out); err != nil {
+		return err
+	}
+	jw.out = jw.out[:0]
+	return jw.w.Flush()
+}
+
+func newline(b []byte, depth int) []byte {
+	b = append(b, '\n')
+	for range depth {
+		b = append(b, indentUnit...)
+	}
+	return b
+}
+
+// appendIndented appends compact JSON src as json.Indent(dst, src, prefix,
+// "  ") does with a prefix of depth indents: the value as it reads nested
+// depth levels deep. src must be valid compact JSON (encoding/json's own
+// output): no whitespace outside strings. It skips json.Indent's
+// validating scanner, which cost more than encoding itself.
+func appendIndented(dst, src []byte, depth int) []byte {
+	level := depth
+	// pending: an object or array was just opened; its first member
+	// decides whether it is empty ({} / []) or breaks the line.
+	pending := false
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		if pending && c != '}' && c != ']' {
+			pending = false
+			level++
+			dst = newline(dst, level)
+		}
+		switch c {
+		case '"':
+			// Copy the whole string, escapes included.
+			j, _ := stringEnd(src, i)
+			dst = append(dst, src[i:j]...)
+			i = j - 1
+		case '{', '[':
+			pending = true
+			dst = append(dst, c)
+		case ',':
+			dst = append(dst, c)
+			dst = newline(dst, level)
+		case ':':
+			dst = append(dst, ':', ' ')
+		case '}', ']':
+			if pending {
+				pending = false
+			} else {
+				level--
+				dst = newline(dst, level)
+			}
+			dst = append(dst, c)
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
