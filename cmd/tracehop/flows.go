@@ -3,11 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -141,40 +139,18 @@ func writeFlows(w io.Writer, format string, s *analyze.FlowSorter) error {
 		return s.WriteJSONL(w)
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
-	cols := map[string]struct{}{}
-	if err := s.Each(func(f *forensics.Flow) error {
-		row, err := report.Flatten(f)
-		for k := range row {
-			cols[k] = struct{}{}
-		}
-		return err
-	}); err != nil {
+	cols := report.NewCSVColumns()
+	if err := s.Each(func(f *forensics.Flow) error { return cols.Add(f) }); err != nil {
 		return err
 	}
-	header := make([]string, 0, len(cols))
-	for k := range cols {
-		header = append(header, k)
-	}
-	slices.Sort(header)
-	cw := csv.NewWriter(bw)
-	if err := cw.Write(header); err != nil {
+	rows, err := report.NewCSVRows(bw, cols.Header())
+	if err != nil {
 		return err
 	}
-	line := make([]string, len(header))
-	if err := s.Each(func(f *forensics.Flow) error {
-		row, err := report.Flatten(f)
-		if err != nil {
-			return err
-		}
-		for i, h := range header {
-			line[i] = report.CSVCell(row[h])
-		}
-		return cw.Write(line)
-	}); err != nil {
+	if err := s.Each(func(f *forensics.Flow) error { return rows.Write(f) }); err != nil {
 		return err
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	if err := rows.Flush(); err != nil {
 		return err
 	}
 	return bw.Flush()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
@@ -221,7 +222,8 @@ func skipValue(js []byte, i int) (int, error) {
 // appendUnquoted appends the decoded text of the JSON string tok.
 func appendUnquoted(dst, tok []byte) []byte {
 	inner := tok[1 : len(tok)-1]
-	if bytes.IndexByte(inner, '\\') < 0 {
+	// Invalid UTF-8 (only stored JSON can hold it) decodes to U+FFFD.
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
 		return append(dst, inner...)
 	}
 	var s string
@@ -276,7 +278,7 @@ func canonical(dst, raw []byte) []byte {
 	switch raw[0] {
 	case '"':
 		inner := raw[1 : len(raw)-1]
-		if bytes.IndexAny(inner, `\<>&`) < 0 {
+		if bytes.IndexAny(inner, `\<>&`) < 0 && utf8.Valid(inner) {
 			return append(dst, raw...)
 		}
 		var s string
@@ -323,7 +325,7 @@ func canonical(dst, raw []byte) []byte {
 			}
 			rk := raw[i:kend]
 			key := rk[1 : len(rk)-1]
-			if bytes.IndexByte(key, '\\') >= 0 {
+			if bytes.IndexByte(key, '\\') >= 0 || !utf8.Valid(key) {
 				key = appendUnquoted(nil, rk)
 			}
 			ms = append(ms, member{key: key, rawKey: rk, val: raw[kend+1 : vend]})

@@ -263,6 +263,106 @@ func TestAppendIndentedMatchesIndent(t *testing.T) {
 			}
 		}
 	}
-	_ = fmt.Sprint
-	_ = strconv.Itoa
+}
+
+// FuzzFlatten: for any JSON object (a case file's stored rows are
+// JSON), Flatten never panics and agrees with the reference, except
+// where the reference itself is ambiguous: a repeated key, kept once by
+// a map.
+func FuzzFlatten(f *testing.F) {
+	for _, v := range flattenCases() {
+		js, err := json.Marshal(v)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(js)
+	}
+	f.Fuzz(func(t *testing.T, js []byte) {
+		got, err := Flatten(json.RawMessage(js))
+		if !json.Valid(js) || bytes.TrimSpace(js)[0] != '{' {
+			return
+		}
+		if err != nil {
+			t.Fatalf("valid object %q: %v", js, err)
+		}
+		if repeatedKey(js) || collidingColumns(js) {
+			return
+		}
+		want, err := flattenReference(json.RawMessage(js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("%q:\n got %q\nwant %q", js, got, want)
+		}
+	})
+}
+
+// collidingColumns reports whether two values flatten to one column
+// ({"a.b":1,"a":{"b":2}}): the reference then keeps whichever its map
+// iteration met last.
+func collidingColumns(js []byte) bool {
+	var c bytes.Buffer
+	if json.Compact(&c, js) != nil {
+		return false
+	}
+	seen := map[string]bool{}
+	dup := false
+	flatWalk(c.Bytes(), nil, func(key, _ []byte) {
+		dup = dup || seen[string(key)]
+		seen[string(key)] = true
+	})
+	return dup
+}
+
+// repeatedKey reports whether any object in the valid JSON js repeats a
+// key.
+func repeatedKey(js []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(js))
+	type level struct {
+		keys   map[string]bool
+		object bool
+		key    bool // the next token of an object is a key
+	}
+	var stack []*level
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		var top *level
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.object && top.key {
+			if s, ok := tok.(string); ok {
+				if top.keys[s] {
+					return true
+				}
+				top.keys[s] = true
+				top.key = false
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			if top != nil && top.object {
+				top.key = true
+			}
+			stack = append(stack, &level{keys: map[string]bool{}, object: true, key: true})
+			continue
+		case json.Delim('['):
+			if top != nil && top.object {
+				top.key = true
+			}
+			stack = append(stack, &level{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		if top != nil && top.object {
+			top.key = true
+		}
+	}
 }
