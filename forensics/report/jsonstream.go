@@ -2,11 +2,8 @@ package report
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"io"
 
-	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
 )
 
@@ -20,15 +17,13 @@ import (
 // the bytes to marshalIndent, and TestDocumentFieldsKnown fails when
 // Document or Case gains a field this writer does not know.
 func writeDocument(w io.Writer, d *Document) error {
-	jw := &docWriter{w: bufio.NewWriterSize(w, 1<<20), geo: map[*enrich.Record][]byte{}}
-	jw.enc = json.NewEncoder(&jw.compact)
-	jw.enc.SetEscapeHTML(false)
+	jw := &docWriter{w: bufio.NewWriterSize(w, 1<<20), rec: newRecordEncoder()}
 
 	jw.open('{')
 	jw.member(1, "schema_version", d.SchemaVersion)
 	jw.member(1, "cover", d.Cover)
 	jw.member(1, "input_checks", d.Inputs)
-	jw.array(1, "ips", len(d.IPs), false, func(i int) error { return jw.value(d.IPs[i]) })
+	jw.array(1, "ips", len(d.IPs), false, func(i int) ([]byte, error) { return jw.rec.encode(&d.IPs[i]) })
 	jw.member(1, "relays", d.Relays)
 	if d.Case == nil {
 		jw.member(1, "case", nil)
@@ -63,31 +58,9 @@ func writeCase(jw *docWriter, c *forensics.Case) {
 	if len(c.Params) > 0 {
 		jw.member(d, "parameters", c.Params)
 	}
-	jw.array(d, "flows", len(c.Flows), true, func(i int) error {
-		f := &c.Flows[i]
-		src, err := jw.geoJSON(f.SrcGeo)
-		if err != nil {
-			return err
-		}
-		dst, err := jw.geoJSON(f.DstGeo)
-		if err != nil {
-			return err
-		}
-		jw.compact.Reset()
-		jw.compact.Write(forensics.AppendFlowJSONGeo(jw.compact.AvailableBuffer(), f, src, dst))
-		return nil
-	})
-	jw.array(d, "events", len(c.Events), true, func(i int) error {
-		e := &c.Events[i]
-		geo, err := jw.geoJSON(e.SrcGeo)
-		if err != nil {
-			return err
-		}
-		jw.compact.Reset()
-		jw.compact.Write(forensics.AppendEventJSONGeo(jw.compact.AvailableBuffer(), e, geo))
-		return nil
-	})
-	jw.array(d, "sessions", len(c.Sessions), true, func(i int) error { return jw.value(&c.Sessions[i]) })
+	jw.array(d, "flows", len(c.Flows), true, func(i int) ([]byte, error) { return jw.rec.encode(&c.Flows[i]) })
+	jw.array(d, "events", len(c.Events), true, func(i int) ([]byte, error) { return jw.rec.encode(&c.Events[i]) })
+	jw.array(d, "sessions", len(c.Sessions), true, func(i int) ([]byte, error) { return jw.rec.encode(&c.Sessions[i]) })
 	if len(c.Campaigns) > 0 {
 		jw.member(d, "campaigns", c.Campaigns)
 	}
@@ -106,17 +79,13 @@ func writeCase(jw *docWriter, c *forensics.Case) {
 // docWriter writes indented JSON a member or an array element at a time.
 // The first error sticks; later calls do nothing.
 type docWriter struct {
-	w       *bufio.Writer
-	out     []byte       // indented text not yet written
-	compact bytes.Buffer // one value's compact JSON
-	enc     *json.Encoder
+	w   *bufio.Writer
+	out []byte // indented text not yet written
+	rec *recordEncoder
 	// first is true right after an open brace or bracket: the next
 	// member or element takes no comma.
 	first bool
-	// geo holds the JSON of enrichment records, shared by every record
-	// of one address; cleared when it grows large.
-	geo map[*enrich.Record][]byte
-	err error
+	err   error
 }
 
 const indentUnit = "  "
@@ -154,33 +123,25 @@ func (jw *docWriter) member(depth int, key string, v any) {
 		return
 	}
 	jw.name(depth, key)
-	if jw.err = jw.value(v); jw.err == nil {
-		jw.out = appendIndented(jw.out, jw.compact.Bytes(), depth)
+	var js []byte
+	if js, jw.err = jw.rec.encode(v); jw.err == nil {
+		jw.out = appendIndented(jw.out, js, depth)
 	}
 	jw.maybeFlush()
 }
 
-// value encodes v compactly into jw.compact.
-func (jw *docWriter) value(v any) error {
-	jw.compact.Reset()
-	if err := jw.enc.Encode(v); err != nil {
-		return err
-	}
-	jw.compact.Truncate(jw.compact.Len() - 1) // Encode's newline
-	return nil
-}
-
-// array writes `"key": [...]` at depth with n elements, each encoded
-// into jw.compact by elem; omitEmpty drops the member when n is 0 (the
-// omitempty of the field).
-func (jw *docWriter) array(depth int, key string, n int, omitEmpty bool, elem func(i int) error) {
+// array writes `"key": [...]` at depth with n elements, each encoded by
+// elem; omitEmpty drops the member when n is 0 (the omitempty of the
+// field).
+func (jw *docWriter) array(depth int, key string, n int, omitEmpty bool, elem func(i int) ([]byte, error)) {
 	if jw.err != nil || (n == 0 && omitEmpty) {
 		return
 	}
 	jw.name(depth, key)
 	jw.open('[')
 	for i := range n {
-		if jw.err = elem(i); jw.err != nil {
+		var js []byte
+		if js, jw.err = elem(i); jw.err != nil {
 			return
 		}
 		if !jw.first {
@@ -188,29 +149,10 @@ func (jw *docWriter) array(depth int, key string, n int, omitEmpty bool, elem fu
 		}
 		jw.first = false
 		jw.out = newline(jw.out, depth+1)
-		jw.out = appendIndented(jw.out, jw.compact.Bytes(), depth+1)
+		jw.out = appendIndented(jw.out, js, depth+1)
 		jw.maybeFlush()
 	}
 	jw.close(depth, ']')
-}
-
-// geoJSON is r's compact JSON, encoded once per record.
-func (jw *docWriter) geoJSON(r *enrich.Record) ([]byte, error) {
-	if r == nil {
-		return nil, nil
-	}
-	if b, ok := jw.geo[r]; ok {
-		return b, nil
-	}
-	b, err := forensics.AppendRecordJSON(nil, r)
-	if err != nil {
-		return nil, err
-	}
-	if len(jw.geo) >= 1<<16 {
-		clear(jw.geo)
-	}
-	jw.geo[r] = b
-	return b, nil
 }
 
 func (jw *docWriter) maybeFlush() {
