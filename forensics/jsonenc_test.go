@@ -3,6 +3,7 @@ package forensics
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"net/netip"
@@ -33,6 +34,11 @@ func handJSON(r any) ([]byte, error) {
 		b, err = AppendEventJSON([]byte("prefix"), r)
 	case *Flow:
 		b, err = AppendFlowJSON([]byte("prefix"), r)
+	case *Session:
+		var ok bool
+		if b, ok = AppendSessionJSON([]byte("prefix"), r); !ok {
+			err = errors.New("session not encodable")
+		}
 	default:
 		panic("handJSON: not a record")
 	}
@@ -218,6 +224,24 @@ func TestRecordJSONExact(t *testing.T) {
 		checkExact(t, &Event{Time: Time{Time: time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC)}})
 		checkExact(t, &Event{Time: Time{Time: time.Date(-50, 1, 1, 0, 0, 0, 0, time.FixedZone("x", 3600))}})
 	})
+	t.Run("sessions", func(t *testing.T) {
+		checkExact(t, &Session{})
+		checkExact(t, &Session{Evidence: []EvidenceRef{}, Indicators: Indicators{Methods: map[string]int{}, PathTemplates: []string{}}})
+		for i, s := range hostileStrings {
+			for _, n := range []int64{0, 1, int64(i) * 7919, -5, math.MaxInt64, math.MinInt64} {
+				se := hostileSession(s, n)
+				checkExact(t, &se)
+			}
+		}
+		for _, f := range []float64{1e-7, 1e21, 123456789.125, -0.5, 3e-300, math.SmallestNonzeroFloat64, math.MaxFloat64} {
+			checkExact(t, &Session{Indicators: Indicators{BeaconPeriod: f, BeaconScore: -f}})
+		}
+		for _, f := range []float64{math.NaN(), math.Inf(1)} {
+			if _, err := handJSON(&Session{Indicators: Indicators{BeaconScore: f}}); err == nil {
+				t.Errorf("beacon %v encoded", f)
+			}
+		}
+	})
 	t.Run("unencodable enrichment fails like encoding/json", func(t *testing.T) {
 		nan := math.NaN()
 		e := Event{SrcGeo: &enrich.Record{Lat: &nan}}
@@ -245,6 +269,18 @@ func TestRecordJSONExact(t *testing.T) {
 	})
 }
 
+// hostileSession is a session with s in every string and n in every number.
+func hostileSession(s string, n int64) Session {
+	e := hostileEvent(s, n)
+	return Session{ID: s, Kind: s, SrcIP: e.SrcIP, Start: e.Time, End: e.Time, Events: int(n), Bytes: n,
+		Indicators: Indicators{Credential: s, TokenKeyID: s, User: s, UserAgent: s, JA3: s, JA4: s, HASSH: s,
+			PathTemplates: []string{s, "", s}, Methods: map[string]int{s: int(n), "GET": 1, "": -1}, Statuses: map[string]int{"404": int(n)},
+			Objects: int(n), FirstObject: n, LastObject: -n, SeqTemplate: s, SeqRun: int(n), Prefix: s, ASN: uint32(n), Country: s,
+			Hosting: n%2 == 0, Anonymizer: n%3 == 0, Crawler: n%5 == 0, Failures: int(n), NotFound: int(n), ProbeHits: int(n),
+			HourOfWeek: []HourCount{{Hour: int(n), Count: 1}, {}}, BeaconPeriod: float64(n) / 7, BeaconScore: float64(n) * 1e-9, Extra: []string{s}},
+		SrcGeo: e.SrcGeo, Evidence: []EvidenceRef{e.Evidence, {File: s, Packet: uint64(n), Offset: -n}}}
+}
+
 // TestRecordJSONFields fails when a type the hand-written encoder writes
 // gains, loses, renames or reorders a JSON field: update jsonenc.go (and
 // this list) with it.
@@ -259,6 +295,9 @@ func TestRecordJSONFields(t *testing.T) {
 		reflect.TypeFor[EvidenceRef](): "file sha256 packet,omitempty line,omitempty offset",
 		reflect.TypeFor[ProxyHop]():    "ip trusted",
 		reflect.TypeFor[Period]():      "start end",
+		reflect.TypeFor[Session]():     "id kind src_ip start end events bytes indicators src_geo,omitempty evidence,omitempty",
+		reflect.TypeFor[Indicators]():  "credential,omitempty token_key_id,omitempty user,omitempty user_agent,omitempty ja3,omitempty ja4,omitempty hassh,omitempty path_template,omitempty methods,omitempty statuses,omitempty objects,omitempty first_object,omitempty last_object,omitempty seq_template,omitempty seq_run,omitempty prefix,omitempty asn,omitempty country,omitempty hosting,omitempty anonymizer,omitempty crawler,omitempty failures,omitempty not_found,omitempty probe_hits,omitempty hour_of_week,omitempty beacon_period_s,omitempty beacon_score,omitempty extra,omitempty",
+		reflect.TypeFor[HourCount]():   "h n",
 	}
 	for rt, w := range want {
 		var got []string
@@ -289,6 +328,13 @@ func FuzzRecordJSON(f *testing.F) {
 		}
 		checkExact(t, &e)
 		checkExact(t, &fl)
+		se := hostileSession(s, n)
+		se.Indicators.Methods[k] = int(n)
+		se.Indicators.Extra = append(se.Indicators.Extra, v)
+		if n%2 == 0 {
+			se.SrcGeo, se.Evidence = nil, nil
+		}
+		checkExact(t, &se)
 	})
 }
 

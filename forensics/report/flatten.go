@@ -20,8 +20,8 @@ import (
 // to that reference (flattenReference) on every record kind, and
 // FuzzFlatten on arbitrary JSON.
 
-// recordEncoder writes the compact JSON of records: events and flows
-// through the hand-written encoder, their shared enrichment records
+// recordEncoder writes the compact JSON of records: events, flows and
+// sessions through the hand-written encoders, their shared enrichment records
 // encoded once each, anything else through encoding/json. The HTML
 // characters it leaves raw change nothing here: a cell holds the decoded
 // string, and an array element is re-encoded (flatElement).
@@ -65,6 +65,15 @@ func (e *recordEncoder) encode(v any) ([]byte, error) {
 			return nil, err
 		}
 		return forensics.AppendFlowJSONGeo(e.buf.AvailableBuffer(), r, src, dst), nil
+	case *forensics.Session:
+		geo, err := e.geoJSON(r.SrcGeo)
+		if err != nil {
+			return nil, err
+		}
+		if b, ok := forensics.AppendSessionJSONGeo(e.buf.AvailableBuffer(), r, geo); ok {
+			return b, nil
+		}
+		// Not encodable (a NaN figure): encoding/json says why.
 	}
 	if err := e.enc.Encode(v); err != nil {
 		return nil, err
