@@ -87,7 +87,7 @@ func runFlows(ctx context.Context, opts *flowsOptions) error {
 	aopts.Capture.ActiveTimeout = opts.ActiveTimeout
 	aopts.Capture.NoAppMeta = opts.NoAppMeta
 
-	c, sorter, runErr := analyze.StreamFlows(ctx, aopts, format == "jsonl")
+	c, sorter, runErr := analyze.StreamFlows(ctx, aopts)
 	if sorter != nil {
 		defer sorter.Cleanup()
 	}
@@ -132,22 +132,22 @@ func printProblems(w io.Writer, c *forensics.Case) {
 }
 
 // writeFlows streams the merged flows as JSON Lines, or as CSV in two
-// passes (the header is the sorted union of columns, as
-// report.WriteRecords makes it, without holding the rows).
+// passes over the merged lines (the header is the sorted union of
+// columns, as report.WriteRecords makes it, without holding the rows).
 func writeFlows(w io.Writer, format string, s *analyze.FlowSorter) error {
 	if format == "jsonl" {
 		return s.WriteJSONL(w)
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	cols := report.NewCSVColumns()
-	if err := s.Each(func(f *forensics.Flow) error { return cols.Add(f) }); err != nil {
+	if err := s.EachLine(func(line []byte) error { return cols.Add(report.CompactJSON(line)) }); err != nil {
 		return err
 	}
 	rows, err := report.NewCSVRows(bw, cols.Header())
 	if err != nil {
 		return err
 	}
-	if err := s.Each(func(f *forensics.Flow) error { return rows.Write(f) }); err != nil {
+	if err := s.EachLine(func(line []byte) error { return rows.Write(report.CompactJSON(line)) }); err != nil {
 		return err
 	}
 	if err := rows.Flush(); err != nil {

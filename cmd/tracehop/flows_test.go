@@ -120,15 +120,11 @@ func TestFlowSorterSpillMatchesInMemory(t *testing.T) {
 		}
 		flows = append(flows, f)
 	}
-	// The jsonl path that runFlows takes (encoded: runs are encoded when
-	// added, spilled as binary records, the hash spliced in at output),
-	// and the struct path (gob runs) that csv takes.
-	for _, c := range []struct {
-		format  string
-		encoded bool
-	}{{"jsonl", true}, {"jsonl", false}, {"csv", false}} {
+	// Runs are encoded when added, spilled as binary records, and the
+	// hash spliced in at output; csv flattens the merged lines.
+	for _, c := range []struct{ format string }{{"jsonl"}, {"csv"}} {
 		shas := []string{strings.Repeat("ab", 32), ""}
-		s := analyze.NewFlowSorter(4, 2, c.encoded, nil)
+		s := analyze.NewFlowSorter(4, 2, nil)
 		s.SetSHA256(0, shas[0])
 		defer s.Cleanup()
 		// Two "inputs", in reverse and shuffled order, several runs each;
@@ -165,15 +161,14 @@ func TestFlowSorterSpillMatchesInMemory(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got.String() != want.String() {
-			t.Errorf("%s (encoded %v): merged output differs:\n%s\nwant:\n%s", c.format, c.encoded, got.String(), want.String())
+			t.Errorf("%s: merged output differs:\n%s\nwant:\n%s", c.format, got.String(), want.String())
 		}
 	}
 }
 
 // BenchmarkFlowSorter is the sort, spill and merge of `tracehop flows`:
-// the jsonl path (runs encoded by capture.FlowEncoder when added, spilled
-// as binary records) against the struct path (gob runs, encoding/json at
-// output) that csv still takes.
+// runs encoded by capture.FlowEncoder when added, spilled as binary
+// records, merged by copying bytes.
 func BenchmarkFlowSorter(b *testing.B) {
 	p := repoFile(filepath.Join("..", "shared", "corpus", "pcap", "zeek", "wikipedia.pcap"))
 	if _, err := os.Stat(p); err != nil {
@@ -190,28 +185,24 @@ func BenchmarkFlowSorter(b *testing.B) {
 		b.Fatal(err)
 	}
 	const n = 20000
-	for _, encoded := range []bool{true, false} {
-		b.Run(map[bool]string{true: "encoded", false: "gob"}[encoded], func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				s := analyze.NewFlowSorter(2000, 2, encoded, nil)
-				s.SetSHA256(0, strings.Repeat("ab", 32))
-				for i := 0; i < n; i += 1000 {
-					run := make([]forensics.Flow, 1000)
-					for j := range run {
-						run[j] = flows[(i+j)%len(flows)]
-						run[j].ID = fmt.Sprintf("flow-%08d", i+j)
-					}
-					if err := s.Add(run, 0); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if err := s.WriteJSONL(io.Discard); err != nil {
-					b.Fatal(err)
-				}
-				s.Cleanup()
+	b.ReportAllocs()
+	for b.Loop() {
+		s := analyze.NewFlowSorter(2000, 2, nil)
+		s.SetSHA256(0, strings.Repeat("ab", 32))
+		for i := 0; i < n; i += 1000 {
+			run := make([]forensics.Flow, 1000)
+			for j := range run {
+				run[j] = flows[(i+j)%len(flows)]
+				run[j].ID = fmt.Sprintf("flow-%08d", i+j)
 			}
-		})
+			if err := s.Add(run, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := s.WriteJSONL(io.Discard); err != nil {
+			b.Fatal(err)
+		}
+		s.Cleanup()
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"container/heap"
 	"context"
 	"encoding/binary"
-	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,13 +27,13 @@ import (
 // through capture.Read (several files at once), other inputs (Zeek,
 // nfdump, Argus flow records; stdin) through analyze.Run. The returned
 // Case holds the inputs, problems and caps, not the flows.
-func StreamFlows(ctx context.Context, aopts Options, jsonl bool) (*forensics.Case, *FlowSorter, error) {
+func StreamFlows(ctx context.Context, aopts Options) (*forensics.Case, *FlowSorter, error) {
 	files, err := evidence.Walk(aopts.Inputs)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrInput, err)
 	}
 	c := &forensics.Case{Home: aopts.Home}
-	sorter := NewFlowSorter(FlowSortChunk, len(files)+1, jsonl, aopts.Enricher)
+	sorter := NewFlowSorter(FlowSortChunk, len(files)+1, aopts.Enricher)
 	results := make([]*captureResult, len(files))
 	var others []string
 	next := make(chan int)
@@ -186,19 +185,18 @@ func readCaptureInput(ctx context.Context, path string, idx int, aopts Options, 
 // keeps less in flight while a scan evicts flows at full speed).
 const FlowSortChunk = 25_000
 
-// FlowSorter is an external merge sort of flows by (start, ID, input):
-// chunks are sorted and, beyond one chunk in memory, spilled as gob runs
-// to a private temporary directory, then merged on output. Memory is
-// bounded by the chunk size whatever the number of flows. Call Cleanup
-// when done with it.
+// FlowSorter is an external merge sort of flows by (start, ID, input).
+// Each chunk is enriched, sorted and encoded in its final JSON form when it
+// is added (on background goroutines that overlap with capture decoding)
+// and, beyond one chunk in memory, spilled as compact binary records to a
+// private temporary directory; output merges the runs by copying bytes,
+// splicing in each input's SHA-256, known only once the input is fully
+// read. Memory is bounded by the chunk size whatever the number of flows.
+// Call Cleanup when done with it.
 type FlowSorter struct {
 	chunk int
 	shas  []string // SHA-256 by input index, known once an input is read
-	// encoded selects the JSON Lines path: runs are enriched with enr and
-	// encoded as they are added (see addEncoded); write must then be
-	// asked for jsonl.
-	encoded bool
-	enr     *enrich.Enricher
+	enr   *enrich.Enricher
 
 	sem     chan struct{} // bounds chunks being sorted in the background
 	bg      sync.WaitGroup
@@ -211,11 +209,10 @@ type FlowSorter struct {
 }
 
 // NewFlowSorter returns a sorter of runs of chunk flows for inputs inputs
-// (indexes 0 to inputs-1). With jsonl, runs are enriched with enr and
-// encoded as they are added, and only WriteJSONL can write them; else
-// Each enriches them with enr on the way out.
-func NewFlowSorter(chunk, inputs int, jsonl bool, enr *enrich.Enricher) *FlowSorter {
-	return &FlowSorter{chunk: chunk, shas: make([]string, inputs), sem: make(chan struct{}, 2), encoded: jsonl, enr: enr}
+// (indexes 0 to inputs-1), enriching flows with enr (nil: none) where the
+// reader left them without enrichment.
+func NewFlowSorter(chunk, inputs int, enr *enrich.Enricher) *FlowSorter {
+	return &FlowSorter{chunk: chunk, shas: make([]string, inputs), sem: make(chan struct{}, 2), enr: enr}
 }
 
 // SetSHA256 records input idx's hash, filled into its flows that lack one
@@ -233,30 +230,17 @@ func (s *FlowSorter) Spilled() int {
 	return len(s.disk)
 }
 
-// sortRun is one sorted run: in memory (flows) or on disk (path, n).
+// sortRun is one sorted run: in memory (recs) or on disk (path, n).
 type sortRun struct {
 	input int
-	flows []forensics.Flow
-	recs  []encRec // the encoded path's in-memory run
+	recs  []encRec
 	path  string
 	n     int
 }
 
-// sortedFlows returns fs in (start, ID) order. It sorts indices and copies
-// each flow once: swapping whole Flow values is what made sorting costly.
-// Within one input (start, ID) is unique, so no stability is needed.
-func sortedFlows(fs []forensics.Flow) []forensics.Flow {
-	idx := sortedIndex(fs)
-	out := make([]forensics.Flow, len(fs))
-	for i, j := range idx {
-		out[i] = fs[j]
-	}
-	return out
-}
-
 // sortedIndex returns the indices of fs in (start, ID) order.
 // The start time is taken out once per flow, so that comparisons are
-// integer compares (and the ID on a tie), in flowLess's order.
+// integer compares (and the ID on a tie): start, then ID.
 func sortedIndex(fs []forensics.Flow) []int32 {
 	type key struct {
 		sec  int64
@@ -278,147 +262,33 @@ func sortedIndex(fs []forensics.Flow) []int32 {
 	return idx
 }
 
-func flowLess(a, b *forensics.Flow, ai, bi int) int {
-	return cmp.Or(a.Start.Compare(b.Start.Time), cmp.Compare(a.ID, b.ID), cmp.Compare(ai, bi))
-}
-
 // Add sorts fs as one run of input idx; the sorter takes fs over.
 func (s *FlowSorter) Add(fs []forensics.Flow, idx int) error {
 	if len(fs) == 0 {
 		return nil
 	}
-	if s.encoded {
-		return s.addEncoded(fs, idx, false)
-	}
-	run := sortRun{input: idx, flows: sortedFlows(fs)}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err != nil {
-		return s.err
-	}
-	if s.memSize+len(run.flows) <= s.chunk {
-		s.mem = append(s.mem, run)
-		s.memSize += len(run.flows)
-		return nil
-	}
-	if err := s.spill(&run); err != nil {
-		s.err = err
-		return err
-	}
-	s.disk = append(s.disk, run)
-	return nil
+	return s.addEncoded(fs, idx, false)
 }
 
-// addAsync is add on a background goroutine (at most cap(sem) at once);
-// an error is kept in s.err for wait's caller.
+// addAsync is Add on a background goroutine (at most cap(sem) at once)
+// for a full chunk, which goes to disk; an error is kept in s.err for
+// wait's caller.
 func (s *FlowSorter) addAsync(fs []forensics.Flow, idx int) {
 	s.sem <- struct{}{}
 	s.bg.Go(func() {
 		defer func() { <-s.sem }()
-		if s.encoded {
-			_ = s.addEncoded(fs, idx, true) // records its error in s.err
-			return
-		}
-		_ = s.Add(fs, idx) // Add records its error in s.err
+		_ = s.addEncoded(fs, idx, true) // records its error in s.err
 	})
 }
 
 // wait returns once every background add is done.
 func (s *FlowSorter) wait() { s.bg.Wait() }
 
-func (s *FlowSorter) spill(run *sortRun) error {
-	if s.dir == "" {
-		d, err := os.MkdirTemp("", "tracehop-flows-")
-		if err != nil {
-			return fmt.Errorf("sort spill: %w", err)
-		}
-		s.dir = d
-	}
-	f, err := os.CreateTemp(s.dir, "run-*.gob")
-	if err != nil {
-		return fmt.Errorf("sort spill: %w", err)
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	enc := gob.NewEncoder(bw)
-	for i := range run.flows {
-		if err := enc.Encode(&run.flows[i]); err != nil {
-			f.Close()
-			return fmt.Errorf("sort spill %s: %w", f.Name(), err)
-		}
-	}
-	if err := errors.Join(bw.Flush(), f.Close()); err != nil {
-		return fmt.Errorf("sort spill %s: %w", f.Name(), err)
-	}
-	run.path, run.n, run.flows = f.Name(), len(run.flows), nil
-	return nil
-}
-
 // Cleanup removes the spilled runs.
 func (s *FlowSorter) Cleanup() {
 	if s.dir != "" {
 		os.RemoveAll(s.dir)
 	}
-}
-
-// cursor walks one run during the merge.
-type cursor struct {
-	run  *sortRun
-	pos  int
-	cur  forensics.Flow
-	f    *os.File
-	dec  *gob.Decoder
-	done bool
-}
-
-func (c *cursor) next() error {
-	if c.run.path == "" {
-		if c.pos >= len(c.run.flows) {
-			c.done = true
-			return nil
-		}
-		c.cur = c.run.flows[c.pos]
-		c.pos++
-		return nil
-	}
-	if c.pos >= c.run.n {
-		c.done = true
-		return c.f.Close()
-	}
-	c.cur = forensics.Flow{}
-	if err := c.dec.Decode(&c.cur); err != nil {
-		return fmt.Errorf("sort merge %s: %w", c.run.path, err)
-	}
-	c.pos++
-	return nil
-}
-
-// Each merges the runs of a sorter made without jsonl and calls fn for
-// every flow in output order, with the input's SHA-256 and, when the
-// sorter has an enricher, the enrichment filled in.
-func (s *FlowSorter) Each(fn func(*forensics.Flow) error) error {
-	if s.encoded {
-		return errors.New("flows were encoded as jsonl")
-	}
-	open := func(r *sortRun) (*cursor, error) {
-		c := &cursor{run: r}
-		if r.path != "" {
-			f, err := os.Open(r.path)
-			if err != nil {
-				return nil, fmt.Errorf("sort merge: %w", err)
-			}
-			c.f, c.dec = f, gob.NewDecoder(bufio.NewReaderSize(f, 256<<10))
-		}
-		return c, nil
-	}
-	less := func(a, b *cursor) bool { return flowLess(&a.cur, &b.cur, a.run.input, b.run.input) < 0 }
-	return mergeRuns(s.runs(), open, less, func(c *cursor) error {
-		f := c.cur
-		if f.Evidence.SHA256 == "" && c.run.input < len(s.shas) {
-			f.Evidence.SHA256 = s.shas[c.run.input]
-		}
-		enrichFlow(s.enr, &f)
-		return fn(&f)
-	})
 }
 
 // runs lists the sorted runs, in memory first.
@@ -433,22 +303,14 @@ func (s *FlowSorter) runs() []*sortRun {
 	return runs
 }
 
-// runCursor is one run being read during a merge: the struct runs
-// (cursor) and the encoded ones (encCursor).
+// runCursor is one run being read during a merge.
 type runCursor interface {
 	next() error  // moves to the next record, or marks the run done
 	isDone() bool // no record left
 	close()       // releases the run's file if the merge stops early
 }
 
-func (c *cursor) isDone() bool { return c.done }
-func (c *cursor) close() {
-	if c.f != nil && !c.done {
-		c.f.Close()
-	}
-}
-
-// mergeRuns is the k-way merge of both paths: it opens a cursor on every
+// mergeRuns is the k-way merge: it opens a cursor on every
 // run and calls emit with the cursor whose record comes first, until all
 // runs are done. less must be a total order (runs tie-break on their
 // input index, and (start, ID) is unique within an input), so the output
@@ -508,12 +370,6 @@ func (h *cursorHeap[C]) Pop() any {
 	return c
 }
 
-// The JSON Lines path: runs are enriched and encoded in their final form
-// when they are added (on the background goroutines that overlap with
-// capture decoding), spilled as compact binary records, and merged by
-// copying bytes; only the evidence SHA-256, known once an input is fully
-// read, is spliced in at output.
-
 // shaMarker stands in for an input's SHA-256 until it is known. Its NULs
 // are escaped by encoding/json, and a quote inside a string value is
 // always escaped too, so the encoded `"sha256":"\u0000…"` cannot come from
@@ -535,8 +391,8 @@ func encLess(a, b *encRec, ai, bi int) int {
 	return cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.nsec, b.nsec), cmp.Compare(a.id, b.id), cmp.Compare(ai, bi))
 }
 
-// enrichFlow attaches both ends' records as each() does for the struct
-// path: only where the reader left them empty.
+// enrichFlow attaches both ends' records where the reader left them
+// empty.
 func enrichFlow(e *enrich.Enricher, f *forensics.Flow) {
 	if e == nil {
 		return
@@ -652,7 +508,7 @@ func (s *FlowSorter) spillEncoded(fs []forensics.Flow) (string, int, error) {
 	return f.Name(), n, nil
 }
 
-// addEncoded is add for the JSON Lines path. A run that fits beside the
+// addEncoded encodes and stores one run. A run that fits beside the
 // runs already in memory is kept there (a small input never touches the
 // disk); others, and every full chunk (toDisk: a large input), are
 // encoded straight to disk.
@@ -770,18 +626,11 @@ func (c *encCursor) close() {
 	}
 }
 
-// WriteJSONL merges the runs into w as JSON Lines: encoded runs with
-// each input's SHA-256 spliced in, struct runs through encoding/json.
-func (s *FlowSorter) WriteJSONL(w io.Writer) error {
-	if !s.encoded {
-		bw := bufio.NewWriterSize(w, 1<<20)
-		enc := json.NewEncoder(bw)
-		enc.SetEscapeHTML(false)
-		if err := s.Each(func(f *forensics.Flow) error { return enc.Encode(f) }); err != nil {
-			return err
-		}
-		return bw.Flush()
-	}
+// EachLine merges the runs and calls fn with every flow's JSON line, in
+// output order, with its input's SHA-256 spliced in: the bytes
+// json.Encoder with SetEscapeHTML(false) writes, newline included. line
+// is only valid during the call.
+func (s *FlowSorter) EachLine(fn func(line []byte) error) error {
 	shaJSON := make([][]byte, len(s.shas))
 	for i, sum := range s.shas {
 		b, err := json.Marshal(sum)
@@ -803,23 +652,28 @@ func (s *FlowSorter) WriteJSONL(w io.Writer) error {
 		return c, nil
 	}
 	less := func(a, b *encCursor) bool { return encLess(&a.cur, &b.cur, a.run.input, b.run.input) < 0 }
-	bw := bufio.NewWriterSize(w, 1<<20)
-	err := mergeRuns(s.runs(), open, less, func(c *encCursor) error {
+	var buf []byte
+	return mergeRuns(s.runs(), open, less, func(c *encCursor) error {
 		r := &c.cur
 		if r.sha < 0 {
-			bw.Write(r.line)
-			return nil
+			return fn(r.line)
 		}
 		sum := empty
 		if c.run.input < len(shaJSON) {
 			sum = shaJSON[c.run.input]
 		}
-		bw.Write(r.line[:r.sha])
-		bw.Write(sum)
-		bw.Write(r.line[r.sha+len(shaMarkerJSON):]) // a write error sticks: Flush reports it
-		return nil
+		buf = append(append(append(buf[:0], r.line[:r.sha]...), sum...), r.line[r.sha+len(shaMarkerJSON):]...)
+		return fn(buf)
 	})
-	if err != nil {
+}
+
+// WriteJSONL merges the runs into w as JSON Lines.
+func (s *FlowSorter) WriteJSONL(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	if err := s.EachLine(func(line []byte) error {
+		_, err := bw.Write(line)
+		return err
+	}); err != nil {
 		return err
 	}
 	return bw.Flush()

@@ -38,10 +38,17 @@ func newRecordEncoder() *recordEncoder {
 	return e
 }
 
+// CompactJSON is a record already encoded by this tool's own encoders:
+// compact, valid JSON (a trailing newline is allowed). CSV tables flatten
+// it as they are; anything else goes through encoding/json first.
+type CompactJSON []byte
+
 // encode returns the compact JSON of v (valid until the next call).
 func (e *recordEncoder) encode(v any) ([]byte, error) {
 	e.buf.Reset()
 	switch r := v.(type) {
+	case CompactJSON:
+		return bytes.TrimSuffix(r, []byte{'\n'}), nil
 	case json.RawMessage:
 		// Stored JSON (a case file's rows) is compacted: numbers keep
 		// every digit, as decoding with UseNumber did.
