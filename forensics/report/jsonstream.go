@@ -17,7 +17,7 @@ import (
 // the bytes to marshalIndent, and TestDocumentFieldsKnown fails when
 // Document or Case gains a field this writer does not know.
 func writeDocument(w io.Writer, d *Document) error {
-	jw := &docWriter{w: bufio.NewWriterSize(w, 1<<20), rec: newRecordEncoder()}
+	jw := newDocWriter(w)
 
 	jw.open('{')
 	jw.member(1, "schema_version", d.SchemaVersion)
@@ -32,8 +32,7 @@ func writeDocument(w io.Writer, d *Document) error {
 		writeCase(jw, d.Case)
 	}
 	jw.close(0, '}')
-	jw.out = append(jw.out, '\n')
-	return jw.flush()
+	return jw.finish()
 }
 
 // writeCase writes c as the value of the member "case" (depth 1), in the
@@ -89,6 +88,17 @@ type docWriter struct {
 }
 
 const indentUnit = "  "
+
+func newDocWriter(w io.Writer) *docWriter {
+	return &docWriter{w: bufio.NewWriterSize(w, 1<<20), rec: newRecordEncoder()}
+}
+
+// finish ends the document with a newline, as json.Encoder does, and
+// writes out what is buffered.
+func (jw *docWriter) finish() error {
+	jw.out = append(jw.out, '\n')
+	return jw.flush()
+}
 
 func (jw *docWriter) open(c byte) {
 	jw.out = append(jw.out, c)

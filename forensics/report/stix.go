@@ -407,17 +407,24 @@ func renderSTIX(b *bundle, v *view) error {
 	slices.SortFunc(objs, func(a, b map[string]any) int {
 		return cmp.Or(cmp.Compare(stixOrder(a["type"].(string)), stixOrder(b["type"].(string))), strings.Compare(a["id"].(string), b["id"].(string)))
 	})
-	digest := v.digest
-	out := map[string]any{
-		"type":    "bundle",
-		"id":      "bundle--" + uuidString(uuid5(tracehopNamespace, []byte("bundle\x00"+v.CaseID+"\x00"+digest))),
-		"objects": objs,
-	}
-	data, err := marshalIndent(out)
+	id := "bundle--" + uuidString(uuid5(tracehopNamespace, []byte("bundle\x00"+v.CaseID+"\x00"+v.digest)))
+	f, err := b.create(FileSTIX)
 	if err != nil {
 		return err
 	}
-	return b.add(FileSTIX, data)
+	// Written object by object: marshalIndent of the bundle held it
+	// twice over. Keys in encoding/json's map order: id, objects, type.
+	jw := newDocWriter(f)
+	jw.open('{')
+	jw.member(1, "id", id)
+	jw.array(1, "objects", len(objs), false, func(i int) ([]byte, error) { return jw.rec.encode(objs[i]) })
+	jw.member(1, "type", "bundle")
+	jw.close(0, '}')
+	if err := jw.finish(); err != nil {
+		f.abort()
+		return err
+	}
+	return f.Close()
 }
 
 func stixOrder(typ string) int {
