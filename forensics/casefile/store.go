@@ -206,10 +206,19 @@ func (w *rowWriter) record(kind string, evID any, k recKey, v any) error {
 	}
 	w.kind, w.evID = kind, evID
 	w.buf.Reset()
-	if err := w.enc.Encode(v); err != nil {
-		return err
+	var line []byte // JSON and its newline
+	if s, ok := v.(*forensics.Session); ok {
+		// The hand-written encoder (the same bytes), when it can.
+		if b, ok := forensics.AppendSessionJSON(w.buf.AvailableBuffer(), s); ok {
+			line = append(b, '\n')
+		}
 	}
-	line := w.buf.Bytes() // JSON and its newline
+	if line == nil {
+		if err := w.enc.Encode(v); err != nil {
+			return err
+		}
+		line = w.buf.Bytes()
+	}
 	k.jsonLen = len(line) - 1
 	w.js = append(w.js, line...)
 	w.keys = k.append(w.keys)
