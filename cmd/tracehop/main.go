@@ -16,6 +16,7 @@ import (
 )
 
 func main() {
+	setMemoryLimit(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	err := newRootCmd(newIOStreams()).ExecuteContext(ctx)
 	stop()
