@@ -89,9 +89,8 @@ func runEvents(ctx context.Context, opts *eventsOptions) error {
 		ctx = context.Background()
 	}
 	stdin := slices.Contains(opts.Inputs, "-")
-	if format == "csv" || stdin {
-		// CSV's header is the union of all columns; stdin cannot be
-		// read twice for its hash: both take the in-memory path.
+	if stdin {
+		// stdin cannot be read twice for its hash: the in-memory path.
 		c, runErr := g.runPipeline(ctx, aopts)
 		if c == nil || (runErr != nil && !errors.Is(runErr, analyze.ErrInput)) {
 			return outcome(c, runErr)
@@ -114,7 +113,13 @@ func runEvents(ctx context.Context, opts *eventsOptions) error {
 		// 4x would multiply it.)
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
-	c, runErr := streamEvents(ctx, g.io.Out, aopts)
+	var c *forensics.Case
+	var runErr error
+	if format == "csv" {
+		c, runErr = streamEventsCSV(ctx, g.io.Out, aopts)
+	} else {
+		c, runErr = streamEvents(ctx, g.io.Out, aopts)
+	}
 	if c == nil {
 		return runErr
 	}
