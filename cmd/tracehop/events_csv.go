@@ -60,13 +60,13 @@ func streamEventsCSV(ctx context.Context, out io.Writer, aopts analyze.Options) 
 // lineIndex sees the spooled JSON lines as they are written: it adds
 // each line's columns and checks that lines come in (time, ID) order.
 type lineIndex struct {
-	cols     *report.CSVColumns
-	part     []byte // a line cut by the end of a write
-	last     eventKey
-	n        int
-	byTime   bool // lines out of time order were seen
-	byID     bool // lines of one time out of ID order were seen
-	err      error
+	cols   *report.CSVColumns
+	part   []byte // a line cut by the end of a write
+	last   eventKey
+	n      int
+	byTime bool // lines out of time order were seen
+	byID   bool // lines of one time out of ID order were seen
+	err    error
 }
 
 // spoolOrder is how far the spool is from the output order.
