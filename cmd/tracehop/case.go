@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +11,6 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -556,34 +556,31 @@ func runCaseQuery(ctx context.Context, opts *caseOptions) error {
 	if err != nil {
 		return err
 	}
-	var rows []map[string]string
 	n := 0
-	err = cf.Query(ctx, opts.Kind, flt, func(js []byte) error {
-		n++
-		if format == "jsonl" {
+	switch format {
+	case "jsonl":
+		err = cf.Query(ctx, opts.Kind, flt, func(js []byte) error {
+			n++
 			if _, err := g.io.Out.Write(js); err != nil {
 				return err
 			}
 			_, err := g.io.Out.Write([]byte{'\n'})
 			return err
-		}
-		// The stored JSON as is: numbers keep every digit.
-		row, err := report.Flatten(json.RawMessage(js))
-		if err != nil {
-			return err
-		}
-		rows = append(rows, row)
-		return nil
-	})
-	if err != nil {
-		cf.Close()
-		return err
-	}
-	switch format {
+		})
 	case "csv":
-		err = report.WriteCSV(g.io.Out, csvHeader(rows), rows)
+		n, err = writeQueryCSV(ctx, g.io.Out, cf, opts.Kind, flt)
 	case "table":
-		err = writeQueryTable(g.io.Out, opts.Kind, rows)
+		var rows []map[string]string
+		err = cf.Query(ctx, opts.Kind, flt, func(js []byte) error {
+			n++
+			// The stored JSON as is: numbers keep every digit.
+			row, err := report.Flatten(json.RawMessage(js))
+			rows = append(rows, row)
+			return err
+		})
+		if err == nil {
+			err = writeQueryTable(g.io.Out, opts.Kind, rows)
+		}
 	}
 	if err != nil {
 		cf.Close()
@@ -595,19 +592,31 @@ func runCaseQuery(ctx context.Context, opts *caseOptions) error {
 	return done()
 }
 
-func csvHeader(rows []map[string]string) []string {
-	seen := map[string]struct{}{}
-	var cols []string
-	for _, r := range rows {
-		for k := range r {
-			if _, ok := seen[k]; !ok {
-				seen[k] = struct{}{}
-				cols = append(cols, k)
-			}
-		}
+// writeQueryCSV writes the query's records as CSV in two passes (the
+// header is the sorted union of their columns), holding no rows: a query
+// can match millions of records. The stored JSON is flattened as it is,
+// so numbers keep every digit. It returns how many records matched.
+func writeQueryCSV(ctx context.Context, w io.Writer, cf *casefile.File, kind string, flt casefile.Filter) (int, error) {
+	cols := report.NewCSVColumns()
+	n := 0
+	if err := cf.Query(ctx, kind, flt, func(js []byte) error {
+		n++
+		return cols.Add(json.RawMessage(js))
+	}); err != nil {
+		return n, err
 	}
-	slices.Sort(cols)
-	return cols
+	bw := bufio.NewWriterSize(w, 1<<20)
+	rows, err := report.NewCSVRows(bw, cols.Header())
+	if err != nil {
+		return n, err
+	}
+	if err := cf.Query(ctx, kind, flt, func(js []byte) error { return rows.Write(json.RawMessage(js)) }); err != nil {
+		return n, err
+	}
+	if err := rows.Flush(); err != nil {
+		return n, err
+	}
+	return n, bw.Flush()
 }
 
 // queryColumns are the columns of `case query --format table`.
