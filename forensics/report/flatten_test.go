@@ -366,3 +366,30 @@ func repeatedKey(js []byte) bool {
 		}
 	}
 }
+
+// FuzzAppendIndented: for any valid JSON, compacted as the encoders write
+// it, the indenter writes what json.Indent writes.
+func FuzzAppendIndented(f *testing.F) {
+	for _, v := range flattenCases() {
+		js, err := json.Marshal(v)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(js, uint8(1))
+	}
+	f.Add([]byte(`[[],{},"\\\"",[{"a":[]}]]`), uint8(0))
+	f.Fuzz(func(t *testing.T, js []byte, depth uint8) {
+		var c bytes.Buffer
+		if json.Compact(&c, js) != nil {
+			return
+		}
+		d := int(depth % 8)
+		var want bytes.Buffer
+		if err := json.Indent(&want, c.Bytes(), strings.Repeat("  ", d), "  "); err != nil {
+			t.Fatal(err)
+		}
+		if got := appendIndented(nil, c.Bytes(), d); !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("%q depth %d:\n got %q\nwant %q", c.Bytes(), d, got, want.Bytes())
+		}
+	})
+}
