@@ -121,9 +121,13 @@ func openFile(name string, mappings []Mapping) (*database, error) {
 	// The whole file is read once for its SHA-256; keeping those bytes
 	// (rather than mapping the file again) means the hash always names
 	// exactly the bytes that answer.
-	buf := make([]byte, 0, st.Size())
 	h := sha256.New()
-	buf, err = io.ReadAll(io.TeeReader(f, h))
+	var bb bytes.Buffer
+	// One allocation when the stat size holds (capped: the size is only
+	// a hint, and growing past it is still correct).
+	bb.Grow(int(min(st.Size(), 1<<30)) + bytes.MinRead)
+	_, err = bb.ReadFrom(io.TeeReader(f, h))
+	buf := bb.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("read database %s: %w", name, err)
 	}

@@ -76,8 +76,10 @@ func openEmbedded() ([]*database, *hostingList, error) {
 			return fail(fmt.Errorf("embedded data %s: size %d out of bounds", f.File, f.Size))
 		}
 		dec.Reset(bytes.NewReader(z))
-		buf := make([]byte, 0, f.Size)
-		buf, err = io.ReadAll(io.LimitReader(dec, maxEmbeddedSize))
+		var bb bytes.Buffer
+		bb.Grow(int(f.Size) + bytes.MinRead) // the manifest's size: one allocation
+		_, err = bb.ReadFrom(io.LimitReader(dec, maxEmbeddedSize))
+		buf := bb.Bytes()
 		if err != nil {
 			return fail(fmt.Errorf("embedded data %s: %w", f.File, err))
 		}

@@ -76,7 +76,6 @@ type Enricher struct {
 	trueV, falseV bool
 	hostingOnly   Anonymous
 	errs          atomic.Uint64
-	embedded      []DatabaseInfo
 }
 
 // New opens the databases in lookup order: Paths, then (with UseEnv)

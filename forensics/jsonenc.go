@@ -122,17 +122,7 @@ func uintOmit(b []byte, name string, v uint64) []byte {
 	return AppendUint(field(b, name), v)
 }
 
-func intOmit(b []byte, name string, v int64) []byte {
-	if v == 0 {
-		return b
-	}
-	if v < 0 {
-		return strconv.AppendInt(field(b, name), v, 10)
-	}
-	return AppendUint(field(b, name), uint64(v))
-}
-
-// keyStr, keyInt and keyUint are strOmit, intOmit and uintOmit with the
+// keyStr, keyInt and keyUint are omitempty fields (strOmit, uintOmit) with the
 // key written whole (`,"name":`): one append instead of three, on every
 // field of every event.
 func keyStr(b []byte, key, v string) []byte {

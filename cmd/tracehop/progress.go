@@ -34,7 +34,7 @@ func startProgress(w io.Writer, p *analyze.Progress) (stop func()) {
 func progressLine(p *analyze.Progress, elapsed time.Duration) string {
 	read, total := p.BytesRead.Load(), p.BytesTotal.Load()
 	rate := float64(read) / max(elapsed.Seconds(), 0.001)
-	line := fmt.Sprintf("%s", humanBytes(read))
+	line := humanBytes(read)
 	if total > 0 {
 		pct := min(100*float64(read)/float64(total), 100)
 		line += fmt.Sprintf(" / %s (%.0f%%)", humanBytes(total), pct)

@@ -392,8 +392,7 @@ func (g *grouping) tree(c *forensics.Campaign, members []int32, edges []edge, ed
 	for i := range uf {
 		uf[i] = i
 	}
-	var find func(int) int
-	find = func(x int) int {
+	find := func(x int) int {
 		for uf[x] != x {
 			uf[x] = uf[uf[x]]
 			x = uf[x]

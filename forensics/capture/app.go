@@ -202,7 +202,9 @@ func (f *flowState) parseApp(dir int, final bool, fc *fpCache) {
 			}
 		}
 	case appDNS:
-		for len(b) >= 2 {
+		// DNS over TCP: the first length-prefixed message is the flow's
+		// query (or answer), as for UDP.
+		if len(b) >= 2 {
 			l := int(binary.BigEndian.Uint16(b))
 			if len(b) < 2+l {
 				if final {
@@ -213,7 +215,6 @@ func (f *flowState) parseApp(dir int, final bool, fc *fpCache) {
 			if m, ok := parseDNS(b[2:2+l], false); ok {
 				applyDNS(&f.meta.dns, m, &f.dnsID)
 			}
-			b = b[2+l:]
 			s.done = true
 			return
 		}

@@ -127,16 +127,15 @@ func TestCorpusCommunityID(t *testing.T) {
 func TestCorpusFingerprints(t *testing.T) {
 	dir := corpusDir(t)
 	type want struct {
-		file       string
-		src        string
-		sport      uint16
-		ja4, sni   string
-		version    string
-		hassh      string
-		hasshSrv   string
-		sshClient  string
-		sshServer  string
-		dstPortAny bool
+		file      string
+		src       string
+		sport     uint16
+		ja4, sni  string
+		version   string
+		hassh     string
+		hasshSrv  string
+		sshClient string
+		sshServer string
 	}
 	tests := []want{
 		{file: "ja4/tls-alpn-h2.pcap", src: "2001:4998:ef83:14:8000::100d", sport: 64034, ja4: "t12d4605h2_85626a9a5f7f_aaf95bb78ec9", sni: "www.cloudflare.com"},

@@ -171,5 +171,3 @@ func testDerived(c *forensics.Case) *Derived {
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
-
-func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }

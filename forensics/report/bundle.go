@@ -420,11 +420,6 @@ func toolString(t forensics.ToolInfo) string {
 	return strings.TrimSpace(s)
 }
 
-func sha256Hex(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
-
 // reverifyInputs hashes every input again, read-only. An input that can no
 // longer be read is reported as unavailable, not as an error: the bundle
 // says so and the examiner decides.

@@ -294,7 +294,7 @@ func canonical(dst, raw []byte) []byte {
 	switch raw[0] {
 	case '"':
 		inner := raw[1 : len(raw)-1]
-		if bytes.IndexAny(inner, `\<>&`) < 0 && utf8.Valid(inner) {
+		if !bytes.ContainsAny(inner, `\<>&`) && utf8.Valid(inner) {
 			return append(dst, raw...)
 		}
 		var s string

@@ -195,7 +195,6 @@ func addPort(h *forensics.Hop, p uint16) {
 func xffChains(events []forensics.Event, opts Options) []forensics.Chain {
 	type agg struct {
 		chain forensics.Chain
-		n     int
 	}
 	byKey := map[string]*agg{}
 	for i := range events {
