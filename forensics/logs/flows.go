@@ -166,14 +166,13 @@ func (st *state) buildFlow(r *flowRec) (forensics.Flow, error) {
 // header lines set the separator and columns, other log paths are
 // counted as ignored.
 type zeekTSVParser struct {
-	sep     string
-	unset   string
-	empty   string
-	path    string
-	cols    map[string]int
-	ncols   int
-	fields  []string
-	pending bool
+	sep    string
+	unset  string
+	empty  string
+	path   string
+	cols   map[string]int
+	ncols  int
+	fields []string
 }
 
 func unescapeZeek(s string) string {

@@ -3,7 +3,6 @@ package logs
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -65,8 +64,6 @@ func dash(s string) string {
 	}
 	return s
 }
-
-var errNoTime = errors.New("no timestamp")
 
 // buildEmit builds the event of a record and emits it.
 func (st *state) buildEmit(r *webRec, kind string) error {
