@@ -63,7 +63,41 @@ func (f *File) Load(ctx context.Context, opts LoadOptions) (*forensics.Case, err
 			return nil, err
 		}
 	}
+	shareGeo(c)
 	return c, nil
+}
+
+// shareGeo makes records with equal enrichment point at one enrichment
+// record, as they did when ingested (the enricher hands out one record
+// per address and snapshot): each record's JSON decodes into a copy of
+// its own. Shared, they are held once and a report encodes each once.
+func shareGeo(c *forensics.Case) {
+	seen := map[string]*enrich.Record{}
+	var buf []byte
+	share := func(g **enrich.Record) {
+		if *g == nil {
+			return
+		}
+		var err error
+		if buf, err = forensics.AppendRecordJSON(buf[:0], *g); err != nil {
+			return
+		}
+		if r, ok := seen[string(buf)]; ok {
+			*g = r
+			return
+		}
+		seen[string(buf)] = *g
+	}
+	for i := range c.Events {
+		share(&c.Events[i].SrcGeo)
+	}
+	for i := range c.Flows {
+		share(&c.Flows[i].SrcGeo)
+		share(&c.Flows[i].DstGeo)
+	}
+	for i := range c.Sessions {
+		share(&c.Sessions[i].SrcGeo)
+	}
 }
 
 func appendJSON[T any](dst *[]T) func([]byte) error {
