@@ -1,4 +1,4 @@
-package main
+package analyze
 
 import (
 	"bytes"
@@ -13,12 +13,11 @@ import (
 	"time"
 
 	"github.com/tracehop/tracehop/forensics"
-	"github.com/tracehop/tracehop/forensics/analyze"
 	"github.com/tracehop/tracehop/forensics/report"
 )
 
-// TestEventsCSVMatchesInMemory: the spooled CSV of `events --format csv`
-// equals the table of every event held in memory and sorted by (time,
+// TestEventsCSVMatchesInMemory: StreamEventsCSV (`events --format csv`)
+// writes the table of every event held in memory and sorted by (time,
 // ID), for a spool already in order, one in time order with ties out of
 // ID order, and one out of time order.
 func TestEventsCSVMatchesInMemory(t *testing.T) {
@@ -51,23 +50,22 @@ func TestEventsCSVMatchesInMemory(t *testing.T) {
 	for name, tc := range cases {
 		inputs := tc.inputs
 		t.Run(name, func(t *testing.T) {
-			jsonl, _, _ := runCLI(t, append([]string{"events", "--no-enrich", "-q"}, inputs...)...)
+			opts := DefaultOptions()
+			opts.Inputs, opts.Until = inputs, StageIngest
+			var jsonl bytes.Buffer
+			if _, err := StreamEvents(context.Background(), &jsonl, opts); err != nil {
+				t.Fatal(err)
+			}
 			ix := &lineIndex{cols: report.NewCSVColumns()}
-			ix.Write([]byte(jsonl))
+			ix.Write(jsonl.Bytes())
 			if ix.err != nil || ix.order() != tc.order {
 				t.Fatalf("spool order %v (err %v), want %v: the case does not test its path", ix.order(), ix.err, tc.order)
 			}
-			args := append([]string{"events", "--no-enrich", "-q", "--format", "csv"}, inputs...)
-			got, stderr, code := runCLI(t, args...)
-			if code != 0 {
-				t.Fatalf("exit %d: %s", code, stderr)
-			}
-			g := &globalOptions{NoEnrich: true}
-			aopts, _, err := g.analyzeOptions(inputs, analyze.StageIngest)
-			if err != nil {
+			var got bytes.Buffer
+			if _, err := StreamEventsCSV(context.Background(), &got, opts); err != nil {
 				t.Fatal(err)
 			}
-			c, err := analyze.Run(context.Background(), aopts)
+			c, err := Run(context.Background(), opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,8 +76,8 @@ func TestEventsCSVMatchesInMemory(t *testing.T) {
 			if err := report.WriteRecords(&want, "csv", c.Events); err != nil {
 				t.Fatal(err)
 			}
-			if got != want.String() {
-				t.Errorf("csv differs from the in-memory table (%d vs %d bytes)", len(got), want.Len())
+			if got.String() != want.String() {
+				t.Errorf("csv differs from the in-memory table (%d vs %d bytes)", got.Len(), want.Len())
 			}
 		})
 	}

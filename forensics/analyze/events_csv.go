@@ -1,4 +1,4 @@
-package main
+package analyze
 
 import (
 	"bufio"
@@ -13,11 +13,11 @@ import (
 	"time"
 
 	"github.com/tracehop/tracehop/forensics"
-	"github.com/tracehop/tracehop/forensics/analyze"
 	"github.com/tracehop/tracehop/forensics/report"
 )
 
-// streamEventsCSV writes the events as CSV without holding them: the
+// StreamEventsCSV writes the events as CSV (`tracehop events --format
+// csv`) without holding them: the
 // streamed JSON lines go to a temporary spool while their columns are
 // collected (the header is the sorted union of columns), then the spool
 // is flattened row by row in (time, ID) order, the order of the CSV
@@ -27,7 +27,7 @@ import (
 // read back, and memory stays flat (one second's lines). Only a spool out
 // of time order costs a second read to take each line's sort key (about
 // 60 bytes per event) and reads rows back in order.
-func streamEventsCSV(ctx context.Context, out io.Writer, aopts analyze.Options) (*forensics.Case, error) {
+func StreamEventsCSV(ctx context.Context, out io.Writer, aopts Options) (*forensics.Case, error) {
 	spool, err := os.CreateTemp("", "tracehop-events-csv-*.jsonl")
 	if err != nil {
 		return nil, fmt.Errorf("events csv spool: %w", err)
@@ -36,8 +36,8 @@ func streamEventsCSV(ctx context.Context, out io.Writer, aopts analyze.Options) 
 	defer spool.Close()
 	ix := &lineIndex{cols: report.NewCSVColumns()}
 	bw := bufio.NewWriterSize(spool, 1<<20)
-	c, runErr := streamEvents(ctx, io.MultiWriter(bw, ix), aopts)
-	if c == nil || (runErr != nil && !errors.Is(runErr, analyze.ErrInput)) {
+	c, runErr := StreamEvents(ctx, io.MultiWriter(bw, ix), aopts)
+	if c == nil || (runErr != nil && !errors.Is(runErr, ErrInput)) {
 		return c, runErr
 	}
 	if err := errors.Join(ix.err, bw.Flush()); err != nil {

@@ -1,0 +1,318 @@
+package analyze
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/tracehop/tracehop/enrich"
+	"github.com/tracehop/tracehop/forensics"
+	"github.com/tracehop/tracehop/forensics/evidence"
+	"github.com/tracehop/tracehop/forensics/logs"
+)
+
+// The streamed path of `tracehop events`: each input is hashed in a first
+// pass and parsed in a second, and its events are encoded as they are
+// parsed, never held.
+
+// eventsFile is what one input gave to the stream.
+type eventsFile struct {
+	input    forensics.Input
+	problems []forensics.Problem
+	caps     []forensics.CapHit
+	spool    *os.File // output of inputs after the first, written later in order
+	err      error
+}
+
+// StreamEvents writes the events of every input as JSON lines (`tracehop
+// events`), inputs in order, several read at once, in memory bounded by a
+// few batches whatever the input size. The first input writes straight to
+// out; the others spool to temporary files that are copied in order. The
+// returned Case holds the inputs, problems and caps, not the events; its
+// error joins the unusable inputs (wrapping ErrInput) once all are done.
+func StreamEvents(ctx context.Context, out io.Writer, aopts Options) (*forensics.Case, error) {
+	files, err := evidence.Walk(aopts.Inputs)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInput, err)
+	}
+	c := &forensics.Case{Home: aopts.Home}
+	var errs []error
+	err = InOrder(ctx, len(files), aopts.Workers,
+		func(ctx context.Context, i int) *eventsFile { return eventsOne(ctx, files[i], i == 0, out, aopts) },
+		func(_ int, r *eventsFile) error {
+			if r.spool != nil {
+				if _, err := r.spool.Seek(0, io.SeekStart); err == nil {
+					_, err = io.Copy(out, r.spool)
+					if err != nil {
+						r.err = errors.Join(r.err, fmt.Errorf("write events: %w", err))
+					}
+				}
+				name := r.spool.Name()
+				r.spool.Close()
+				os.Remove(name)
+			}
+			c.Inputs = append(c.Inputs, r.input)
+			c.Problems = append(c.Problems, r.problems...)
+			c.Caps = append(c.Caps, r.caps...)
+			if r.err != nil {
+				errs = append(errs, r.err)
+				if len(r.problems) == 0 {
+					c.Problems = append(c.Problems, forensics.Problem{File: r.input.Path, Reason: r.input.Error})
+				}
+			}
+			return ctx.Err()
+		})
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if aopts.Enricher != nil {
+		c.Databases = aopts.Enricher.Databases()
+	}
+	return c, errors.Join(errs...)
+}
+
+// eventsOne reads one input twice: a first pass for its SHA-256 (every
+// event carries it), a second to parse. Both passes also compute a MAC of
+// the raw bytes under a key made for this input alone (evidence.MACKey,
+// ten times cheaper than SHA-256; its nonces are block numbers, so a key
+// never tags two different streams), compared at the end: the parsed
+// bytes are proved to be the hashed ones, and an input changing under
+// the tool is an error, not a silent mix.
+func eventsOne(ctx context.Context, path string, direct bool, out io.Writer, aopts Options) (res *eventsFile) {
+	res = &eventsFile{input: forensics.Input{Path: path}}
+	fail := func(err error) *eventsFile {
+		res.err = fmt.Errorf("%w: %w", ErrInput, err)
+		res.input.Error = err.Error()
+		return res
+	}
+	eopts := aopts.Evidence
+	eopts.Kind = evidence.Kind(aopts.InputFormat)
+	key, err := evidence.NewMACKey()
+	if err != nil {
+		return fail(err)
+	}
+	sum, mac, _, err := evidence.HashFileMAC(path, key)
+	if err != nil {
+		return fail(err)
+	}
+	eopts.MAC, eopts.NoSHA256 = key, true
+	src, err := evidence.Open(path, eopts)
+	if err != nil {
+		return fail(err)
+	}
+	defer src.Close()
+	if src.Encoding != evidence.EncodingNone {
+		// A broken or capped compressed input fails before any of its
+		// events is written, as when the first pass decompressed.
+		if err := checkDecompress(path, eopts); err != nil {
+			return fail(err)
+		}
+	}
+	res.input.Path, res.input.Encoding, res.input.Kind = src.Name, src.Encoding, string(src.Kind)
+	if src.Kind.IsCapture() {
+		// Valid evidence, just not a log (a case directory holds both):
+		// said on stderr, not an error.
+		res.problems = []forensics.Problem{{File: src.Name, Reason: "packet capture: no events (use tracehop flows)"}}
+		res.input.SHA256 = sum
+		return res
+	}
+	if src.Kind == evidence.KindEmpty {
+		// An empty file is evidence of nothing: listed with its hash,
+		// no events, not an error (as analyze does).
+		res.input.SHA256 = sum
+		return res
+	}
+	format := string(src.Kind)
+	if src.Kind == evidence.KindText {
+		format = logs.Detect(src.Sample)
+	}
+	if aopts.InputFormat != "" {
+		format = aopts.InputFormat
+	}
+	if format == "" {
+		return fail(fmt.Errorf("%s: %w: text in no known log format (use --input-format)", src.Name, evidence.ErrUnknownKind))
+	}
+	res.input.Kind = format
+	lo := aopts.Logs
+	lo.Format, lo.LogFormat, lo.TrustProxy, lo.Fields = format, aopts.LogFormat, aopts.TrustProxy, aopts.Fields
+	if aopts.TZ != nil {
+		lo.TZ = aopts.TZ
+	}
+	lo.ClockOffset = clockOffset(aopts.ClockOffsets, path)
+	// Events are encoded and dropped a few batches after they are read.
+	lo.ShareLines = true
+
+	var w io.Writer = out
+	if !direct {
+		f, err := os.CreateTemp("", "tracehop-events-*.jsonl")
+		if err != nil {
+			return fail(fmt.Errorf("spool %s: %w", src.Name, err))
+		}
+		res.spool = f
+		w = f
+	}
+	enc := newEventEncoder(aopts.Enricher)
+	// Parsing and encoding (with enrichment) run in two goroutines joined
+	// by a small ring of batches: two cores, order kept, memory bounded.
+	const batchSize = 128
+	batches := make(chan []forensics.Event, 4)
+	free := make(chan []forensics.Event, 6)
+	var werr error
+	done := make(chan struct{})
+	// A failed write (a closed pipe: `tracehop events big.log | head`)
+	// stops the read instead of parsing the rest for nothing.
+	rctx, stopRead := context.WithCancel(ctx)
+	defer stopRead()
+	go func() {
+		defer close(done)
+		// Lines are encoded straight into the output buffer, written
+		// out in blocks of 64 KiB or more (no bufio.Writer copy).
+		const flushAt = 64 << 10
+		out := make([]byte, 0, flushAt+16<<10)
+		for batch := range batches {
+			for i := range batch {
+				if werr != nil {
+					break
+				}
+				batch[i].Evidence.SHA256 = sum
+				out = enc.appendLine(out, &batch[i])
+				if len(out) >= flushAt {
+					if _, werr = w.Write(out); werr != nil {
+						stopRead()
+					}
+					out = out[:0]
+				}
+			}
+			select {
+			case free <- batch[:0]:
+			default:
+			}
+		}
+		if werr == nil && len(out) > 0 {
+			_, werr = w.Write(out)
+		}
+	}()
+	var records int64
+	// The parser builds events in place in the batches (no copy each).
+	st, rerr := logs.ReadBatches(rctx, src, src.Name, format, lo, make([]forensics.Event, 0, batchSize), func(full []forensics.Event) []forensics.Event {
+		records += int64(len(full))
+		batches <- full
+		select {
+		case next := <-free:
+			return next
+		default:
+			return make([]forensics.Event, 0, batchSize)
+		}
+	})
+	close(batches)
+	<-done
+	_, size, herr := src.Finish()
+	res.input.SHA256, res.input.Size = sum, size
+	if src.Size > 0 {
+		res.input.Size = src.Size
+	}
+	if herr == nil && !bytes.Equal(src.RawMAC(), mac) {
+		herr = fmt.Errorf("%s changed while it was read (SHA-256 %s before parsing; the bytes parsed differ)", src.Name, sum)
+	}
+	res.input.Records, res.input.Malformed = records, st.Malformed
+	res.problems, res.caps = st.Problems, st.Caps
+	if st.Flows > 0 {
+		res.problems = append(res.problems, forensics.Problem{File: src.Name,
+			Reason: strconv.FormatInt(st.Flows, 10) + " flow records not shown: use tracehop flows"})
+	}
+	if werr != nil {
+		werr = fmt.Errorf("write events of %s: %w", src.Name, werr)
+		rerr = nil // the read was stopped because of it
+	}
+	if err := errors.Join(rerr, herr, werr); err != nil {
+		return fail(err)
+	}
+	return res
+}
+
+// checkDecompress reads a compressed input through to its end, hashing
+// nothing.
+func checkDecompress(path string, eopts evidence.Options) error {
+	eopts.MAC = nil
+	src, err := evidence.Open(path, eopts)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	// Source's read errors name the input and the decompressed offset.
+	_, err = io.Copy(io.Discard, src)
+	return err
+}
+
+// eventEncoder writes an Event as one JSON line with the model's
+// hand-written encoder (forensics.EventEncoder), byte for byte what
+// encoding/json writes for it, without reflection: encoding was most of
+// the time of `tracehop events`. The src_geo object is marshalled once per
+// (address, day) and reused. TestEventEncoderMatchesJSON and
+// FuzzEventEncoder hold it to that.
+type eventEncoder struct {
+	json forensics.EventEncoder
+	e    *enrich.Enricher
+	geo  map[geoKey][]byte
+}
+
+// geoKey is plain bytes (not netip.Addr, which holds a zone handle) so
+// the map hashes it as memory.
+type geoKey struct {
+	ip  [16]byte
+	is4 bool
+	day int64
+}
+
+const maxGeoCache = 1 << 16
+
+func newEventEncoder(e *enrich.Enricher) *eventEncoder {
+	return &eventEncoder{e: e, geo: map[geoKey][]byte{}}
+}
+
+func (enc *eventEncoder) geoJSON(ev *forensics.Event) []byte {
+	if enc.e == nil {
+		return nil
+	}
+	ip := ev.Actor()
+	if !ip.IsValid() {
+		return nil
+	}
+	k := geoKey{ip.As16(), ip.Is4(), floorDay(ev.Time.Unix())}
+	if b, ok := enc.geo[k]; ok {
+		return b
+	}
+	b, err := forensics.AppendRecordJSON(nil, enc.e.LookupShared(ip, ev.Time.Time))
+	if err != nil {
+		return nil
+	}
+	if len(enc.geo) >= maxGeoCache {
+		clear(enc.geo)
+	}
+	enc.geo[k] = b
+	return b
+}
+
+func floorDay(unix int64) int64 {
+	d := unix / 86400
+	if unix%86400 < 0 {
+		d--
+	}
+	return d
+}
+
+// appendLine appends the JSON line of e to b.
+func (enc *eventEncoder) appendLine(b []byte, e *forensics.Event) []byte {
+	var geo []byte
+	if e.SrcGeo != nil {
+		geo, _ = forensics.AppendRecordJSON(nil, e.SrcGeo)
+	} else {
+		geo = enc.geoJSON(e)
+	}
+	b = enc.json.Append(b, e, geo)
+	return append(b, '\n')
+}
