@@ -128,11 +128,14 @@ func runCrashChild(t *testing.T, path string, d time.Duration) (committed []stri
 		}
 		if line == "done" {
 			finished = true
+			timer.Stop()
 		}
 	}
 	err = cmd.Wait()
 	timer.Stop()
-	if finished && err != nil {
+	// A kill that lands between "done" and the exit (closing the case)
+	// is one more crash point, not a failure: the caller checks the case.
+	if finished && err != nil && !strings.Contains(fmt.Sprint(err), "killed") {
 		t.Fatalf("child: %v\n%s", err, stderr.String())
 	}
 	if !finished && !strings.Contains(fmt.Sprint(err), "killed") {
