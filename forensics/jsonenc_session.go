@@ -36,16 +36,7 @@ func AppendSessionJSONGeo(dst []byte, s *Session, srcGeo []byte) (out []byte, ok
 	b = strFirst(b, o, "ja3", in.JA3)
 	b = strFirst(b, o, "ja4", in.JA4)
 	b = strFirst(b, o, "hassh", in.HASSH)
-	if len(in.PathTemplates) > 0 {
-		b = append(sep(b, o), `"path_template":[`...)
-		for i, p := range in.PathTemplates {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, p)
-		}
-		b = append(b, ']')
-	}
+	b = strsFirst(b, o, "path_template", in.PathTemplates)
 	b = countMap(b, o, "methods", in.Methods)
 	b = countMap(b, o, "statuses", in.Statuses)
 	b = intFirst(b, o, "objects", int64(in.Objects))
@@ -80,16 +71,7 @@ func AppendSessionJSONGeo(dst []byte, s *Session, srcGeo []byte) (out []byte, ok
 	if in.BeaconScore != 0 {
 		b = appendFloatJSON(append(sep(b, o), `"beacon_score":`...), in.BeaconScore)
 	}
-	if len(in.Extra) > 0 {
-		b = append(sep(b, o), `"extra":[`...)
-		for i, x := range in.Extra {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, x)
-		}
-		b = append(b, ']')
-	}
+	b = strsFirst(b, o, "extra", in.Extra)
 	b = append(b, '}')
 	b = rawOmit(b, "src_geo", srcGeo)
 	if len(s.Evidence) > 0 {
@@ -139,6 +121,23 @@ func intFirst(b []byte, o int, name string, v int64) []byte {
 	b = append(b, name...)
 	b = append(b, '"', ':')
 	return strconv.AppendInt(b, v, 10)
+}
+
+// strsFirst is an omitempty []string member of an object opened at o.
+func strsFirst(b []byte, o int, name string, v []string) []byte {
+	if len(v) == 0 {
+		return b
+	}
+	b = append(sep(b, o), '"')
+	b = append(b, name...)
+	b = append(b, `":[`...)
+	for i, x := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, x)
+	}
+	return append(b, ']')
 }
 
 // countMap writes a map[string]int member, keys sorted as encoding/json
