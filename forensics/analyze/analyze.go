@@ -151,28 +151,12 @@ func ingestOne(ctx context.Context, path string, opts Options) (res *InputResult
 		records, malformed = int64(len(res.Flows)), st.Malformed
 		res.Problems, res.Caps = st.Problems, st.Caps
 	default:
-		format := string(src.Kind)
-		if src.Kind == evidence.KindText {
-			format = logs.Detect(src.Sample)
-		}
-		if opts.InputFormat != "" {
-			format = opts.InputFormat
-		}
+		format, lo := logOptions(src, opts, offset)
 		if format == "" {
-			readErr = fmt.Errorf("%s: %w: text in no known log format (use --input-format)", file, evidence.ErrUnknownKind)
+			readErr = noLogFormat(file)
 			break
 		}
 		res.Input.Kind = format
-		lo := opts.Logs
-		lo.Format, lo.LogFormat, lo.TrustProxy, lo.Fields = format, opts.LogFormat, opts.TrustProxy, opts.Fields
-		if opts.TZ != nil {
-			lo.TZ = opts.TZ
-		}
-		lo.ClockOffset = offset
-		if lo.CommunityIDSeed == 0 {
-			// flow records get the same Community ID seed as captures
-			lo.CommunityIDSeed = opts.Capture.CommunityIDSeed
-		}
 		st, err := logs.Read(ctx, src, file, format, lo,
 			func(e forensics.Event) { res.Events = append(res.Events, e) },
 			func(f forensics.Flow) { res.Flows = append(res.Flows, f) })
@@ -387,4 +371,32 @@ func Params(opts Options) map[string]string {
 		}
 	}
 	return out
+}
+
+// logOptions chooses the log format of src (sniffed from its sample, or
+// --input-format) and the parser options for it; format is "" when the
+// text is in no known format (noLogFormat).
+func logOptions(src *evidence.Source, opts Options, offset time.Duration) (string, logs.Options) {
+	format := string(src.Kind)
+	if src.Kind == evidence.KindText {
+		format = logs.Detect(src.Sample)
+	}
+	if opts.InputFormat != "" {
+		format = opts.InputFormat
+	}
+	lo := opts.Logs
+	lo.Format, lo.LogFormat, lo.TrustProxy, lo.Fields = format, opts.LogFormat, opts.TrustProxy, opts.Fields
+	if opts.TZ != nil {
+		lo.TZ = opts.TZ
+	}
+	lo.ClockOffset = offset
+	if lo.CommunityIDSeed == 0 {
+		// flow records get the same Community ID seed as captures
+		lo.CommunityIDSeed = opts.Capture.CommunityIDSeed
+	}
+	return format, lo
+}
+
+func noLogFormat(name string) error {
+	return fmt.Errorf("%s: %w: text in no known log format (use --input-format)", name, evidence.ErrUnknownKind)
 }

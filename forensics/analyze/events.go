@@ -126,23 +126,11 @@ func eventsOne(ctx context.Context, path string, direct bool, out io.Writer, aop
 		res.input.SHA256 = sum
 		return res
 	}
-	format := string(src.Kind)
-	if src.Kind == evidence.KindText {
-		format = logs.Detect(src.Sample)
-	}
-	if aopts.InputFormat != "" {
-		format = aopts.InputFormat
-	}
+	format, lo := logOptions(src, aopts, clockOffset(aopts.ClockOffsets, path))
 	if format == "" {
-		return fail(fmt.Errorf("%s: %w: text in no known log format (use --input-format)", src.Name, evidence.ErrUnknownKind))
+		return fail(noLogFormat(src.Name))
 	}
 	res.input.Kind = format
-	lo := aopts.Logs
-	lo.Format, lo.LogFormat, lo.TrustProxy, lo.Fields = format, aopts.LogFormat, aopts.TrustProxy, aopts.Fields
-	if aopts.TZ != nil {
-		lo.TZ = aopts.TZ
-	}
-	lo.ClockOffset = clockOffset(aopts.ClockOffsets, path)
 	// Events are encoded and dropped a few batches after they are read.
 	lo.ShareLines = true
 
