@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -74,6 +75,15 @@ func refScalar(v any) string {
 	return fmt.Sprint(v)
 }
 
+// ptrs is a pointer to every element of s, as WriteRecords flattens them.
+func ptrs[T any](s []T) []any {
+	out := make([]any, len(s))
+	for i := range s {
+		out[i] = &s[i]
+	}
+	return out
+}
+
 // flattenCases are records of every kind a CSV table holds, hostile text
 // included.
 func flattenCases() []any {
@@ -81,27 +91,13 @@ func flattenCases() []any {
 	for _, hostile := range []bool{false, true} {
 		c := testCase(hostile)
 		v := newView(c, Options{}, nil, nil)
-		for i := range c.Events {
-			out = append(out, &c.Events[i])
-		}
-		for i := range c.Flows {
-			out = append(out, &c.Flows[i])
-		}
-		for i := range c.Sessions {
-			out = append(out, &c.Sessions[i])
-		}
-		for i := range c.Campaigns {
-			out = append(out, &c.Campaigns[i])
-		}
-		for i := range v.IPs {
-			out = append(out, &v.IPs[i])
-		}
-		for i := range v.Relays {
-			out = append(out, &v.Relays[i])
-		}
-		for i := range c.Chains {
-			out = append(out, &c.Chains[i])
-		}
+		out = append(out, ptrs(c.Events)...)
+		out = append(out, ptrs(c.Flows)...)
+		out = append(out, ptrs(c.Sessions)...)
+		out = append(out, ptrs(c.Campaigns)...)
+		out = append(out, ptrs(v.IPs)...)
+		out = append(out, ptrs(v.Relays)...)
+		out = append(out, ptrs(c.Chains)...)
 	}
 	// Values whose JSON re-encoding differs from the bytes written: HTML
 	// characters, invalid UTF-8, U+2028, escapes, numbers, nesting.
@@ -161,7 +157,7 @@ func TestCSVRowsMatchWriteCSV(t *testing.T) {
 	for k := range cols {
 		header = append(header, k)
 	}
-	slicesSort(header)
+	slices.Sort(header)
 	var want bytes.Buffer
 	if err := WriteCSV(&want, header, rows); err != nil {
 		t.Fatal(err)
@@ -187,14 +183,6 @@ func TestCSVRowsMatchWriteCSV(t *testing.T) {
 	}
 	if !bytes.Equal(got.Bytes(), want.Bytes()) {
 		t.Errorf("CSV differs:\n got %q\nwant %q", got.String(), want.String())
-	}
-}
-
-func slicesSort(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
 	}
 }
 
