@@ -13,6 +13,7 @@ import (
 
 	"github.com/tracehop/tracehop/forensics"
 	"github.com/tracehop/tracehop/forensics/analyze"
+	"github.com/tracehop/tracehop/forensics/hive"
 	"github.com/tracehop/tracehop/forensics/logs"
 	"github.com/tracehop/tracehop/forensics/report"
 )
@@ -23,6 +24,8 @@ type eventsOptions struct {
 	// MaxLine and MaxField are the parser caps in bytes.
 	MaxLine  int
 	MaxField int
+	// Out is the directory of --format parquet.
+	Out string
 }
 
 func newEventsCmd(g *globalOptions, runF func(*eventsOptions) error) *cobra.Command {
@@ -30,7 +33,7 @@ func newEventsCmd(g *globalOptions, runF func(*eventsOptions) error) *cobra.Comm
 	def := logs.DefaultOptions()
 	cmd := &cobra.Command{
 		Use:   "events INPUT...",
-		Short: "One normalized event per log record (jsonl|csv to stdout)",
+		Short: "One normalized event per log record (jsonl|csv to stdout, or parquet)",
 		Long: `Reads server logs (Common/Combined/vhost access logs, nginx and Apache custom
 formats with --log-format, W3C/IIS, AWS ALB/ELB, CloudFront, JSON lines with ECS
 or common names, sshd via syslog) and writes one event per record: time (UTC)
@@ -42,11 +45,13 @@ line, byte offset). Formats are detected per file; --input-format overrides.
 jsonl is streamed in input order (inputs as walked, sorted), then line order:
 memory stays flat whatever the file size, and each file is hashed first so
 that every event carries the SHA-256 of its input. csv needs every record for
-its header and is sorted by time then ID. Malformed lines are counted and
+its header and is sorted by time then ID; parquet (with --out DIR) is a
+Hive-partitioned table by UTC day, sorted the same way. Malformed lines are counted and
 reported on stderr; the run ends with exit code 3 when any were skipped.`,
 		Example: `  tracehop events access.log.gz --trust-proxy 10.0.0.0/8 > events.jsonl
   tracehop events api/ --field credential=auth.key_id --format csv > events.csv
-  tracehop events auth.log --tz Europe/Berlin --year 2025 --no-enrich`,
+  tracehop events auth.log --tz Europe/Berlin --year 2025 --no-enrich
+  tracehop events logs/ --format parquet --out events.parquet/`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = args
@@ -59,6 +64,7 @@ reported on stderr; the run ends with exit code 3 when any were skipped.`,
 	f := cmd.Flags()
 	f.IntVar(&opts.MaxLine, "max-line", def.MaxLine, "longest line parsed in bytes; longer lines are cut and flagged line_truncated")
 	f.IntVar(&opts.MaxField, "max-field", def.MaxField, "longest field value kept in bytes; longer values are cut and flagged field_truncated")
+	bindParquetOut(f, &opts.Out)
 	return cmd
 }
 
@@ -68,8 +74,11 @@ func runEvents(ctx context.Context, opts *eventsOptions) error {
 	if format == "" {
 		format = "jsonl"
 	}
-	if format != "jsonl" && format != "csv" {
-		return fmt.Errorf("--format %q: events are written as jsonl or csv", format)
+	if format != "jsonl" && format != "csv" && format != "parquet" {
+		return fmt.Errorf("--format %q: events are written as jsonl, csv or parquet", format)
+	}
+	if err := checkParquetOut(format, opts.Out, opts.Inputs); err != nil {
+		return err
 	}
 	aopts, enr, err := g.analyzeOptions(opts.Inputs, analyze.StageIngest)
 	if err != nil {
@@ -92,7 +101,15 @@ func runEvents(ctx context.Context, opts *eventsOptions) error {
 		slices.SortStableFunc(c.Events, func(a, b forensics.Event) int {
 			return cmp.Or(a.Time.Compare(b.Time.Time), cmp.Compare(a.ID, b.ID))
 		})
-		if err := report.WriteRecords(g.io.Out, format, c.Events); err != nil {
+		if format == "parquet" {
+			m, err := analyze.EventsParquetFromCase(opts.Out, c, aopts, toolInfo())
+			if err != nil {
+				return fmt.Errorf("write events: %w", err)
+			}
+			if !g.Quiet {
+				printParquetSummary(g.io.ErrOut, opts.Out, m)
+			}
+		} else if err := report.WriteRecords(g.io.Out, format, c.Events); err != nil {
 			return fmt.Errorf("write events: %w", err)
 		}
 		if !g.Quiet {
@@ -109,9 +126,16 @@ func runEvents(ctx context.Context, opts *eventsOptions) error {
 	}
 	var c *forensics.Case
 	var runErr error
-	if format == "csv" {
+	switch format {
+	case "csv":
 		c, runErr = analyze.StreamEventsCSV(ctx, g.io.Out, aopts)
-	} else {
+	case "parquet":
+		var m *hive.Manifest
+		c, m, runErr = analyze.EventsParquet(ctx, opts.Out, aopts, toolInfo())
+		if m != nil && !g.Quiet {
+			printParquetSummary(g.io.ErrOut, opts.Out, m)
+		}
+	default:
 		c, runErr = analyze.StreamEvents(ctx, g.io.Out, aopts)
 	}
 	if c == nil {

@@ -26,6 +26,8 @@ type flowsOptions struct {
 	IdleTimeout     time.Duration
 	ActiveTimeout   time.Duration
 	NoAppMeta       bool
+	// Out is the directory of --format parquet.
+	Out string
 }
 
 func newFlowsCmd(g *globalOptions, runF func(*flowsOptions) error) *cobra.Command {
@@ -33,7 +35,7 @@ func newFlowsCmd(g *globalOptions, runF func(*flowsOptions) error) *cobra.Comman
 	opts := &flowsOptions{g: g}
 	cmd := &cobra.Command{
 		Use:   "flows INPUT...",
-		Short: "Transport flows from captures and flow records (jsonl|csv to stdout)",
+		Short: "Transport flows from captures and flow records (jsonl|csv to stdout, or parquet)",
 		Long: `Reads pcap and pcapng captures (gzip/zstd too) and flow records (Zeek conn,
 nfdump CSV) and writes one bidirectional flow per line, sorted by start time
 then ID: Community ID, packets and bytes per direction, TCP state, HTTP/TLS/SSH/
@@ -59,6 +61,7 @@ code 3.`,
 	f.DurationVar(&opts.IdleTimeout, "idle-timeout", def.IdleTimeout, "end a flow after this long without packets (capture time)")
 	f.DurationVar(&opts.ActiveTimeout, "active-timeout", def.ActiveTimeout, "split flows lasting longer than this")
 	f.BoolVar(&opts.NoAppMeta, "no-app-meta", false, "skip HTTP/TLS/SSH/DNS metadata and fingerprints")
+	bindParquetOut(f, &opts.Out)
 	return cmd
 }
 
@@ -68,8 +71,11 @@ func runFlows(ctx context.Context, opts *flowsOptions) error {
 	if format == "" {
 		format = "jsonl"
 	}
-	if format != "jsonl" && format != "csv" {
-		return fmt.Errorf("--format %q: flows are written as jsonl or csv", format)
+	if format != "jsonl" && format != "csv" && format != "parquet" {
+		return fmt.Errorf("--format %q: flows are written as jsonl, csv or parquet", format)
+	}
+	if err := checkParquetOut(format, opts.Out, opts.Inputs); err != nil {
+		return err
 	}
 	if opts.MaxFlows <= 0 {
 		return fmt.Errorf("--max-flows %d: must be positive", opts.MaxFlows)
@@ -97,7 +103,15 @@ func runFlows(ctx context.Context, opts *flowsOptions) error {
 	if c == nil || (runErr != nil && !errors.Is(runErr, analyze.ErrInput)) {
 		return outcome(c, runErr)
 	}
-	if err := writeFlows(g.io.Out, format, sorter); err != nil {
+	if format == "parquet" {
+		m, err := analyze.FlowsParquet(opts.Out, c, sorter, aopts, c.Tool)
+		if err != nil {
+			return fmt.Errorf("write flows: %w", err)
+		}
+		if !g.Quiet {
+			printParquetSummary(g.io.ErrOut, opts.Out, m)
+		}
+	} else if err := writeFlows(g.io.Out, format, sorter); err != nil {
 		return fmt.Errorf("write flows: %w", err)
 	}
 	if !g.Quiet {

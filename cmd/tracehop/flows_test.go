@@ -99,7 +99,7 @@ func TestFlowsTruncatedExit3(t *testing.T) {
 
 func TestFlowsBadFormat(t *testing.T) {
 	_, errOut, code := runCLI(t, "flows", "--format", "pdf", "x.pcap")
-	if code == 0 || !strings.Contains(errOut, "jsonl or csv") {
+	if code == 0 || !strings.Contains(errOut, "jsonl, csv or parquet") {
 		t.Errorf("code %d stderr %q", code, errOut)
 	}
 }

@@ -21,13 +21,15 @@ type sessionsOptions struct {
 	g       *globalOptions
 	Inputs  []string
 	Session session.Options
+	// Out is the directory of --format parquet.
+	Out string
 }
 
 func newSessionsCmd(g *globalOptions, runF func(*sessionsOptions) error) *cobra.Command {
 	opts := &sessionsOptions{g: g, Session: session.DefaultOptions()}
 	cmd := &cobra.Command{
 		Use:   "sessions INPUT...",
-		Short: "Sessions from events and flows (jsonl|csv to stdout)",
+		Short: "Sessions from events and flows (jsonl|csv to stdout, or parquet)",
 		Long: `Reads the inputs like events and flows do and groups them into sessions: log
 events from one client address with the same user agent and credential, or
 flows from one source with the same TLS/SSH fingerprint, until an idle gap
@@ -47,6 +49,7 @@ hosting/anonymizer flags, hour-of-week profile and beacon period.`,
 		},
 	}
 	bindSessionFlags(cmd.Flags(), &opts.Session)
+	bindParquetOut(cmd.Flags(), &opts.Out)
 	return cmd
 }
 
@@ -74,8 +77,11 @@ func recordFormat(g *globalOptions, allowed ...string) (string, error) {
 
 func runSessions(ctx context.Context, opts *sessionsOptions) error {
 	g := opts.g
-	format, err := recordFormat(g, "jsonl", "csv")
+	format, err := recordFormat(g, "jsonl", "csv", "parquet")
 	if err != nil {
+		return err
+	}
+	if err := checkParquetOut(format, opts.Out, opts.Inputs); err != nil {
 		return err
 	}
 	aopts, enr, err := g.analyzeOptions(opts.Inputs, analyze.StageSessions)
@@ -90,7 +96,15 @@ func runSessions(ctx context.Context, opts *sessionsOptions) error {
 	if c == nil || (runErr != nil && !errors.Is(runErr, analyze.ErrInput)) {
 		return outcome(c, runErr)
 	}
-	if err := report.WriteRecords(g.io.Out, format, c.Sessions); err != nil {
+	if format == "parquet" {
+		m, err := analyze.SessionsParquet(opts.Out, c, aopts, toolInfo())
+		if err != nil {
+			return fmt.Errorf("write sessions: %w", err)
+		}
+		if !g.Quiet {
+			printParquetSummary(g.io.ErrOut, opts.Out, m)
+		}
+	} else if err := report.WriteRecords(g.io.Out, format, c.Sessions); err != nil {
 		return fmt.Errorf("write sessions: %w", err)
 	}
 	if !g.Quiet {

@@ -17,38 +17,21 @@ import (
 )
 
 // StreamEventsCSV writes the events as CSV (`tracehop events --format
-// csv`) without holding them: the
-// streamed JSON lines go to a temporary spool while their columns are
-// collected (the header is the sorted union of columns), then the spool
-// is flattened row by row in (time, ID) order, the order of the CSV
-// output. Logs are nearly always in time order already, but many lines
-// share a timestamp (whole seconds in an access log) and those are ordered
-// by ID: lines of one time are then sorted among themselves as they are
-// read back, and memory stays flat (one second's lines). Only a spool out
-// of time order costs a second read to take each line's sort key (about
-// 60 bytes per event) and reads rows back in order.
+// csv`) without holding them: the events are spooled (SpoolEvents) while
+// their columns are collected (the header is the sorted union of
+// columns), then flattened row by row in (time, ID) order.
 func StreamEventsCSV(ctx context.Context, out io.Writer, aopts Options) (*forensics.Case, error) {
-	spool, err := os.CreateTemp("", "tracehop-events-csv-*.jsonl")
-	if err != nil {
-		return nil, fmt.Errorf("events csv spool: %w", err)
-	}
-	defer os.Remove(spool.Name())
-	defer spool.Close()
-	ix := &lineIndex{cols: report.NewCSVColumns()}
-	bw := bufio.NewWriterSize(spool, 1<<20)
-	c, runErr := StreamEvents(ctx, io.MultiWriter(bw, ix), aopts)
-	if c == nil || (runErr != nil && !errors.Is(runErr, ErrInput)) {
+	sp, c, runErr := SpoolEvents(ctx, aopts, report.NewCSVColumns())
+	if sp == nil {
 		return c, runErr
 	}
-	if err := errors.Join(ix.err, bw.Flush()); err != nil {
-		return c, fmt.Errorf("events csv spool: %w", err)
-	}
+	defer sp.Close()
 	ow := bufio.NewWriterSize(out, 1<<20)
-	rows, err := report.NewCSVRows(ow, ix.cols.Header())
+	rows, err := report.NewCSVRows(ow, sp.ix.cols.Header())
 	if err != nil {
 		return c, fmt.Errorf("write events: %w", err)
 	}
-	if err := writeSpoolRows(spool, ix.order(), rows); err != nil {
+	if err := sp.Each(func(line []byte) error { return rows.Write(report.CompactJSON(line)) }); err != nil {
 		return c, fmt.Errorf("write events: %w", err)
 	}
 	if err := errors.Join(rows.Flush(), ow.Flush()); err != nil {
@@ -57,11 +40,62 @@ func StreamEventsCSV(ctx context.Context, out io.Writer, aopts Options) (*forens
 	return c, runErr
 }
 
+// EventSpool holds a run's events as JSON lines in a temporary file, to
+// be read back in output order: for outputs that need every input's
+// SHA-256 or every column before their first row (CSV, Parquet).
+type EventSpool struct {
+	f  *os.File
+	ix *lineIndex
+}
+
+// SpoolEvents runs StreamEvents into a spool, adding each line's columns
+// to cols when it is not nil. Logs are nearly always in time order
+// already, but many lines share a timestamp (whole seconds in an access
+// log) and those are ordered by ID: lines of one time are then sorted
+// among themselves as they are read back, and memory stays flat (one
+// second's lines). Only a spool out of time order costs a second read to
+// take each line's sort key (about 60 bytes per event) and reads rows
+// back in order. The spool is nil when the run failed before any
+// output (the error says why); Close removes it.
+func SpoolEvents(ctx context.Context, aopts Options, cols *report.CSVColumns) (*EventSpool, *forensics.Case, error) {
+	spool, err := os.CreateTemp("", "tracehop-events-*.jsonl")
+	if err != nil {
+		return nil, nil, fmt.Errorf("events spool: %w", err)
+	}
+	sp := &EventSpool{f: spool, ix: &lineIndex{cols: cols}}
+	bw := bufio.NewWriterSize(spool, 1<<20)
+	c, runErr := StreamEvents(ctx, io.MultiWriter(bw, sp.ix), aopts)
+	if c == nil || (runErr != nil && !errors.Is(runErr, ErrInput)) {
+		sp.Close()
+		return nil, c, runErr
+	}
+	if err := errors.Join(sp.ix.err, bw.Flush()); err != nil {
+		sp.Close()
+		return nil, c, fmt.Errorf("events spool: %w", err)
+	}
+	return sp, c, runErr
+}
+
+// Each calls fn with every spooled line (newline included) in (time, ID)
+// order; ties keep spool order, as a stable sort would.
+func (sp *EventSpool) Each(fn func(line []byte) error) error {
+	return eachSpoolLine(sp.f, sp.ix.order(), fn)
+}
+
+// Close removes the spool.
+func (sp *EventSpool) Close() error {
+	err := sp.f.Close()
+	if rerr := os.Remove(sp.f.Name()); err == nil {
+		err = rerr
+	}
+	return err
+}
+
 // lineIndex sees the spooled JSON lines as they are written: it adds
 // each line's columns and checks that lines come in (time, ID) order.
 type lineIndex struct {
-	cols   *report.CSVColumns
-	part   []byte // a line cut by the end of a write
+	cols   *report.CSVColumns // nil: columns not wanted
+	part   []byte             // a line cut by the end of a write
 	last   eventKey
 	n      int
 	byTime bool // lines out of time order were seen
@@ -106,8 +140,10 @@ func (ix *lineIndex) Write(p []byte) (int, error) {
 }
 
 func (ix *lineIndex) line(line []byte) {
-	if ix.err = ix.cols.Add(report.CompactJSON(line)); ix.err != nil {
-		return
+	if ix.cols != nil {
+		if ix.err = ix.cols.Add(report.CompactJSON(line)); ix.err != nil {
+			return
+		}
 	}
 	k, err := lineKey(line)
 	if err != nil {
@@ -144,7 +180,7 @@ func compareKeys(a, b *eventKey) int {
 // encoder always writes them: {"id":"…","time":"…",
 func lineKey(line []byte) (eventKey, error) {
 	const idHead, timeHead = `{"id":"`, `","time":"`
-	bad := fmt.Errorf("events csv spool: unexpected line %.40q", line)
+	bad := fmt.Errorf("events spool: unexpected line %.40q", line)
 	rest, ok := bytes.CutPrefix(line, []byte(idHead))
 	if !ok {
 		return eventKey{}, bad
@@ -169,9 +205,9 @@ func lineKey(line []byte) (eventKey, error) {
 	return eventKey{t: t.Time, id: id}, nil
 }
 
-// writeSpoolRows writes every spooled line as a CSV row in (time, ID)
-// order; ties keep spool order, as the stable in-memory sort did.
-func writeSpoolRows(spool *os.File, order spoolOrder, rows *report.CSVRows) error {
+// eachSpoolLine calls emit with every spooled line in (time, ID) order;
+// ties keep spool order, as the stable in-memory sort did.
+func eachSpoolLine(spool *os.File, order spoolOrder, emit func(line []byte) error) error {
 	if _, err := spool.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
@@ -186,7 +222,7 @@ func writeSpoolRows(spool *os.File, order spoolOrder, rows *report.CSVRows) erro
 		}
 		slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(groupKeys[a].id, groupKeys[b].id) })
 		for _, i := range idx {
-			if err := rows.Write(report.CompactJSON(group[i])); err != nil {
+			if err := emit(group[i]); err != nil {
 				return err
 			}
 		}
@@ -204,7 +240,7 @@ func writeSpoolRows(spool *os.File, order spoolOrder, rows *report.CSVRows) erro
 		if len(line) > 0 {
 			switch order {
 			case inOrder:
-				if werr := rows.Write(report.CompactJSON(line)); werr != nil {
+				if werr := emit(line); werr != nil {
 					return werr
 				}
 			default:
@@ -248,7 +284,7 @@ func writeSpoolRows(spool *os.File, order spoolOrder, rows *report.CSVRows) erro
 		if _, err := spool.ReadAt(buf, k.off); err != nil {
 			return err
 		}
-		if err := rows.Write(report.CompactJSON(buf)); err != nil {
+		if err := emit(buf); err != nil {
 			return err
 		}
 	}

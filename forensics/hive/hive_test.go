@@ -1,0 +1,493 @@
+package hive
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/tracehop/tracehop/enrich"
+	"github.com/tracehop/tracehop/forensics"
+)
+
+var (
+	typeAddr   = reflect.TypeFor[netip.Addr]()
+	typePrefix = reflect.TypeFor[netip.Prefix]()
+	typeFTime  = reflect.TypeFor[forensics.Time]()
+	typeTime   = reflect.TypeFor[time.Time]()
+)
+
+// fill sets every field reachable from v to a non-zero value that
+// depends on seed and the field's path, so a column swapped for another
+// or left out shows in the comparison.
+func fill(v reflect.Value, path string, seed int) {
+	switch v.Type() {
+	case typeAddr:
+		v.Set(reflect.ValueOf(netip.AddrFrom4([4]byte{10, byte(seed), byte(len(path)), 1})))
+		return
+	case typePrefix:
+		v.Set(reflect.ValueOf(netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(seed), 0, 0}), 16)))
+		return
+	case typeFTime:
+		v.Set(reflect.ValueOf(forensics.NewTime(time.Date(2025, 6, 24+seed%2, 1, 2, 3, 456789000+len(path), time.UTC))))
+		return
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(fmt.Sprintf("%s-%d \"x\"", path, seed))
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		v.SetInt(int64(len(path) + seed))
+	case reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(uint64(len(path) + seed))
+	case reflect.Float64:
+		v.SetFloat(float64(len(path)) + 0.25)
+	case reflect.Pointer:
+		p := reflect.New(v.Type().Elem())
+		fill(p.Elem(), path, seed)
+		v.Set(p)
+	case reflect.Slice:
+		s := reflect.MakeSlice(v.Type(), 2, 2)
+		fill(s.Index(0), path+"[0]", seed)
+		fill(s.Index(1), path+"[1]", seed+1)
+		v.Set(s)
+	case reflect.Map:
+		m := reflect.MakeMap(v.Type())
+		for i, k := range []string{"b-key", "a-key"} {
+			e := reflect.New(v.Type().Elem()).Elem()
+			fill(e, path+k, seed+i)
+			m.SetMapIndex(reflect.ValueOf(k), e)
+		}
+		v.Set(m)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fill(v.Field(i), path+"."+v.Type().Field(i).Name, seed)
+			}
+		}
+	default:
+		panic("fill: unhandled " + v.Type().String())
+	}
+}
+
+// rowValue is a row read back, as JSON would hold it: columns by name,
+// nulls left out, times in forensics.TimeLayout.
+func rowValue(v reflect.Value, optional bool) (any, bool) {
+	if v.Type() == typeTime {
+		t := v.Interface().(time.Time)
+		if t.IsZero() && optional {
+			return nil, false
+		}
+		return t.UTC().Format(forensics.TimeLayout), true
+	}
+	if optional && v.IsZero() {
+		return nil, false
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		return rowValue(v.Elem(), false)
+	case reflect.Struct:
+		out := map[string]any{}
+		for i := range v.NumField() {
+			tag := strings.Split(v.Type().Field(i).Tag.Get("parquet"), ",")
+			if x, ok := rowValue(v.Field(i), slices.Contains(tag[1:], "optional")); ok {
+				out[tag[0]] = x
+			}
+		}
+		return out, true
+	case reflect.Slice:
+		out := []any{}
+		for i := range v.Len() {
+			x, _ := rowValue(v.Index(i), false)
+			out = append(out, x)
+		}
+		return out, true
+	case reflect.Map:
+		out := map[string]any{}
+		for it := v.MapRange(); it.Next(); {
+			x, _ := rowValue(it.Value(), false)
+			out[it.Key().String()] = x
+		}
+		return out, true
+	case reflect.String:
+		return v.String(), true
+	case reflect.Bool:
+		return v.Bool(), true
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		return float64(v.Int()), true
+	case reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return float64(v.Uint()), true
+	case reflect.Float64:
+		return v.Float(), true
+	}
+	panic("rowValue: unhandled " + v.Type().String())
+}
+
+func jsonValue(t *testing.T, v any) any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return dropZeroTimes(out)
+}
+
+// dropZeroTimes removes the zero instant, which JSON writes and Parquet
+// stores as null (no time known).
+func dropZeroTimes(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if x == "0001-01-01T00:00:00.000000000Z" {
+				delete(v, k)
+				continue
+			}
+			v[k] = dropZeroTimes(x)
+		}
+	case []any:
+		for i := range v {
+			v[i] = dropZeroTimes(v[i])
+		}
+	}
+	return v
+}
+
+func testMeta() Meta {
+	return Meta{
+		Tool:      forensics.ToolInfo{Name: "tracehop", Version: "test", Commit: "abc123"},
+		Inputs:    []forensics.Input{{Path: "logs/a.log", Size: 10, SHA256: strings.Repeat("ab", 32), Records: 3}},
+		Databases: []enrich.DatabaseInfo{{Name: "embedded-asn", Type: "GeoLite2-ASN", Build: "2025-01-01", SHA256: strings.Repeat("cd", 32)}},
+		Params:    map[string]string{"tz": "UTC"},
+	}
+}
+
+// readTable reads every file the manifest lists, in manifest order.
+func readTable[R any](t *testing.T, dir string, m *Manifest) []R {
+	t.Helper()
+	var out []R
+	for _, f := range m.Files {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Path)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != f.SHA256 || int64(len(b)) != f.Size {
+			t.Errorf("%s: manifest size/hash do not match the file", f.Path)
+		}
+		rows, err := parquet.Read[R](bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatalf("%s: %v", f.Path, err)
+		}
+		if int64(len(rows)) != f.Rows {
+			t.Errorf("%s: %d rows, manifest says %d", f.Path, len(rows), f.Rows)
+		}
+		pf, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"tracehop.table", "tracehop.tool", "tracehop.inputs", "tracehop.databases"} {
+			if v, ok := pf.Lookup(k); !ok || v == "" {
+				t.Errorf("%s: no %s metadata", f.Path, k)
+			}
+		}
+		if v, _ := pf.Lookup("tracehop.inputs"); !strings.Contains(v, strings.Repeat("ab", 32)) {
+			t.Errorf("%s: tracehop.inputs lacks the input's SHA-256: %s", f.Path, v)
+		}
+		out = append(out, rows...)
+	}
+	return out
+}
+
+// TestRoundTrip writes records with every field set (and one with none),
+// reads the files back and compares each row with the record's JSON
+// form, column by column.
+func TestRoundTrip(t *testing.T) {
+	var events []forensics.Event
+	var flows []forensics.Flow
+	var sessions []forensics.Session
+	for seed := range 3 {
+		var e forensics.Event
+		fill(reflect.ValueOf(&e).Elem(), "event", seed)
+		events = append(events, e)
+		var f forensics.Flow
+		fill(reflect.ValueOf(&f).Elem(), "flow", seed)
+		flows = append(flows, f)
+		var s forensics.Session
+		fill(reflect.ValueOf(&s).Elem(), "session", seed)
+		sessions = append(sessions, s)
+	}
+	// A record with only the required fields, and no time.
+	events = append(events, forensics.Event{ID: "ev-empty", SourceKind: "web"})
+	flows = append(flows, forensics.Flow{ID: "fl-empty", Proto: "tcp", SrcIP: netip.MustParseAddr("::1"), DstIP: netip.MustParseAddr("::2")})
+	sessions = append(sessions, forensics.Session{ID: "se-empty", Kind: "web", SrcIP: netip.MustParseAddr("192.0.2.1")})
+
+	check := func(t *testing.T, want []any, got []any, m *Manifest, dates []string) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Fatalf("%d rows, want %d", len(got), len(want))
+		}
+		for i := range want {
+			if !reflect.DeepEqual(got[i], want[i]) {
+				gj, _ := json.Marshal(got[i])
+				wj, _ := json.Marshal(want[i])
+				t.Errorf("row %d:\n got %s\nwant %s", i, gj, wj)
+			}
+		}
+		var gotDates []string
+		for _, f := range m.Files {
+			gotDates = append(gotDates, f.Date)
+		}
+		if !slices.Equal(gotDates, dates) {
+			t.Errorf("partitions %v, want %v", gotDates, dates)
+		}
+	}
+	// fill gives seeds 0 and 2 the 24th and seed 1 the 25th: the day seen
+	// again gets a second part file.
+	dates := []string{"2025-06-24", "2025-06-24", "2025-06-25", NullPartition}
+
+	t.Run("events", func(t *testing.T) {
+		dir := t.TempDir()
+		w, err := NewEvents(dir, testMeta())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []any
+		for i := range events {
+			if err := w.Add(&events[i]); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, jsonValue(t, &events[i]))
+		}
+		m, err := w.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []any
+		for _, r := range readTable[eventRow](t, dir, m) {
+			v, _ := rowValue(reflect.ValueOf(r), false)
+			got = append(got, v)
+		}
+		check(t, reorder(want, []int{0, 2, 1, 3}), got, m, dates)
+	})
+	t.Run("flows", func(t *testing.T) {
+		dir := t.TempDir()
+		w, err := NewFlows(dir, testMeta())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []any
+		for i := range flows {
+			if err := w.Add(&flows[i]); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, jsonValue(t, &flows[i]))
+		}
+		m, err := w.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []any
+		for _, r := range readTable[flowRow](t, dir, m) {
+			v, _ := rowValue(reflect.ValueOf(r), false)
+			got = append(got, v)
+		}
+		check(t, reorder(want, []int{0, 2, 1, 3}), got, m, dates)
+	})
+	t.Run("sessions", func(t *testing.T) {
+		dir := t.TempDir()
+		w, err := NewSessions(dir, testMeta())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []any
+		for i := range sessions {
+			if err := w.Add(&sessions[i]); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, jsonValue(t, &sessions[i]))
+		}
+		m, err := w.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []any
+		for _, r := range readTable[sessionRow](t, dir, m) {
+			v, _ := rowValue(reflect.ValueOf(r), false)
+			got = append(got, v)
+		}
+		check(t, reorder(want, []int{0, 2, 1, 3}), got, m, dates)
+	})
+}
+
+// reorder is want in the order the manifest lists the files (by path):
+// the two parts of the 24th, then the 25th, then the null partition.
+func reorder(want []any, idx []int) []any {
+	out := make([]any, len(idx))
+	for i, j := range idx {
+		out[i] = want[j]
+	}
+	return out
+}
+
+// TestRowsCoverRecords: every JSON field of the records, at every level,
+// has a column of the same name, and no column is extra.
+func TestRowsCoverRecords(t *testing.T) {
+	pairs := []struct{ record, row reflect.Type }{
+		{reflect.TypeFor[forensics.Event](), reflect.TypeFor[eventRow]()},
+		{reflect.TypeFor[forensics.Flow](), reflect.TypeFor[flowRow]()},
+		{reflect.TypeFor[forensics.Session](), reflect.TypeFor[sessionRow]()},
+	}
+	for _, p := range pairs {
+		if got, want := names(p.row, "parquet"), names(p.record, "json"); !slices.Equal(got, want) {
+			t.Errorf("%s columns:\n got %v\nwant %v", p.row, got, want)
+		}
+	}
+}
+
+// names lists the field names of rt by tag, nested ones as a.b.
+func names(rt reflect.Type, tag string) []string {
+	var out []string
+	var walk func(rt reflect.Type, prefix string)
+	walk = func(rt reflect.Type, prefix string) {
+		for rt.Kind() == reflect.Pointer || rt.Kind() == reflect.Slice {
+			rt = rt.Elem()
+		}
+		if rt.Kind() != reflect.Struct || rt == typeAddr || rt == typePrefix || rt == typeFTime || rt == typeTime {
+			return
+		}
+		for f := range rt.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get(tag), ",")
+			if name == "" || name == "-" {
+				continue
+			}
+			out = append(out, prefix+name)
+			walk(f.Type, prefix+name+".")
+		}
+	}
+	walk(rt, "")
+	slices.Sort(out)
+	return out
+}
+
+// TestReproducible: the same rows give the same bytes, file for file.
+func TestReproducible(t *testing.T) {
+	write := func(dir string) {
+		w, err := NewEvents(dir, testMeta())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for seed := range 50 {
+			var e forensics.Event
+			fill(reflect.ValueOf(&e).Elem(), "event", seed/25)
+			if err := w.Add(&e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := t.TempDir(), t.TempDir()
+	write(a)
+	write(b)
+	sums := func(dir string) map[string]string {
+		out := map[string]string{}
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rel, _ := filepath.Rel(dir, p)
+			out[rel] = fmt.Sprintf("%x", sha256.Sum256(data))
+			return nil
+		})
+		return out
+	}
+	sa, sb := sums(a), sums(b)
+	if len(sa) != 4 || !reflect.DeepEqual(sa, sb) { // 2 parts, SHA256SUMS, manifest
+		t.Errorf("two runs differ or files missing:\n%v\n%v", sa, sb)
+	}
+	sumsFile, err := os.ReadFile(filepath.Join(a, FileSums))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(sumsFile)), "\n") {
+		sum, name, _ := strings.Cut(line, "  ")
+		if sa[filepath.FromSlash(name)] != sum {
+			t.Errorf("SHA256SUMS line %q does not match the file", line)
+		}
+	}
+}
+
+// TestRefusesNonEmptyDir: rows of two runs never mix in one table.
+func TestRefusesNonEmptyDir(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "old"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewEvents(dir, testMeta()); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Fatalf("err = %v, want a not-empty error", err)
+	}
+	// A table cut short (Abort) has no manifest.
+	dir = filepath.Join(t.TempDir(), "new")
+	w, err := NewEvents(dir, testMeta())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Add(&forensics.Event{ID: "ev-1", SourceKind: "web"}); err != nil {
+		t.Fatal(err)
+	}
+	w.Abort()
+	if _, err := os.Stat(filepath.Join(dir, FileManifest)); !os.IsNotExist(err) {
+		t.Errorf("aborted table has a manifest: %v", err)
+	}
+}
+
+// TestInvalidUTF8: evidence strings that are not UTF-8 are stored as the
+// JSON output has them (U+FFFD per bad byte): Parquet STRING columns must
+// be UTF-8, and readers such as DuckDB refuse a file that breaks this.
+func TestInvalidUTF8(t *testing.T) {
+	e := forensics.Event{
+		ID: "ev-1", SourceKind: "web", Time: forensics.NewTime(time.Date(2025, 6, 24, 0, 0, 0, 0, time.UTC)),
+		UserAgent: "a\xffb\xc3", Path: "/ok/é", Indicators: map[string]string{"k\xfe": "v\xff", "ok": "fine"},
+		Flags: []string{"fine", "\xff\xfe"}, SrcGeo: &enrich.Record{IP: netip.MustParseAddr("192.0.2.7"), Class: "public", City: "M\xfcnchen", Sources: []enrich.Source{{DB: "d", Fields: []string{"x\xff"}}}},
+	}
+	dir := t.TempDir()
+	w, err := NewEvents(dir, testMeta())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Add(&e); err != nil {
+		t.Fatal(err)
+	}
+	m, err := w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := readTable[eventRow](t, dir, m)
+	got, _ := rowValue(reflect.ValueOf(rows[0]), false)
+	if want := jsonValue(t, &e); !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v\nwant %v", got, want)
+	}
+	if rows[0].UserAgent != "a\uFFFDb\uFFFD" {
+		t.Errorf("user_agent %q", rows[0].UserAgent)
+	}
+}

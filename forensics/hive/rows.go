@@ -1,0 +1,415 @@
+package hive
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tracehop/tracehop/enrich"
+	"github.com/tracehop/tracehop/forensics"
+)
+
+// The row types mirror the JSON records of DESIGN §4 column for column:
+// the same names, nested objects as groups (STRUCT in DuckDB and Spark),
+// arrays as lists and objects keyed by data as maps. A field the JSON
+// omits when empty is optional here and null when empty, so "unknown" is
+// never read as zero. Addresses are strings in their canonical text
+// form; times are UTC timestamps in nanoseconds. TestRowsCoverRecords
+// fails when a record gains a JSON field that has no column.
+
+type eventRow struct {
+	ID         string            `parquet:"id"`
+	Time       time.Time         `parquet:"time,optional,timestamp(nanosecond)"`
+	TimeRaw    string            `parquet:"time_raw,optional"`
+	SourceKind string            `parquet:"source_kind"`
+	SrcIP      string            `parquet:"src_ip,optional"`
+	SrcPort    uint16            `parquet:"src_port,optional"`
+	ClientIP   string            `parquet:"client_ip,optional"`
+	ProxyChain []proxyHopRow     `parquet:"proxy_chain,optional,list"`
+	DstIP      string            `parquet:"dst_ip,optional"`
+	DstPort    uint16            `parquet:"dst_port,optional"`
+	Method     string            `parquet:"method,optional"`
+	Host       string            `parquet:"host,optional"`
+	Path       string            `parquet:"path,optional"`
+	Status     int32             `parquet:"status,optional"`
+	Bytes      int64             `parquet:"bytes,optional"`
+	UserAgent  string            `parquet:"user_agent,optional"`
+	Referrer   string            `parquet:"referrer,optional"`
+	User       string            `parquet:"user,optional"`
+	Credential string            `parquet:"credential,optional"`
+	Action     string            `parquet:"action,optional"`
+	Indicators map[string]string `parquet:"indicators,optional"`
+	Flags      []string          `parquet:"flags,optional,list"`
+	SrcGeo     *geoRow           `parquet:"src_geo,optional"`
+	Evidence   evidenceRow       `parquet:"evidence"`
+}
+
+type proxyHopRow struct {
+	IP      string `parquet:"ip"`
+	Trusted bool   `parquet:"trusted"`
+}
+
+type evidenceRow struct {
+	File   string `parquet:"file"`
+	SHA256 string `parquet:"sha256"`
+	Packet uint64 `parquet:"packet,optional"`
+	Line   uint64 `parquet:"line,optional"`
+	Offset int64  `parquet:"offset"`
+}
+
+type flowRow struct {
+	ID          string      `parquet:"id"`
+	CommunityID string      `parquet:"community_id,optional"`
+	Proto       string      `parquet:"proto"`
+	SrcIP       string      `parquet:"src_ip"`
+	SrcPort     uint16      `parquet:"src_port"`
+	DstIP       string      `parquet:"dst_ip"`
+	DstPort     uint16      `parquet:"dst_port"`
+	Start       time.Time   `parquet:"start,optional,timestamp(nanosecond)"`
+	End         time.Time   `parquet:"end,optional,timestamp(nanosecond)"`
+	PktsOut     uint64      `parquet:"pkts_out"`
+	PktsIn      uint64      `parquet:"pkts_in"`
+	BytesOut    uint64      `parquet:"bytes_out"`
+	BytesIn     uint64      `parquet:"bytes_in"`
+	State       string      `parquet:"state,optional"`
+	Tunnel      string      `parquet:"tunnel,optional"`
+	VLAN        []uint16    `parquet:"vlan,optional,list"`
+	HTTP        *httpRow    `parquet:"http,optional"`
+	TLS         *tlsRow     `parquet:"tls,optional"`
+	SSH         *sshRow     `parquet:"ssh,optional"`
+	DNS         *dnsRow     `parquet:"dns,optional"`
+	SrcGeo      *geoRow     `parquet:"src_geo,optional"`
+	DstGeo      *geoRow     `parquet:"dst_geo,optional"`
+	Evidence    evidenceRow `parquet:"evidence"`
+	Activity    []periodRow `parquet:"activity,optional,list"`
+}
+
+type httpRow struct {
+	Method    string `parquet:"method,optional"`
+	Host      string `parquet:"host,optional"`
+	Path      string `parquet:"path,optional"`
+	UserAgent string `parquet:"user_agent,optional"`
+	XFF       string `parquet:"xff,optional"`
+}
+
+type tlsRow struct {
+	Version  string   `parquet:"version,optional"`
+	SNI      string   `parquet:"sni,optional"`
+	ALPN     []string `parquet:"alpn,optional,list"`
+	JA3      string   `parquet:"ja3,optional"`
+	JA3Hash  string   `parquet:"ja3_hash,optional"`
+	JA3S     string   `parquet:"ja3s,optional"`
+	JA3SHash string   `parquet:"ja3s_hash,optional"`
+	JA4      string   `parquet:"ja4,optional"`
+}
+
+type sshRow struct {
+	Client      string `parquet:"client,optional"`
+	Server      string `parquet:"server,optional"`
+	HASSH       string `parquet:"hassh,optional"`
+	HASSHServer string `parquet:"hassh_server,optional"`
+}
+
+type dnsRow struct {
+	Query   string   `parquet:"query,optional"`
+	QType   string   `parquet:"qtype,optional"`
+	RCode   string   `parquet:"rcode,optional"`
+	Answers []string `parquet:"answers,optional,list"`
+}
+
+// periodRow's times are required: optional ones inside a list element
+// read back as null with parquet-go v0.32 (TestRoundTrip).
+type periodRow struct {
+	Start time.Time `parquet:"start,timestamp(nanosecond)"`
+	End   time.Time `parquet:"end,timestamp(nanosecond)"`
+}
+
+type sessionRow struct {
+	ID         string        `parquet:"id"`
+	Kind       string        `parquet:"kind"`
+	SrcIP      string        `parquet:"src_ip,optional"`
+	Start      time.Time     `parquet:"start,optional,timestamp(nanosecond)"`
+	End        time.Time     `parquet:"end,optional,timestamp(nanosecond)"`
+	Events     int64         `parquet:"events"`
+	Bytes      int64         `parquet:"bytes"`
+	Indicators indicatorsRow `parquet:"indicators"`
+	SrcGeo     *geoRow       `parquet:"src_geo,optional"`
+	Evidence   []evidenceRow `parquet:"evidence,optional,list"`
+}
+
+type indicatorsRow struct {
+	Credential    string           `parquet:"credential,optional"`
+	TokenKeyID    string           `parquet:"token_key_id,optional"`
+	User          string           `parquet:"user,optional"`
+	UserAgent     string           `parquet:"user_agent,optional"`
+	JA3           string           `parquet:"ja3,optional"`
+	JA4           string           `parquet:"ja4,optional"`
+	HASSH         string           `parquet:"hassh,optional"`
+	PathTemplates []string         `parquet:"path_template,optional,list"`
+	Methods       map[string]int64 `parquet:"methods,optional"`
+	Statuses      map[string]int64 `parquet:"statuses,optional"`
+	Objects       int64            `parquet:"objects,optional"`
+	FirstObject   int64            `parquet:"first_object,optional"`
+	LastObject    int64            `parquet:"last_object,optional"`
+	SeqTemplate   string           `parquet:"seq_template,optional"`
+	SeqRun        int64            `parquet:"seq_run,optional"`
+	Prefix        string           `parquet:"prefix,optional"`
+	ASN           uint32           `parquet:"asn,optional"`
+	Country       string           `parquet:"country,optional"`
+	Hosting       bool             `parquet:"hosting,optional"`
+	Anonymizer    bool             `parquet:"anonymizer,optional"`
+	Crawler       bool             `parquet:"crawler,optional"`
+	Failures      int64            `parquet:"failures,optional"`
+	NotFound      int64            `parquet:"not_found,optional"`
+	ProbeHits     int64            `parquet:"probe_hits,optional"`
+	HourOfWeek    []hourCountRow   `parquet:"hour_of_week,optional,list"`
+	BeaconPeriod  float64          `parquet:"beacon_period_s,optional"`
+	BeaconScore   float64          `parquet:"beacon_score,optional"`
+	Extra         []string         `parquet:"extra,optional,list"`
+}
+
+type hourCountRow struct {
+	Hour  int32 `parquet:"h"`
+	Count int64 `parquet:"n"`
+}
+
+// geoRow is the ip record of DESIGN §4 (enrich.Record).
+type geoRow struct {
+	IP                string        `parquet:"ip,optional"`
+	Class             string        `parquet:"class,optional"`
+	EmbeddedIPv4      string        `parquet:"embedded_ipv4,optional"`
+	Embedding         string        `parquet:"embedding,optional"`
+	Country           string        `parquet:"country,optional"`
+	CountryName       string        `parquet:"country_name,optional"`
+	RegisteredCountry string        `parquet:"registered_country,optional"`
+	Subdivision       string        `parquet:"subdivision,optional"`
+	City              string        `parquet:"city,optional"`
+	Lat               *float64      `parquet:"lat,optional"`
+	Lon               *float64      `parquet:"lon,optional"`
+	AccuracyKM        uint16        `parquet:"accuracy_km,optional"`
+	ASN               uint32        `parquet:"asn,optional"`
+	ASOrg             string        `parquet:"as_org,optional"`
+	ISP               string        `parquet:"isp,optional"`
+	ConnectionType    string        `parquet:"connection_type,optional"`
+	Domain            string        `parquet:"domain,optional"`
+	Network           string        `parquet:"network,optional"`
+	Anonymous         *anonymousRow `parquet:"anonymous,optional"`
+	Anycast           bool          `parquet:"anycast,optional"`
+	Foreign           *bool         `parquet:"foreign,optional"`
+	Sources           []sourceRow   `parquet:"sources,optional,list"`
+}
+
+type anonymousRow struct {
+	VPN              bool `parquet:"vpn,optional"`
+	Tor              bool `parquet:"tor,optional"`
+	Hosting          bool `parquet:"hosting,optional"`
+	Proxy            bool `parquet:"proxy,optional"`
+	ResidentialProxy bool `parquet:"residential_proxy,optional"`
+}
+
+type sourceRow struct {
+	DB                   string   `parquet:"db"`
+	Type                 string   `parquet:"type"`
+	Build                string   `parquet:"build"`
+	SHA256               string   `parquet:"sha256"`
+	Network              string   `parquet:"network,optional"`
+	Fields               []string `parquet:"fields,optional,list"`
+	SnapshotDistanceDays *int64   `parquet:"snapshot_distance_days,optional"`
+	AfterEvent           bool     `parquet:"after_event,optional"`
+}
+
+func addr(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+func prefix(p netip.Prefix) string {
+	if !p.IsValid() {
+		return ""
+	}
+	return p.String()
+}
+
+// utc is t in UTC, or the zero time (a null) for the zero instant.
+func utc(t forensics.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func evidenceOf(r forensics.EvidenceRef) evidenceRow {
+	return evidenceRow{File: str(r.File), SHA256: str(r.SHA256), Packet: r.Packet, Line: r.Line, Offset: r.Offset}
+}
+
+// memoSize bounds the converted ip records kept per table.
+const memoSize = 1 << 16
+
+// geoOf converts an ip record; records shared by many rows (the
+// enricher's cache) are converted once per table through memo.
+func geoOf(r *enrich.Record, memo map[*enrich.Record]*geoRow) *geoRow {
+	if r == nil {
+		return nil
+	}
+	if g, ok := memo[r]; ok {
+		return g
+	}
+	g := &geoRow{
+		IP: addr(r.IP), Class: str(r.Class), EmbeddedIPv4: addr(r.EmbeddedIPv4), Embedding: str(r.Embedding),
+		Country: str(r.Country), CountryName: str(r.CountryName), RegisteredCountry: str(r.RegisteredCountry),
+		Subdivision: str(r.Subdivision), City: str(r.City), Lat: r.Lat, Lon: r.Lon, AccuracyKM: r.AccuracyKM,
+		ASN: r.ASN, ASOrg: str(r.ASOrg), ISP: str(r.ISP), ConnectionType: str(r.ConnectionType), Domain: str(r.Domain),
+		Network: prefix(r.Network), Anycast: r.Anycast, Foreign: r.Foreign,
+	}
+	if a := r.Anonymous; a != nil {
+		g.Anonymous = &anonymousRow{VPN: a.VPN, Tor: a.Tor, Hosting: a.Hosting, Proxy: a.Proxy, ResidentialProxy: a.ResidentialProxy}
+	}
+	for _, s := range r.Sources {
+		row := sourceRow{DB: str(s.DB), Type: str(s.Type), Build: str(s.Build), SHA256: str(s.SHA256),
+			Network: prefix(s.Network), Fields: strs(s.Fields), AfterEvent: s.AfterEvent}
+		if d := s.SnapshotDistanceDays; d != nil {
+			v := int64(*d)
+			row.SnapshotDistanceDays = &v
+		}
+		g.Sources = append(g.Sources, row)
+	}
+	if memo != nil {
+		if len(memo) >= memoSize {
+			// Records decoded from a spool are one per row, not shared:
+			// a bounded memo keeps memory flat for them.
+			clear(memo)
+		}
+		memo[r] = g
+	}
+	return g
+}
+
+func eventOf(e *forensics.Event, memo map[*enrich.Record]*geoRow) eventRow {
+	row := eventRow{
+		ID: str(e.ID), Time: utc(e.Time), TimeRaw: str(e.TimeRaw), SourceKind: str(e.SourceKind),
+		SrcIP: addr(e.SrcIP), SrcPort: e.SrcPort, ClientIP: addr(e.ClientIP),
+		DstIP: addr(e.DstIP), DstPort: e.DstPort, Method: str(e.Method), Host: str(e.Host), Path: str(e.Path),
+		Status: int32(e.Status), Bytes: e.Bytes, UserAgent: str(e.UserAgent), Referrer: str(e.Referrer),
+		User: str(e.User), Credential: str(e.Credential), Action: str(e.Action), Indicators: strMap(e.Indicators),
+		Flags: strs(e.Flags), SrcGeo: geoOf(e.SrcGeo, memo), Evidence: evidenceOf(e.Evidence),
+	}
+	for _, h := range e.ProxyChain {
+		row.ProxyChain = append(row.ProxyChain, proxyHopRow{IP: str(h.IP), Trusted: h.Trusted})
+	}
+	return row
+}
+
+func flowOf(f *forensics.Flow, memo map[*enrich.Record]*geoRow) flowRow {
+	row := flowRow{
+		ID: str(f.ID), CommunityID: str(f.CommunityID), Proto: str(f.Proto),
+		SrcIP: addr(f.SrcIP), SrcPort: f.SrcPort, DstIP: addr(f.DstIP), DstPort: f.DstPort,
+		Start: utc(f.Start), End: utc(f.End),
+		PktsOut: f.PktsOut, PktsIn: f.PktsIn, BytesOut: f.BytesOut, BytesIn: f.BytesIn,
+		State: str(f.State), Tunnel: str(f.Tunnel), VLAN: f.VLAN,
+		SrcGeo: geoOf(f.SrcGeo, memo), DstGeo: geoOf(f.DstGeo, memo), Evidence: evidenceOf(f.Evidence),
+	}
+	if h := f.HTTP; h != nil {
+		row.HTTP = &httpRow{Method: str(h.Method), Host: str(h.Host), Path: str(h.Path), UserAgent: str(h.UserAgent), XFF: str(h.XFF)}
+	}
+	if t := f.TLS; t != nil {
+		row.TLS = &tlsRow{Version: str(t.Version), SNI: str(t.SNI), ALPN: strs(t.ALPN), JA3: str(t.JA3), JA3Hash: str(t.JA3Hash),
+			JA3S: str(t.JA3S), JA3SHash: str(t.JA3SHash), JA4: str(t.JA4)}
+	}
+	if s := f.SSH; s != nil {
+		row.SSH = &sshRow{Client: str(s.Client), Server: str(s.Server), HASSH: str(s.HASSH), HASSHServer: str(s.HASSHServer)}
+	}
+	if d := f.DNS; d != nil {
+		row.DNS = &dnsRow{Query: str(d.Query), QType: str(d.QType), RCode: str(d.RCode), Answers: strs(d.Answers)}
+	}
+	for _, p := range f.Activity {
+		row.Activity = append(row.Activity, periodRow{Start: utc(p.Start), End: utc(p.End)})
+	}
+	return row
+}
+
+func sessionOf(s *forensics.Session, memo map[*enrich.Record]*geoRow) sessionRow {
+	in := &s.Indicators
+	row := sessionRow{
+		ID: str(s.ID), Kind: str(s.Kind), SrcIP: addr(s.SrcIP), Start: utc(s.Start), End: utc(s.End),
+		Events: int64(s.Events), Bytes: s.Bytes, SrcGeo: geoOf(s.SrcGeo, memo),
+		Indicators: indicatorsRow{
+			Credential: str(in.Credential), TokenKeyID: str(in.TokenKeyID), User: str(in.User), UserAgent: str(in.UserAgent),
+			JA3: str(in.JA3), JA4: str(in.JA4), HASSH: str(in.HASSH), PathTemplates: strs(in.PathTemplates),
+			Methods: counts(in.Methods), Statuses: counts(in.Statuses), Objects: int64(in.Objects),
+			FirstObject: in.FirstObject, LastObject: in.LastObject, SeqTemplate: str(in.SeqTemplate),
+			SeqRun: int64(in.SeqRun), Prefix: str(in.Prefix), ASN: in.ASN, Country: str(in.Country),
+			Hosting: in.Hosting, Anonymizer: in.Anonymizer, Crawler: in.Crawler,
+			Failures: int64(in.Failures), NotFound: int64(in.NotFound), ProbeHits: int64(in.ProbeHits),
+			BeaconPeriod: in.BeaconPeriod, BeaconScore: in.BeaconScore, Extra: strs(in.Extra),
+		},
+	}
+	for _, h := range in.HourOfWeek {
+		row.Indicators.HourOfWeek = append(row.Indicators.HourOfWeek, hourCountRow{Hour: int32(h.Hour), Count: int64(h.Count)})
+	}
+	for _, r := range s.Evidence {
+		row.Evidence = append(row.Evidence, evidenceOf(r))
+	}
+	return row
+}
+
+func counts(m map[string]int) map[string]int64 {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]int64, len(m))
+	for k, v := range m {
+		out[str(k)] = int64(v)
+	}
+	return out
+}
+
+// str is s as JSON output has it: each byte that is not valid UTF-8
+// becomes U+FFFD, as encoding/json writes it. Parquet STRING columns must
+// be UTF-8 (DuckDB refuses a file with invalid strings), and evidence
+// strings are attacker-written bytes.
+func str(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b.WriteString("\uFFFD")
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func strs(v []string) []string {
+	for i, s := range v {
+		if !utf8.ValidString(s) {
+			out := make([]string, len(v))
+			copy(out, v[:i])
+			for j := i; j < len(v); j++ {
+				out[j] = str(v[j])
+			}
+			return out
+		}
+	}
+	return v
+}
+
+func strMap(m map[string]string) map[string]string {
+	for k, v := range m {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			out := make(map[string]string, len(m))
+			for k, v := range m {
+				out[str(k)] = str(v)
+			}
+			return out
+		}
+	}
+	return m
+}
