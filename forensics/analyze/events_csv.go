@@ -180,27 +180,30 @@ func compareKeys(a, b *eventKey) int {
 // encoder always writes them: {"id":"…","time":"…",
 func lineKey(line []byte) (eventKey, error) {
 	const idHead, timeHead = `{"id":"`, `","time":"`
-	bad := fmt.Errorf("events spool: unexpected line %.40q", line)
+	// The error is made only when needed: this runs once per event.
+	bad := func() (eventKey, error) {
+		return eventKey{}, fmt.Errorf("events spool: unexpected line %.40q", line)
+	}
 	rest, ok := bytes.CutPrefix(line, []byte(idHead))
 	if !ok {
-		return eventKey{}, bad
+		return bad()
 	}
 	i := bytes.IndexByte(rest, '"')
 	if i < 0 {
-		return eventKey{}, bad
+		return bad()
 	}
 	id := string(rest[:i])
 	rest, ok = bytes.CutPrefix(rest[i:], []byte(timeHead))
 	if !ok {
-		return eventKey{}, bad
+		return bad()
 	}
 	j := bytes.IndexByte(rest, '"')
 	if j < 0 {
-		return eventKey{}, bad
+		return bad()
 	}
 	var t forensics.Time
 	if err := t.UnmarshalText(rest[:j]); err != nil {
-		return eventKey{}, bad
+		return bad()
 	}
 	return eventKey{t: t.Time, id: id}, nil
 }
