@@ -104,7 +104,7 @@ func runFlows(ctx context.Context, opts *flowsOptions) error {
 		return outcome(c, runErr)
 	}
 	if format == "parquet" {
-		m, err := analyze.FlowsParquet(opts.Out, c, sorter, aopts, c.Tool)
+		m, err := analyze.FlowsParquet(ctx, opts.Out, c, sorter, aopts, c.Tool)
 		if err != nil {
 			return fmt.Errorf("write flows: %w", err)
 		}

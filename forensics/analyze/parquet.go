@@ -1,10 +1,14 @@
 package analyze
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
+	"sync"
 
+	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
 	"github.com/tracehop/tracehop/forensics/hive"
 )
@@ -36,14 +40,8 @@ func EventsParquet(ctx context.Context, dir string, aopts Options, tool forensic
 	if err != nil {
 		return c, nil, err
 	}
-	err = sp.Each(func(line []byte) error {
-		var ev forensics.Event
-		if err := json.Unmarshal(line, &ev); err != nil {
-			return fmt.Errorf("events spool: %w", err)
-		}
-		return w.Add(&ev)
-	})
-	if err != nil {
+	add := func(se *spoolEvent) error { return w.Add(&se.Event) }
+	if err := decodeInOrder(ctx, sp.Each, newEventDecoder, add); err != nil {
 		w.Abort()
 		return c, nil, fmt.Errorf("write events: %w", err)
 	}
@@ -56,19 +54,13 @@ func EventsParquet(ctx context.Context, dir string, aopts Options, tool forensic
 
 // FlowsParquet writes the merged flows of StreamFlows into dir as a
 // Parquet table.
-func FlowsParquet(dir string, c *forensics.Case, s *FlowSorter, aopts Options, tool forensics.ToolInfo) (*hive.Manifest, error) {
+func FlowsParquet(ctx context.Context, dir string, c *forensics.Case, s *FlowSorter, aopts Options, tool forensics.ToolInfo) (*hive.Manifest, error) {
 	w, err := hive.NewFlows(dir, hiveMeta(c, aopts, tool))
 	if err != nil {
 		return nil, err
 	}
-	err = s.EachLine(func(line []byte) error {
-		var f forensics.Flow
-		if err := json.Unmarshal(line, &f); err != nil {
-			return fmt.Errorf("flow runs: %w", err)
-		}
-		return w.Add(&f)
-	})
-	if err != nil {
+	add := func(sf *spoolFlow) error { return w.Add(&sf.Flow) }
+	if err := decodeInOrder(ctx, s.EachLine, newFlowDecoder, add); err != nil {
 		w.Abort()
 		return nil, err
 	}
@@ -104,4 +96,164 @@ func EventsParquetFromCase(dir string, c *forensics.Case, aopts Options, tool fo
 		}
 	}
 	return w.Close()
+}
+
+// decodeBatch is how many lines a worker decodes at a time.
+const decodeBatch = 512
+
+type decodeJob[T any] struct {
+	lines [][]byte
+	recs  []T
+	err   error
+	done  chan struct{}
+}
+
+// spoolEvent and spoolFlow decode a spooled record with its ip records
+// left raw (the outer fields shadow the embedded ones), so that geoCache
+// decodes each distinct ip record once, not once per row: a log holds
+// many events per address.
+type spoolEvent struct {
+	forensics.Event
+	SrcGeo json.RawMessage `json:"src_geo"`
+}
+
+type spoolFlow struct {
+	forensics.Flow
+	SrcGeo json.RawMessage `json:"src_geo"`
+	DstGeo json.RawMessage `json:"dst_geo"`
+}
+
+// geoCacheSize bounds a decoder's ip records; a full cache is emptied.
+const geoCacheSize = 1 << 14
+
+// geoCache maps the JSON of an ip record to one decoded record, shared by
+// every row that carries the same bytes (read-only, as the enricher's).
+type geoCache map[string]*enrich.Record
+
+func (c geoCache) get(raw json.RawMessage) (*enrich.Record, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	if r, ok := c[string(raw)]; ok {
+		return r, nil
+	}
+	r := new(enrich.Record)
+	if err := json.Unmarshal(raw, r); err != nil {
+		return nil, err
+	}
+	if len(c) >= geoCacheSize {
+		clear(c)
+	}
+	c[string(raw)] = r
+	return r, nil
+}
+
+// newEventDecoder and newFlowDecoder make one decoder per worker, each
+// with its own cache.
+func newEventDecoder() func([]byte, *spoolEvent) error {
+	geo := geoCache{}
+	return func(line []byte, se *spoolEvent) (err error) {
+		if err = json.Unmarshal(line, se); err != nil {
+			return err
+		}
+		se.Event.SrcGeo, err = geo.get(se.SrcGeo)
+		return err
+	}
+}
+
+func newFlowDecoder() func([]byte, *spoolFlow) error {
+	geo := geoCache{}
+	return func(line []byte, sf *spoolFlow) (err error) {
+		if err = json.Unmarshal(line, sf); err != nil {
+			return err
+		}
+		if sf.Flow.SrcGeo, err = geo.get(sf.SrcGeo); err != nil {
+			return err
+		}
+		sf.Flow.DstGeo, err = geo.get(sf.DstGeo)
+		return err
+	}
+}
+
+// decodeInOrder decodes the JSON lines that each yields into records of
+// type T on every core (each worker with a decoder from newDecoder) and
+// hands them to add in the order they came: decoding is most of the time
+// of a Parquet export, writing must stay in order for reproducible files.
+// Memory is a few batches per core.
+func decodeInOrder[T any](ctx context.Context, each func(func([]byte) error) error, newDecoder func() func([]byte, *T) error, add func(*T) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := max(1, runtime.GOMAXPROCS(0))
+	work := make(chan *decodeJob[T], workers)
+	order := make(chan *decodeJob[T], 2*workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			decode := newDecoder()
+			for j := range work {
+				j.recs = make([]T, len(j.lines))
+				for i, line := range j.lines {
+					if err := decode(line, &j.recs[i]); err != nil {
+						j.err = fmt.Errorf("decode spooled record: %w", err)
+						break
+					}
+				}
+				close(j.done)
+			}
+		})
+	}
+	var readErr error
+	go func() {
+		defer close(order)
+		defer close(work)
+		j := &decodeJob[T]{done: make(chan struct{})}
+		send := func() bool {
+			select {
+			case work <- j:
+			case <-ctx.Done():
+				return false
+			}
+			select {
+			case order <- j:
+			case <-ctx.Done():
+				return false
+			}
+			j = &decodeJob[T]{done: make(chan struct{})}
+			return true
+		}
+		readErr = each(func(line []byte) error {
+			j.lines = append(j.lines, bytes.Clone(line))
+			if len(j.lines) == decodeBatch && !send() {
+				return ctx.Err()
+			}
+			return nil
+		})
+		if readErr == nil && len(j.lines) > 0 {
+			send()
+		}
+	}()
+	var err error
+	for j := range order {
+		<-j.done
+		if err == nil {
+			err = j.err
+		}
+		for i := range j.recs {
+			if err != nil {
+				break
+			}
+			err = add(&j.recs[i])
+		}
+		if err != nil {
+			cancel() // the reader stops at its next line; drain what it sent
+		}
+	}
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	if readErr != nil {
+		return readErr
+	}
+	return ctx.Err()
 }

@@ -1,0 +1,4 @@
+# forensics/hive: Parquet tables (--format parquet).
+
+fuzz-smoke::
+	$(GO) test -run '^$$' -fuzz '^FuzzEventRoundTrip$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0s -parallel 1 ./forensics/hive
