@@ -95,7 +95,7 @@ func eventsOne(ctx context.Context, path string, direct bool, out io.Writer, aop
 	if err != nil {
 		return fail(err)
 	}
-	sum, mac, _, err := evidence.HashFileMAC(path, key)
+	sum, mac, size, err := evidence.HashFileMAC(path, key)
 	if err != nil {
 		return fail(err)
 	}
@@ -117,13 +117,13 @@ func eventsOne(ctx context.Context, path string, direct bool, out io.Writer, aop
 		// Valid evidence, just not a log (a case directory holds both):
 		// said on stderr, not an error.
 		res.problems = []forensics.Problem{{File: src.Name, Reason: "packet capture: no events (use tracehop flows)"}}
-		res.input.SHA256 = sum
+		res.input.SHA256, res.input.Size = sum, size
 		return res
 	}
 	if src.Kind == evidence.KindEmpty {
 		// An empty file is evidence of nothing: listed with its hash,
 		// no events, not an error (as analyze does).
-		res.input.SHA256 = sum
+		res.input.SHA256, res.input.Size = sum, size
 		return res
 	}
 	format, lo := logOptions(src, aopts, clockOffset(aopts.ClockOffsets, path))

@@ -83,26 +83,23 @@ func fill(v reflect.Value, path string, seed int) {
 }
 
 // rowValue is a row read back, as JSON would hold it: columns by name,
-// nulls left out, times in forensics.TimeLayout.
+// nulls left out, timestamps (int64 microseconds) in forensics.TimeLayout.
 func rowValue(v reflect.Value, optional bool) (any, bool) {
-	if v.Type() == typeTime {
-		t := v.Interface().(time.Time)
-		if t.IsZero() && optional {
-			return nil, false
-		}
-		return t.UTC().Format(forensics.TimeLayout), true
-	}
+	return rowValueTS(v, optional, false)
+}
+
+func rowValueTS(v reflect.Value, optional, ts bool) (any, bool) {
 	if optional && v.IsZero() {
 		return nil, false
 	}
 	switch v.Kind() {
 	case reflect.Pointer:
-		return rowValue(v.Elem(), false)
+		return rowValueTS(v.Elem(), false, ts)
 	case reflect.Struct:
 		out := map[string]any{}
 		for i := range v.NumField() {
 			tag := strings.Split(v.Type().Field(i).Tag.Get("parquet"), ",")
-			if x, ok := rowValue(v.Field(i), slices.Contains(tag[1:], "optional")); ok {
+			if x, ok := rowValueTS(v.Field(i), slices.Contains(tag[1:], "optional"), slices.Contains(tag[1:], "timestamp(microsecond)")); ok {
 				out[tag[0]] = x
 			}
 		}
@@ -110,14 +107,14 @@ func rowValue(v reflect.Value, optional bool) (any, bool) {
 	case reflect.Slice:
 		out := []any{}
 		for i := range v.Len() {
-			x, _ := rowValue(v.Index(i), false)
+			x, _ := rowValueTS(v.Index(i), false, false)
 			out = append(out, x)
 		}
 		return out, true
 	case reflect.Map:
 		out := map[string]any{}
 		for it := v.MapRange(); it.Next(); {
-			x, _ := rowValue(it.Value(), false)
+			x, _ := rowValueTS(it.Value(), false, false)
 			out[it.Key().String()] = x
 		}
 		return out, true
@@ -126,6 +123,9 @@ func rowValue(v reflect.Value, optional bool) (any, bool) {
 	case reflect.Bool:
 		return v.Bool(), true
 	case reflect.Int, reflect.Int32, reflect.Int64:
+		if ts {
+			return time.UnixMicro(v.Int()).UTC().Format(forensics.TimeLayout), true
+		}
 		return float64(v.Int()), true
 	case reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		return float64(v.Uint()), true
@@ -149,13 +149,21 @@ func jsonValue(t *testing.T, v any) any {
 }
 
 // dropZeroTimes removes the zero instant, which JSON writes and Parquet
-// stores as null (no time known).
+// stores as null (no time known), and cuts times to the microseconds
+// Parquet keeps.
 func dropZeroTimes(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
 		for k, x := range v {
 			if x == "0001-01-01T00:00:00.000000000Z" {
 				delete(v, k)
+				continue
+			}
+			// TimeLayout ends in nine fraction digits and Z, whatever the
+			// year (time.Parse takes no years beyond 9999 or before 0):
+			// the last three digits go.
+			if s, ok := x.(string); ok && (k == "time" || k == "start" || k == "end") && len(s) > 11 && s[len(s)-11] == '.' {
+				v[k] = s[:len(s)-4] + "000Z"
 				continue
 			}
 			v[k] = dropZeroTimes(x)
@@ -497,6 +505,8 @@ func TestInvalidUTF8(t *testing.T) {
 func FuzzEventRoundTrip(f *testing.F) {
 	f.Add("Mozilla/5.0 \"x\"", "/a?b=c", "k", "v", int64(200), uint16(443), int64(1752451200))
 	f.Add("\xff\xfe\x00\x1b[31m", "\u202e", "", "\xc3", int64(-1), uint16(0), int64(0))
+	f.Add("", "", "", "", int64(123456789), uint16(1), int64(-2e11))  // year -4400
+	f.Add("", "", "", "", int64(999999999), uint16(1), int64(2.9e11)) // year 11000
 	f.Fuzz(func(t *testing.T, ua, path, key, val string, n int64, port uint16, unix int64) {
 		e := forensics.Event{
 			ID: "ev-" + key, SourceKind: "web", TimeRaw: val, UserAgent: ua, Path: path, Bytes: n, Status: int(n % 1000),
@@ -505,8 +515,10 @@ func FuzzEventRoundTrip(f *testing.F) {
 			ProxyChain: []forensics.ProxyHop{{IP: path, Trusted: n%2 == 0}},
 			Evidence:   forensics.EvidenceRef{File: path, SHA256: key, Line: uint64(port), Offset: n},
 		}
-		if unix > -1e11 && unix < 1e11 {
-			e.Time = forensics.NewTime(time.Unix(unix, n%1e9))
+		// Any seconds value maps into about ±9,500 years around 1970, so
+		// the mutator reaches far times (forged logs do) as easily as near.
+		if unix != 0 {
+			e.Time = forensics.NewTime(time.Unix(unix%3e11, n%1e9))
 		}
 		dir := t.TempDir()
 		w, err := NewEvents(dir, testMeta())
@@ -529,4 +541,35 @@ func FuzzEventRoundTrip(f *testing.F) {
 			t.Errorf("got  %v\nwant %v", got, want)
 		}
 	})
+}
+
+// TestFarTimes: times a forged log can carry, outside the 1677-2262 range
+// of int64 nanoseconds, are stored exactly (to the microsecond) in their
+// own day's partition.
+func TestFarTimes(t *testing.T) {
+	dir := t.TempDir()
+	w, err := NewEvents(dir, testMeta())
+	if err != nil {
+		t.Fatal(err)
+	}
+	times := []time.Time{
+		time.Date(1500, 3, 1, 12, 0, 0, 123456000, time.UTC),
+		time.Date(2300, 1, 1, 0, 0, 0, 1000, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC),
+	}
+	for i, tm := range times {
+		if err := w.Add(&forensics.Event{ID: fmt.Sprint("ev-", i), SourceKind: "web", Time: forensics.NewTime(tm)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := readTable[eventRow](t, dir, m)
+	for i, r := range rows {
+		if r.Time == nil || !time.UnixMicro(*r.Time).Equal(times[i]) || m.Files[i].Date != times[i].Format(time.DateOnly) {
+			t.Errorf("row %d: %v in %s, want %v", i, time.UnixMicro(*r.Time).UTC(), m.Files[i].Date, times[i])
+		}
+	}
 }

@@ -3,7 +3,6 @@ package hive
 import (
 	"net/netip"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/tracehop/tracehop/enrich"
@@ -15,12 +14,15 @@ import (
 // arrays as lists and objects keyed by data as maps. A field the JSON
 // omits when empty is optional here and null when empty, so "unknown" is
 // never read as zero. Addresses are strings in their canonical text
-// form; times are UTC timestamps in nanoseconds. TestRowsCoverRecords
+// form; times are UTC timestamps in microseconds: Spark refuses
+// nanosecond Parquet timestamps, and int64 nanoseconds overflow outside
+// 1677-2262, a range a forged log time can leave (the JSON output keeps
+// all nine digits, events their time_raw). TestRowsCoverRecords
 // fails when a record gains a JSON field that has no column.
 
 type eventRow struct {
 	ID         string            `parquet:"id"`
-	Time       time.Time         `parquet:"time,optional,timestamp(nanosecond)"`
+	Time       *int64         `parquet:"time,optional,timestamp(microsecond)"`
 	TimeRaw    string            `parquet:"time_raw,optional"`
 	SourceKind string            `parquet:"source_kind"`
 	SrcIP      string            `parquet:"src_ip,optional"`
@@ -66,8 +68,8 @@ type flowRow struct {
 	SrcPort     uint16      `parquet:"src_port"`
 	DstIP       string      `parquet:"dst_ip"`
 	DstPort     uint16      `parquet:"dst_port"`
-	Start       time.Time   `parquet:"start,optional,timestamp(nanosecond)"`
-	End         time.Time   `parquet:"end,optional,timestamp(nanosecond)"`
+	Start       *int64   `parquet:"start,optional,timestamp(microsecond)"`
+	End         *int64   `parquet:"end,optional,timestamp(microsecond)"`
 	PktsOut     uint64      `parquet:"pkts_out"`
 	PktsIn      uint64      `parquet:"pkts_in"`
 	BytesOut    uint64      `parquet:"bytes_out"`
@@ -121,16 +123,16 @@ type dnsRow struct {
 // periodRow's times are required: optional ones inside a list element
 // read back as null with parquet-go v0.32 (TestRoundTrip).
 type periodRow struct {
-	Start time.Time `parquet:"start,timestamp(nanosecond)"`
-	End   time.Time `parquet:"end,timestamp(nanosecond)"`
+	Start int64 `parquet:"start,timestamp(microsecond)"`
+	End   int64 `parquet:"end,timestamp(microsecond)"`
 }
 
 type sessionRow struct {
 	ID         string        `parquet:"id"`
 	Kind       string        `parquet:"kind"`
 	SrcIP      string        `parquet:"src_ip,optional"`
-	Start      time.Time     `parquet:"start,optional,timestamp(nanosecond)"`
-	End        time.Time     `parquet:"end,optional,timestamp(nanosecond)"`
+	Start      *int64     `parquet:"start,optional,timestamp(microsecond)"`
+	End        *int64     `parquet:"end,optional,timestamp(microsecond)"`
 	Events     int64         `parquet:"events"`
 	Bytes      int64         `parquet:"bytes"`
 	Indicators indicatorsRow `parquet:"indicators"`
@@ -233,12 +235,15 @@ func prefix(p netip.Prefix) string {
 	return p.String()
 }
 
-// utc is t in UTC, or the zero time (a null) for the zero instant.
-func utc(t forensics.Time) time.Time {
+// micros is t in microseconds since the epoch, nil (null) for the zero
+// instant. Computed here, not by parquet-go from a time.Time: v0.32 goes
+// through int64 nanoseconds and wraps outside 1677-2262 (TestFarTimes).
+func micros(t forensics.Time) *int64 {
 	if t.IsZero() {
-		return time.Time{}
+		return nil
 	}
-	return t.UTC()
+	v := t.UnixMicro()
+	return &v
 }
 
 func evidenceOf(r forensics.EvidenceRef) evidenceRow {
@@ -289,7 +294,7 @@ func geoOf(r *enrich.Record, memo map[*enrich.Record]*geoRow) *geoRow {
 
 func eventOf(e *forensics.Event, memo map[*enrich.Record]*geoRow) eventRow {
 	row := eventRow{
-		ID: str(e.ID), Time: utc(e.Time), TimeRaw: str(e.TimeRaw), SourceKind: str(e.SourceKind),
+		ID: str(e.ID), Time: micros(e.Time), TimeRaw: str(e.TimeRaw), SourceKind: str(e.SourceKind),
 		SrcIP: addr(e.SrcIP), SrcPort: e.SrcPort, ClientIP: addr(e.ClientIP),
 		DstIP: addr(e.DstIP), DstPort: e.DstPort, Method: str(e.Method), Host: str(e.Host), Path: str(e.Path),
 		Status: int32(e.Status), Bytes: e.Bytes, UserAgent: str(e.UserAgent), Referrer: str(e.Referrer),
@@ -306,7 +311,7 @@ func flowOf(f *forensics.Flow, memo map[*enrich.Record]*geoRow) flowRow {
 	row := flowRow{
 		ID: str(f.ID), CommunityID: str(f.CommunityID), Proto: str(f.Proto),
 		SrcIP: addr(f.SrcIP), SrcPort: f.SrcPort, DstIP: addr(f.DstIP), DstPort: f.DstPort,
-		Start: utc(f.Start), End: utc(f.End),
+		Start: micros(f.Start), End: micros(f.End),
 		PktsOut: f.PktsOut, PktsIn: f.PktsIn, BytesOut: f.BytesOut, BytesIn: f.BytesIn,
 		State: str(f.State), Tunnel: str(f.Tunnel), VLAN: f.VLAN,
 		SrcGeo: geoOf(f.SrcGeo, memo), DstGeo: geoOf(f.DstGeo, memo), Evidence: evidenceOf(f.Evidence),
@@ -325,7 +330,7 @@ func flowOf(f *forensics.Flow, memo map[*enrich.Record]*geoRow) flowRow {
 		row.DNS = &dnsRow{Query: str(d.Query), QType: str(d.QType), RCode: str(d.RCode), Answers: strs(d.Answers)}
 	}
 	for _, p := range f.Activity {
-		row.Activity = append(row.Activity, periodRow{Start: utc(p.Start), End: utc(p.End)})
+		row.Activity = append(row.Activity, periodRow{Start: p.Start.UnixMicro(), End: p.End.UnixMicro()})
 	}
 	return row
 }
@@ -333,7 +338,7 @@ func flowOf(f *forensics.Flow, memo map[*enrich.Record]*geoRow) flowRow {
 func sessionOf(s *forensics.Session, memo map[*enrich.Record]*geoRow) sessionRow {
 	in := &s.Indicators
 	row := sessionRow{
-		ID: str(s.ID), Kind: str(s.Kind), SrcIP: addr(s.SrcIP), Start: utc(s.Start), End: utc(s.End),
+		ID: str(s.ID), Kind: str(s.Kind), SrcIP: addr(s.SrcIP), Start: micros(s.Start), End: micros(s.End),
 		Events: int64(s.Events), Bytes: s.Bytes, SrcGeo: geoOf(s.SrcGeo, memo),
 		Indicators: indicatorsRow{
 			Credential: str(in.Credential), TokenKeyID: str(in.TokenKeyID), User: str(in.User), UserAgent: str(in.UserAgent),
