@@ -22,7 +22,7 @@ import (
 
 type eventRow struct {
 	ID         string            `parquet:"id"`
-	Time       *int64         `parquet:"time,optional,timestamp(microsecond)"`
+	Time       *int64            `parquet:"time,optional,timestamp(microsecond)"`
 	TimeRaw    string            `parquet:"time_raw,optional"`
 	SourceKind string            `parquet:"source_kind"`
 	SrcIP      string            `parquet:"src_ip,optional"`
@@ -68,8 +68,8 @@ type flowRow struct {
 	SrcPort     uint16      `parquet:"src_port"`
 	DstIP       string      `parquet:"dst_ip"`
 	DstPort     uint16      `parquet:"dst_port"`
-	Start       *int64   `parquet:"start,optional,timestamp(microsecond)"`
-	End         *int64   `parquet:"end,optional,timestamp(microsecond)"`
+	Start       *int64      `parquet:"start,optional,timestamp(microsecond)"`
+	End         *int64      `parquet:"end,optional,timestamp(microsecond)"`
 	PktsOut     uint64      `parquet:"pkts_out"`
 	PktsIn      uint64      `parquet:"pkts_in"`
 	BytesOut    uint64      `parquet:"bytes_out"`
@@ -131,8 +131,8 @@ type sessionRow struct {
 	ID         string        `parquet:"id"`
 	Kind       string        `parquet:"kind"`
 	SrcIP      string        `parquet:"src_ip,optional"`
-	Start      *int64     `parquet:"start,optional,timestamp(microsecond)"`
-	End        *int64     `parquet:"end,optional,timestamp(microsecond)"`
+	Start      *int64        `parquet:"start,optional,timestamp(microsecond)"`
+	End        *int64        `parquet:"end,optional,timestamp(microsecond)"`
 	Events     int64         `parquet:"events"`
 	Bytes      int64         `parquet:"bytes"`
 	Indicators indicatorsRow `parquet:"indicators"`
