@@ -160,3 +160,32 @@ func TestParquetOutChecks(t *testing.T) {
 		t.Error("wrote into the input directory")
 	}
 }
+
+// TestVerifyTable: `tracehop verify` recognises a table, passes it intact
+// and fails it (exit 2) once a file changes; --key is refused.
+func TestVerifyTable(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "table")
+	if _, errOut, code := runCLI(t, "events", "--no-enrich", "--format", "parquet", "--out", dir, repoFile("testdata/demo/access.log")); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	out, errOut, code := runCLI(t, "verify", dir)
+	if code != 0 || !strings.Contains(out, "events table") || !strings.Contains(errOut, "checks passed") {
+		t.Fatalf("intact: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, _, code := runCLI(t, "verify", "--key", "x.pub", dir); code != exitUsage {
+		t.Errorf("--key on a table: exit %d", code)
+	}
+	m := readManifest(t, dir)
+	p := filepath.Join(dir, filepath.FromSlash(m.Files[0].Path))
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 1
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, code := runCLI(t, "verify", dir); code != exitInput || !strings.Contains(out, "FAIL") {
+		t.Errorf("tampered: exit %d\n%s", code, out)
+	}
+}

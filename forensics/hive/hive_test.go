@@ -573,3 +573,99 @@ func TestFarTimes(t *testing.T) {
 		}
 	}
 }
+
+// TestVerify: an intact table passes; each kind of tampering fails its
+// check, and a file that is not Parquet at all (manifest made to match)
+// is reported, never a panic.
+func TestVerify(t *testing.T) {
+	write := func(t *testing.T) (string, *Manifest) {
+		dir := filepath.Join(t.TempDir(), "table")
+		w, err := NewEvents(dir, testMeta())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for seed := range 3 {
+			var e forensics.Event
+			fill(reflect.ValueOf(&e).Elem(), "event", seed)
+			if err := w.Add(&e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m, err := w.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dir, m
+	}
+	failed := func(t *testing.T, dir string) []string {
+		t.Helper()
+		if !IsTable(dir) {
+			t.Fatal("not recognised as a table")
+		}
+		checks, err := Verify(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range checks {
+			if !c.OK {
+				out = append(out, c.File+": "+c.Detail)
+			}
+		}
+		return out
+	}
+	rewriteManifest := func(t *testing.T, dir string, m *Manifest) {
+		js, _ := json.MarshalIndent(m, "", "  ")
+		if err := os.WriteFile(filepath.Join(dir, FileManifest), append(js, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("intact", func(t *testing.T) {
+		dir, _ := write(t)
+		if f := failed(t, dir); len(f) > 0 {
+			t.Errorf("intact table fails: %v", f)
+		}
+	})
+	for _, c := range []struct {
+		name   string
+		tamper func(t *testing.T, dir string, m *Manifest)
+		want   string
+	}{
+		{"byte changed", func(t *testing.T, dir string, m *Manifest) {
+			p := filepath.Join(dir, m.Files[0].Path)
+			b, _ := os.ReadFile(p)
+			b[len(b)/2] ^= 1
+			os.WriteFile(p, b, 0o644)
+		}, "changed"},
+		{"file added", func(t *testing.T, dir string, m *Manifest) {
+			os.WriteFile(filepath.Join(dir, filepath.Dir(m.Files[0].Path), "part-00009.parquet"), []byte("x"), 0o644)
+		}, "not in the manifest"},
+		{"file removed", func(t *testing.T, dir string, m *Manifest) {
+			os.Remove(filepath.Join(dir, m.Files[0].Path))
+		}, "no such file"},
+		{"rows edited", func(t *testing.T, dir string, m *Manifest) {
+			m.Rows++
+			rewriteManifest(t, dir, m)
+		}, "the manifest says"},
+		{"sums edited", func(t *testing.T, dir string, m *Manifest) {
+			os.WriteFile(filepath.Join(dir, FileSums), []byte("x  y\n"), 0o644)
+		}, "differs"},
+		{"not parquet", func(t *testing.T, dir string, m *Manifest) {
+			junk := []byte("PAR1 this is not a parquet file PAR1")
+			p := filepath.Join(dir, m.Files[0].Path)
+			os.WriteFile(p, junk, 0o644)
+			sum := sha256.Sum256(junk)
+			m.Files[0].Size, m.Files[0].SHA256 = int64(len(junk)), hex.EncodeToString(sum[:])
+			rewriteManifest(t, dir, m)
+		}, "not a readable Parquet file"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir, m := write(t)
+			c.tamper(t, dir, m)
+			f := failed(t, dir)
+			if !strings.Contains(strings.Join(f, "\n"), c.want) {
+				t.Errorf("failures %q, want one with %q", f, c.want)
+			}
+		})
+	}
+}
