@@ -7,8 +7,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tracehop/tracehop/forensics"
 	"github.com/tracehop/tracehop/forensics/analyze"
 	"github.com/tracehop/tracehop/forensics/campaign"
+	"github.com/tracehop/tracehop/forensics/hive"
 	"github.com/tracehop/tracehop/forensics/report"
 	"github.com/tracehop/tracehop/forensics/session"
 	"github.com/tracehop/tracehop/forensics/trace"
@@ -39,9 +41,14 @@ the spanning tree that admits each member, the bridges, its hop chains and a
 triage score with its components (foreign share against --home, hosting,
 enumeration, failures, scanner paths, regularity, duration). Benign crawlers
 form their own campaigns (label crawler); groups of ordinary clients are
-left out unless --all-campaigns.`,
+left out unless --all-campaigns.
+
+INPUT may instead be sessions tables written by tracehop sessions --format
+parquet --out DIR (several: months, machines): each is verified, then its
+sessions stream into the grouping; campaigns built so have no hop chains.`,
 		Example: `  tracehop campaigns testdata/demo --home KR
-  tracehop campaigns api.jsonl --home KR --merge-threshold 4.5 --score-weight duration=0 --format csv`,
+  tracehop campaigns api.jsonl --home KR --merge-threshold 4.5 --score-weight duration=0 --format csv
+  tracehop campaigns sessions-2025-06/ sessions-2025-07/ --home KR`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = args
@@ -58,6 +65,22 @@ left out unless --all-campaigns.`,
 	bindCampaignFlags(cmd.Flags(), &opts.Campaign, &opts.ScoreWeights)
 	bindTraceFlags(cmd.Flags(), &opts.Trace)
 	return cmd
+}
+
+// sessionTables reports whether the inputs are sessions tables (`tracehop
+// sessions --format parquet --out DIR`) rather than evidence; a mix is
+// refused.
+func sessionTables(inputs []string) (bool, error) {
+	n := 0
+	for _, in := range inputs {
+		if hive.IsTable(in) {
+			n++
+		}
+	}
+	if n > 0 && n < len(inputs) {
+		return false, fmt.Errorf("give campaigns either sessions tables or evidence, not both (%d of %d inputs are tables)", n, len(inputs))
+	}
+	return n > 0, nil
 }
 
 // correlate runs the pipeline through campaigns and chains with the
@@ -84,12 +107,28 @@ func runCampaigns(ctx context.Context, opts *campaignsOptions) error {
 	if err != nil {
 		return err
 	}
+	tables, err := sessionTables(opts.Inputs)
+	if err != nil {
+		return err
+	}
 	aopts, closeFn, err := correlate(ctx, g, opts.Inputs, opts.Session, opts.Campaign, opts.Trace)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
-	c, runErr := g.runPipeline(ctx, *aopts)
+	var c *forensics.Case
+	var runErr error
+	if tables {
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		c, runErr = analyze.CampaignsFromTables(ctx, opts.Inputs, *aopts)
+		if runErr == nil && !g.Quiet {
+			fmt.Fprintf(g.io.ErrOut, "campaigns from %d sessions table(s) citing %d evidence input(s); no hop chains (they need events and flows)\n", len(opts.Inputs), len(c.Inputs))
+		}
+	} else {
+		c, runErr = g.runPipeline(ctx, *aopts)
+	}
 	if c == nil || (runErr != nil && !errors.Is(runErr, analyze.ErrInput)) {
 		return outcome(c, runErr)
 	}

@@ -189,3 +189,47 @@ func TestVerifyTable(t *testing.T) {
 		t.Errorf("tampered: exit %d\n%s", code, out)
 	}
 }
+
+// TestCampaignsFromSessionsTable: the sample case's campaigns built from
+// its sessions table are the ones built from the evidence, byte for byte
+// (its sessions have whole-second times and no hop chains), from one
+// table or from the same sessions split in two; a mix of tables and
+// evidence is refused.
+func TestCampaignsFromSessionsTable(t *testing.T) {
+	demo := repoFile("testdata/demo")
+	direct, errOut, code := runCLI(t, "campaigns", "-q", "--home", "KR", demo)
+	if code != 0 || countLines(t, direct) < 2 {
+		t.Fatalf("direct: exit %d, %d campaigns: %s", code, countLines(t, direct), errOut)
+	}
+	table := filepath.Join(t.TempDir(), "sessions")
+	if _, errOut, code := runCLI(t, "sessions", "-q", "--home", "KR", "--format", "parquet", "--out", table, demo); code != 0 {
+		t.Fatalf("sessions: exit %d: %s", code, errOut)
+	}
+	fromTable, errOut, code := runCLI(t, "campaigns", "--home", "KR", table)
+	if code != 0 {
+		t.Fatalf("from table: exit %d: %s", code, errOut)
+	}
+	if fromTable != direct {
+		t.Errorf("campaigns from the sessions table differ from the direct ones:\n%.600s\n---\n%.600s", fromTable, direct)
+	}
+	if !strings.Contains(errOut, "citing 4 evidence input(s)") {
+		t.Errorf("stderr %q", errOut)
+	}
+	// Two tables: the logs' sessions and the capture's.
+	logsT, pcapT := filepath.Join(t.TempDir(), "logs"), filepath.Join(t.TempDir(), "pcap")
+	for dir, inputs := range map[string][]string{
+		logsT: {filepath.Join(demo, "access.log"), filepath.Join(demo, "access.log.1.gz"), filepath.Join(demo, "api.jsonl")},
+		pcapT: {filepath.Join(demo, "edge.pcap")},
+	} {
+		if _, errOut, code := runCLI(t, append([]string{"sessions", "-q", "--home", "KR", "--format", "parquet", "--out", dir}, inputs...)...); code != 0 {
+			t.Fatalf("sessions: exit %d: %s", code, errOut)
+		}
+	}
+	split, errOut, code := runCLI(t, "campaigns", "-q", "--home", "KR", logsT, pcapT)
+	if code != 0 || split != direct {
+		t.Errorf("two tables: exit %d, same as direct: %v: %s", code, split == direct, errOut)
+	}
+	if _, errOut, code := runCLI(t, "campaigns", "-q", table, demo); code != exitUsage || !strings.Contains(errOut, "not both") {
+		t.Errorf("mixed inputs: exit %d: %s", code, errOut)
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
+	"github.com/tracehop/tracehop/forensics/campaign"
 	"github.com/tracehop/tracehop/forensics/hive"
 )
 
@@ -256,4 +257,49 @@ func decodeInOrder[T any](ctx context.Context, each func(func([]byte) error) err
 		return readErr
 	}
 	return ctx.Err()
+}
+
+// CampaignsFromTables builds campaigns from sessions tables (`tracehop
+// sessions --format parquet`) instead of evidence: months of sessions,
+// made on other machines or in earlier runs, grouped in one pass
+// (DESIGN §9). Each table is verified before it is read and the
+// sessions stream into the campaign builder, so memory holds the
+// builder's compact state, not the sessions. The Case lists the evidence
+// inputs and databases the tables' manifests cite. Hop chains need events
+// and flows, which a sessions table does not hold: campaigns built here
+// have none.
+func CampaignsFromTables(ctx context.Context, dirs []string, opts Options) (*forensics.Case, error) {
+	copts := opts.Campaign
+	if copts.Home == "" {
+		copts.Home = opts.Home
+	}
+	b := campaign.NewBuilder(copts)
+	c := &forensics.Case{Home: opts.Home}
+	inputs, dbs := map[[2]string]bool{}, map[[2]string]bool{}
+	for _, dir := range dirs {
+		m, err := hive.ReadSessions(dir, func(s *forensics.Session) error {
+			b.Add(s)
+			return ctx.Err()
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("%w: %w", ErrInput, err)
+		}
+		for _, in := range m.Inputs {
+			if k := [2]string{in.Path, in.SHA256}; !inputs[k] {
+				inputs[k] = true
+				c.Inputs = append(c.Inputs, in)
+			}
+		}
+		for _, d := range m.Databases {
+			if k := [2]string{d.Name, d.SHA256}; !dbs[k] {
+				dbs[k] = true
+				c.Databases = append(c.Databases, d)
+			}
+		}
+	}
+	c.Campaigns, _ = b.Finish()
+	return c, nil
 }

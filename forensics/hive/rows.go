@@ -3,6 +3,7 @@ package hive
 import (
 	"net/netip"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/tracehop/tracehop/enrich"
@@ -417,4 +418,92 @@ func strMap(m map[string]string) map[string]string {
 		}
 	}
 	return m
+}
+
+// The inverse conversions read a sessions table back (campaigns from
+// session tables, DESIGN §9). Times come back to the microsecond.
+
+func fromMicros(v *int64) forensics.Time {
+	if v == nil {
+		return forensics.Time{}
+	}
+	return forensics.NewTime(time.UnixMicro(*v))
+}
+
+// parseAddr and parsePrefix read back what addr and prefix wrote; a
+// string that does not parse (a hand-edited file) becomes the zero value.
+func parseAddr(s string) netip.Addr {
+	a, _ := netip.ParseAddr(s)
+	return a
+}
+
+func parsePrefix(s string) netip.Prefix {
+	p, _ := netip.ParsePrefix(s)
+	return p
+}
+
+func evidenceFrom(r evidenceRow) forensics.EvidenceRef {
+	return forensics.EvidenceRef{File: r.File, SHA256: r.SHA256, Packet: r.Packet, Line: r.Line, Offset: r.Offset}
+}
+
+func geoFrom(g *geoRow) *enrich.Record {
+	if g == nil {
+		return nil
+	}
+	r := &enrich.Record{
+		IP: parseAddr(g.IP), Class: g.Class, EmbeddedIPv4: parseAddr(g.EmbeddedIPv4), Embedding: g.Embedding,
+		Country: g.Country, CountryName: g.CountryName, RegisteredCountry: g.RegisteredCountry,
+		Subdivision: g.Subdivision, City: g.City, Lat: g.Lat, Lon: g.Lon, AccuracyKM: g.AccuracyKM,
+		ASN: g.ASN, ASOrg: g.ASOrg, ISP: g.ISP, ConnectionType: g.ConnectionType, Domain: g.Domain,
+		Network: parsePrefix(g.Network), Anycast: g.Anycast, Foreign: g.Foreign,
+	}
+	if a := g.Anonymous; a != nil {
+		r.Anonymous = &enrich.Anonymous{VPN: a.VPN, Tor: a.Tor, Hosting: a.Hosting, Proxy: a.Proxy, ResidentialProxy: a.ResidentialProxy}
+	}
+	for _, s := range g.Sources {
+		src := enrich.Source{DB: s.DB, Type: s.Type, Build: s.Build, SHA256: s.SHA256,
+			Network: parsePrefix(s.Network), Fields: s.Fields, AfterEvent: s.AfterEvent}
+		if d := s.SnapshotDistanceDays; d != nil {
+			v := int(*d)
+			src.SnapshotDistanceDays = &v
+		}
+		r.Sources = append(r.Sources, src)
+	}
+	return r
+}
+
+func sessionFrom(row *sessionRow) forensics.Session {
+	in := &row.Indicators
+	s := forensics.Session{
+		ID: row.ID, Kind: row.Kind, SrcIP: parseAddr(row.SrcIP), Start: fromMicros(row.Start), End: fromMicros(row.End),
+		Events: int(row.Events), Bytes: row.Bytes, SrcGeo: geoFrom(row.SrcGeo),
+		Indicators: forensics.Indicators{
+			Credential: in.Credential, TokenKeyID: in.TokenKeyID, User: in.User, UserAgent: in.UserAgent,
+			JA3: in.JA3, JA4: in.JA4, HASSH: in.HASSH, PathTemplates: in.PathTemplates,
+			Methods: countsFrom(in.Methods), Statuses: countsFrom(in.Statuses), Objects: int(in.Objects),
+			FirstObject: in.FirstObject, LastObject: in.LastObject, SeqTemplate: in.SeqTemplate,
+			SeqRun: int(in.SeqRun), Prefix: in.Prefix, ASN: in.ASN, Country: in.Country,
+			Hosting: in.Hosting, Anonymizer: in.Anonymizer, Crawler: in.Crawler,
+			Failures: int(in.Failures), NotFound: int(in.NotFound), ProbeHits: int(in.ProbeHits),
+			BeaconPeriod: in.BeaconPeriod, BeaconScore: in.BeaconScore, Extra: in.Extra,
+		},
+	}
+	for _, h := range in.HourOfWeek {
+		s.Indicators.HourOfWeek = append(s.Indicators.HourOfWeek, forensics.HourCount{Hour: int(h.Hour), Count: int(h.Count)})
+	}
+	for _, r := range row.Evidence {
+		s.Evidence = append(s.Evidence, evidenceFrom(r))
+	}
+	return s
+}
+
+func countsFrom(m map[string]int64) map[string]int {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]int, len(m))
+	for k, v := range m {
+		out[k] = int(v)
+	}
+	return out
 }
