@@ -233,3 +233,22 @@ func TestCampaignsFromSessionsTable(t *testing.T) {
 		t.Errorf("mixed inputs: exit %d: %s", code, errOut)
 	}
 }
+
+// TestTableIsNotEvidence: a table given to a command that reads evidence
+// is refused with one clear message, not a list of unknown kinds.
+func TestTableIsNotEvidence(t *testing.T) {
+	table := filepath.Join(t.TempDir(), "t")
+	if _, errOut, code := runCLI(t, "sessions", "-q", "--no-enrich", "--format", "parquet", "--out", table, repoFile("testdata/demo/access.log")); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, cmd := range []string{"events", "flows", "sessions", "analyze"} {
+		args := []string{cmd, "-q", table}
+		if cmd == "analyze" {
+			args = append(args, "--out", filepath.Join(t.TempDir(), "r"))
+		}
+		_, errOut, code := runCLI(t, args...)
+		if code != exitInput || !strings.Contains(errOut, "is a tracehop Parquet table") || strings.Contains(errOut, "unknown input kind") {
+			t.Errorf("%s: exit %d: %s", cmd, code, errOut)
+		}
+	}
+}

@@ -99,7 +99,7 @@ var ErrInput = errors.New("input unreadable or invalid")
 // at once, and calls emit once per input in input order, so the outcome
 // never depends on scheduling. An emit error stops the run.
 func Ingest(ctx context.Context, opts Options, emit func(*InputResult) error) error {
-	files, err := evidence.Walk(opts.Inputs)
+	files, err := walkEvidence(opts.Inputs)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInput, err)
 	}

@@ -73,7 +73,7 @@ func AddToCase(ctx context.Context, casePath string, opts Options, co CaseOption
 	if err != nil {
 		return nil, err
 	}
-	files, err := evidence.Walk(opts.Inputs)
+	files, err := walkEvidence(opts.Inputs)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInput, err)
 	}

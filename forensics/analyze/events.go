@@ -35,7 +35,7 @@ type eventsFile struct {
 // returned Case holds the inputs, problems and caps, not the events; its
 // error joins the unusable inputs (wrapping ErrInput) once all are done.
 func StreamEvents(ctx context.Context, out io.Writer, aopts Options) (*forensics.Case, error) {
-	files, err := evidence.Walk(aopts.Inputs)
+	files, err := walkEvidence(aopts.Inputs)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInput, err)
 	}

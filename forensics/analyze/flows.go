@@ -28,7 +28,7 @@ import (
 // nfdump, Argus flow records; stdin) through analyze.Run. The returned
 // Case holds the inputs, problems and caps, not the flows.
 func StreamFlows(ctx context.Context, aopts Options) (*forensics.Case, *FlowSorter, error) {
-	files, err := evidence.Walk(aopts.Inputs)
+	files, err := walkEvidence(aopts.Inputs)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrInput, err)
 	}

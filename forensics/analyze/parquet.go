@@ -11,6 +11,7 @@ import (
 	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
 	"github.com/tracehop/tracehop/forensics/campaign"
+	"github.com/tracehop/tracehop/forensics/evidence"
 	"github.com/tracehop/tracehop/forensics/hive"
 )
 
@@ -302,4 +303,15 @@ func CampaignsFromTables(ctx context.Context, dirs []string, opts Options) (*for
 	}
 	c.Campaigns, _ = b.Finish()
 	return c, nil
+}
+
+// walkEvidence is evidence.Walk that first refuses a Parquet table given
+// as evidence: walked, its files would each be an "unknown input kind".
+func walkEvidence(inputs []string) ([]string, error) {
+	for _, in := range inputs {
+		if hive.IsTable(in) {
+			return nil, fmt.Errorf("%s is a tracehop Parquet table (%s), not evidence; `tracehop campaigns` reads sessions tables", in, hive.ManifestSchema)
+		}
+	}
+	return evidence.Walk(inputs)
 }
