@@ -99,10 +99,18 @@ type table[R any] struct {
 // directory. Rows of an earlier run must never mix with a new run's, so
 // commands check before they start reading evidence.
 func CheckDir(dir string) error {
-	d, err := os.Open(dir)
+	st, err := os.Stat(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
+	if err != nil {
+		return fmt.Errorf("output directory: %w", err)
+	}
+	if !st.IsDir() {
+		// Not opened: a named pipe would block the open.
+		return fmt.Errorf("output directory %s is not a directory", dir)
+	}
+	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("open output directory: %w", err)
 	}

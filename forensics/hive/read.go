@@ -54,7 +54,7 @@ func ReadSessions(dir string, each func(*forensics.Session) error) (*Manifest, e
 }
 
 func readSessionFile(root *os.Root, name string, each func(*forensics.Session) error) (err error) {
-	f, err := root.Open(name)
+	f, err := openRegular(root, name)
 	if err != nil {
 		return err
 	}

@@ -25,9 +25,14 @@ type Check struct {
 // maxManifest bounds what Verify reads of manifest.json.
 const maxManifest = 64 << 20
 
-// IsTable reports whether dir holds a table's manifest (schema
-// tracehop-parquet/…) rather than a report bundle's.
+// IsTable reports whether dir is a directory holding a table's manifest
+// (schema tracehop-parquet/…) rather than a report bundle's or evidence.
+// It opens nothing but a regular manifest.json: a named pipe in its place
+// would block the open.
 func IsTable(dir string) bool {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return false
+	}
 	b, err := readBounded(dir, FileManifest)
 	if err != nil {
 		return false
@@ -44,7 +49,7 @@ func readBounded(dir, name string) ([]byte, error) {
 		return nil, err
 	}
 	defer root.Close()
-	f, err := root.Open(name)
+	f, err := openRegular(root, name)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +149,7 @@ func Verify(dir string) ([]Check, error) {
 // Parquet file; a tampered file may make the reader panic, which is
 // caught and reported).
 func checkFile(root *os.Root, name string) (size int64, sum string, rows int64, err, perr error) {
-	f, err := root.Open(name)
+	f, err := openRegular(root, name)
 	if err != nil {
 		return 0, "", 0, err, nil
 	}
@@ -164,4 +169,18 @@ func checkFile(root *os.Root, name string) (size int64, sum string, rows int64, 
 		return size, sum, 0, nil, perr
 	}
 	return size, sum, pf.NumRows(), nil, nil
+}
+
+// openRegular opens name in root only if it is a regular file (not
+// followed through a symlink): opening a named pipe or a device planted
+// in a table would block or read forever.
+func openRegular(root *os.Root, name string) (*os.File, error) {
+	st, err := root.Lstat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", name, st.Mode().Type())
+	}
+	return root.Open(name)
 }
