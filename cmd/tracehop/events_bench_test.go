@@ -132,3 +132,37 @@ func BenchmarkEventsCommand(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEventsParquet is `tracehop events --no-enrich -q --format
+// parquet --out DIR FILE` in-process on the generated combined log: the
+// spool, the decoding on every core and the Parquet encoding.
+func BenchmarkEventsParquet(b *testing.B) {
+	const lines = 100_000
+	b.Chdir(b.TempDir())
+	path := filepath.Join("logs", "combined.log")
+	if err := os.Mkdir("logs", 0o755); err != nil {
+		b.Fatal(err)
+	}
+	writeEventsBenchLog(b, path, lines, false)
+	st, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(st.Size())
+	b.ReportAllocs()
+	var n, run int
+	c0 := benchCPUTime()
+	for b.Loop() {
+		run++
+		root := newRootCmd(&ioStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard})
+		root.SetArgs([]string{"events", "--no-enrich", "-q", "--format", "parquet", "--out", "table" + strconv.Itoa(run), path})
+		if err := root.ExecuteContext(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		n += lines
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "lines/s")
+	if d := benchCPUTime() - c0; d > 0 {
+		b.ReportMetric(float64(n)/d.Seconds(), "lines/cpu-s")
+	}
+}
