@@ -244,102 +244,70 @@ func TestRoundTrip(t *testing.T) {
 	flows = append(flows, forensics.Flow{ID: "fl-empty", Proto: "tcp", SrcIP: netip.MustParseAddr("::1"), DstIP: netip.MustParseAddr("::2")})
 	sessions = append(sessions, forensics.Session{ID: "se-empty", Kind: "web", SrcIP: netip.MustParseAddr("192.0.2.1")})
 
-	check := func(t *testing.T, want []any, got []any, m *Manifest, dates []string) {
-		t.Helper()
-		if len(got) != len(want) {
-			t.Fatalf("%d rows, want %d", len(got), len(want))
-		}
-		for i := range want {
-			if !reflect.DeepEqual(got[i], want[i]) {
-				gj, _ := json.Marshal(got[i])
-				wj, _ := json.Marshal(want[i])
-				t.Errorf("row %d:\n got %s\nwant %s", i, gj, wj)
-			}
-		}
-		var gotDates []string
-		for _, f := range m.Files {
-			gotDates = append(gotDates, f.Date)
-		}
-		if !slices.Equal(gotDates, dates) {
-			t.Errorf("partitions %v, want %v", gotDates, dates)
-		}
-	}
-	// fill gives seeds 0 and 2 the 24th and seed 1 the 25th: the day seen
-	// again gets a second part file.
-	dates := []string{"2025-06-24", "2025-06-24", "2025-06-25", NullPartition}
-
 	t.Run("events", func(t *testing.T) {
-		dir := t.TempDir()
-		w, err := NewEvents(dir, testMeta())
-		if err != nil {
-			t.Fatal(err)
-		}
-		var want []any
-		for i := range events {
-			if err := w.Add(&events[i]); err != nil {
-				t.Fatal(err)
-			}
-			want = append(want, jsonValue(t, &events[i]))
-		}
-		m, err := w.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []any
-		for _, r := range readTable[eventRow](t, dir, m) {
-			v, _ := rowValue(reflect.ValueOf(r), false)
-			got = append(got, v)
-		}
-		check(t, reorder(want, []int{0, 2, 1, 3}), got, m, dates)
+		roundTrip[forensics.Event, eventRow](t, events, func(dir string) (tableWriter[forensics.Event], error) { return NewEvents(dir, testMeta()) })
 	})
 	t.Run("flows", func(t *testing.T) {
-		dir := t.TempDir()
-		w, err := NewFlows(dir, testMeta())
-		if err != nil {
-			t.Fatal(err)
-		}
-		var want []any
-		for i := range flows {
-			if err := w.Add(&flows[i]); err != nil {
-				t.Fatal(err)
-			}
-			want = append(want, jsonValue(t, &flows[i]))
-		}
-		m, err := w.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []any
-		for _, r := range readTable[flowRow](t, dir, m) {
-			v, _ := rowValue(reflect.ValueOf(r), false)
-			got = append(got, v)
-		}
-		check(t, reorder(want, []int{0, 2, 1, 3}), got, m, dates)
+		roundTrip[forensics.Flow, flowRow](t, flows, func(dir string) (tableWriter[forensics.Flow], error) { return NewFlows(dir, testMeta()) })
 	})
 	t.Run("sessions", func(t *testing.T) {
-		dir := t.TempDir()
-		w, err := NewSessions(dir, testMeta())
-		if err != nil {
-			t.Fatal(err)
-		}
-		var want []any
-		for i := range sessions {
-			if err := w.Add(&sessions[i]); err != nil {
-				t.Fatal(err)
-			}
-			want = append(want, jsonValue(t, &sessions[i]))
-		}
-		m, err := w.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []any
-		for _, r := range readTable[sessionRow](t, dir, m) {
-			v, _ := rowValue(reflect.ValueOf(r), false)
-			got = append(got, v)
-		}
-		check(t, reorder(want, []int{0, 2, 1, 3}), got, m, dates)
+		roundTrip[forensics.Session, sessionRow](t, sessions, func(dir string) (tableWriter[forensics.Session], error) { return NewSessions(dir, testMeta()) })
 	})
+}
+
+// tableWriter is what Events, Flows and Sessions have in common.
+type tableWriter[T any] interface {
+	Add(*T) error
+	Close() (*Manifest, error)
+}
+
+// roundTrip writes records (three filled ones, seeds 0-2, then one
+// without a time) into a new table, reads it back as rows of type R and
+// compares each row with its record's JSON, column by column, and the
+// partitions with what the times give.
+func roundTrip[T, R any](t *testing.T, records []T, open func(dir string) (tableWriter[T], error)) {
+	t.Helper()
+	dir := t.TempDir()
+	w, err := open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []any
+	for i := range records {
+		if err := w.Add(&records[i]); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, jsonValue(t, &records[i]))
+	}
+	m, err := w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []any
+	for _, r := range readTable[R](t, dir, m) {
+		v, _ := rowValue(reflect.ValueOf(r), false)
+		got = append(got, v)
+	}
+	// fill gives seeds 0 and 2 the 24th and seed 1 the 25th: the day seen
+	// again gets a second part file, listed before the 25th.
+	want = reorder(want, []int{0, 2, 1, 3})
+	if len(got) != len(want) {
+		t.Fatalf("%d rows, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			gj, _ := json.Marshal(got[i])
+			wj, _ := json.Marshal(want[i])
+			t.Errorf("row %d:\n got %s\nwant %s", i, gj, wj)
+		}
+	}
+	var dates []string
+	for _, f := range m.Files {
+		dates = append(dates, f.Date)
+	}
+	if want := []string{"2025-06-24", "2025-06-24", "2025-06-25", NullPartition}; !slices.Equal(dates, want) {
+		t.Errorf("partitions %v, want %v", dates, want)
+	}
 }
 
 // reorder is want in the order the manifest lists the files (by path):
