@@ -51,7 +51,7 @@ reported on stderr; the run ends with exit code 3 when any were skipped.`,
 		Example: `  tracehop events access.log.gz --trust-proxy 10.0.0.0/8 > events.jsonl
   tracehop events api/ --field credential=auth.key_id --format csv > events.csv
   tracehop events auth.log --tz Europe/Berlin --year 2025 --no-enrich
-  tracehop events logs/ --format parquet --out events.parquet/`,
+  tracehop events logs/ --format parquet --out events-table/`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = args

@@ -45,7 +45,8 @@ Several inputs are read in parallel. A truncated or damaged capture gives the
 flows read so far, a "truncated at byte N / packet N" note on stderr, and exit
 code 3.`,
 		Example: `  tracehop flows edge.pcapng.gz --format csv > flows.csv
-  tracehop flows captures/ --no-enrich --community-id-seed 1`,
+  tracehop flows captures/ --no-enrich --community-id-seed 1
+  tracehop flows captures/ --format parquet --out flows-table/`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = args

@@ -36,9 +36,14 @@ flows from one source with the same TLS/SSH fingerprint, until an idle gap
 (--session-gap). Each session carries the indicators campaigns are built on:
 credential and token key id, user agent, JA3/JA4/HASSH, path templates,
 method/status mix, distinct objects, sequential reads, /24 or /48, ASN,
-hosting/anonymizer flags, hour-of-week profile and beacon period.`,
+hosting/anonymizer flags, hour-of-week profile and beacon period.
+
+--format parquet --out DIR writes a sessions table (Hive-partitioned by the
+UTC day of each session's start) that tracehop campaigns takes as INPUT:
+sessions of many months or machines grouped in one run.`,
 		Example: `  tracehop sessions testdata/demo/access.log --home KR
-  tracehop sessions api.jsonl --field credential=auth.key_id --session-gap 15m --format csv`,
+  tracehop sessions api.jsonl --field credential=auth.key_id --session-gap 15m --format csv
+  tracehop sessions logs-2025-06/ --format parquet --out sessions-2025-06/`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = args
