@@ -43,7 +43,8 @@ DNS metadata with JA3/JA3S/JA4/HASSH fingerprints, enrichment of both ends
 (unless --no-enrich) and the evidence reference (file, SHA-256, packet number).
 Several inputs are read in parallel. A truncated or damaged capture gives the
 flows read so far, a "truncated at byte N / packet N" note on stderr, and exit
-code 3.`,
+code 3. --format parquet --out DIR writes a table partitioned by the UTC day of
+each flow's start instead (manifest.json and SHA256SUMS beside it).`,
 		Example: `  tracehop flows edge.pcapng.gz --format csv > flows.csv
   tracehop flows captures/ --no-enrich --community-id-seed 1
   tracehop flows captures/ --format parquet --out flows-table/`,
