@@ -21,6 +21,7 @@ import (
 	"github.com/tracehop/tracehop/forensics"
 	"github.com/tracehop/tracehop/forensics/analyze"
 	"github.com/tracehop/tracehop/forensics/casefile"
+	"github.com/tracehop/tracehop/forensics/hive"
 	"github.com/tracehop/tracehop/forensics/report"
 )
 
@@ -49,6 +50,7 @@ type caseOptions struct {
 	Campaign   string
 	UserAgent  string
 	Limit      int
+	Out        string // --format parquet
 
 	// set from the command line: whether --home / --tz were given
 	homeSet, tzSet bool
@@ -159,7 +161,7 @@ func newCaseQueryCmd(g *globalOptions, runF func(*caseOptions) error) *cobra.Com
 	opts := &caseOptions{g: g}
 	cmd := &cobra.Command{
 		Use:   "query CASEFILE",
-		Short: "Events, flows or sessions of a case that match filters (jsonl|csv|table)",
+		Short: "Events, flows or sessions of a case that match filters (jsonl|csv|table|parquet)",
 		Long: `Selects records of one kind (--kind events, flows or sessions) matching every
 filter given. --ip and --cidr match an event's attributed client or socket peer,
 either end of a flow, a session's source; --asn and --country match the
@@ -168,10 +170,13 @@ overlaps [from, to); --credential matches an event's credential or a session's
 credential or token key ID; --campaign selects a campaign's sessions and the
 events and flows they cite; --user-agent matches a substring. Records come in
 case order (inputs in the order added). Output: jsonl (default, exactly as
-stored), csv, or table.`,
+stored), csv, table, or parquet with --out DIR (a table partitioned by UTC
+day, as flows|events|sessions --format parquet write; the custody log lists
+its files).`,
 		Example: `  tracehop case query 2025-0142.thcase --kind sessions --asn AS37963 --from 2025-07-01 --to 2025-10-01
   tracehop case query 2025-0142.thcase --credential k2019-legacy --format table
-  tracehop case query 2025-0142.thcase --kind flows --cidr 203.0.113.0/24 --format csv`,
+  tracehop case query 2025-0142.thcase --kind flows --cidr 203.0.113.0/24 --format csv
+  tracehop case query 2025-0142.thcase --kind sessions --format parquet --out sessions-table/`,
 		Args: cobra.ExactArgs(1),
 		RunE: caseRunE(opts, runF, runCaseQuery),
 	}
@@ -187,6 +192,7 @@ stored), csv, or table.`,
 	f.StringVar(&opts.Campaign, "campaign", "", "campaign ID")
 	f.StringVar(&opts.UserAgent, "user-agent", "", "substring of the User-Agent")
 	f.IntVar(&opts.Limit, "limit", 0, "stop after this many records (0: all)")
+	bindParquetOut(f, &opts.Out)
 	return cmd
 }
 
@@ -545,8 +551,11 @@ func runCaseQuery(ctx context.Context, opts *caseOptions) error {
 	if format == "" {
 		format = "jsonl"
 	}
-	if format != "jsonl" && format != "csv" && format != "table" {
-		return fmt.Errorf("--format %q: case query writes jsonl, csv or table", format)
+	if format != "jsonl" && format != "csv" && format != "table" && format != "parquet" {
+		return fmt.Errorf("--format %q: case query writes jsonl, csv, table or parquet", format)
+	}
+	if err := checkParquetOut(format, opts.Out, []string{opts.Case}); err != nil {
+		return err
 	}
 	flt, err := caseFilter(opts)
 	if err != nil {
@@ -557,7 +566,16 @@ func runCaseQuery(ctx context.Context, opts *caseOptions) error {
 		return err
 	}
 	n := 0
+	var outputs []forensics.FileHash
 	switch format {
+	case "parquet":
+		var m *hive.Manifest
+		if m, err = analyze.CaseParquet(ctx, cf, opts.Kind, flt, opts.Out, toolInfo(), opts.queryParams()); err == nil {
+			n = int(m.Rows)
+			for _, f := range m.Files {
+				outputs = append(outputs, forensics.FileHash{Path: filepath.Join(opts.Out, filepath.FromSlash(f.Path)), Size: f.Size, SHA256: f.SHA256})
+			}
+		}
 	case "jsonl":
 		err = cf.Query(ctx, opts.Kind, flt, func(js []byte) error {
 			n++
@@ -589,7 +607,24 @@ func runCaseQuery(ctx context.Context, opts *caseOptions) error {
 	if !g.Quiet {
 		fmt.Fprintf(g.io.ErrOut, "%d %s\n", n, opts.Kind)
 	}
-	return done()
+	return done(outputs...)
+}
+
+// queryParams are the query's filters as given, for a table's manifest.
+func (o *caseOptions) queryParams() map[string]string {
+	p := map[string]string{"case_query.kind": o.Kind}
+	for k, v := range map[string]string{
+		"ip": o.IP, "cidr": o.CIDR, "asn": o.ASN, "country": o.Country, "from": o.From, "to": o.To,
+		"credential": o.Credential, "campaign": o.Campaign, "user_agent": o.UserAgent,
+	} {
+		if v != "" {
+			p["case_query."+k] = v
+		}
+	}
+	if o.Limit > 0 {
+		p["case_query.limit"] = strconv.Itoa(o.Limit)
+	}
+	return p
 }
 
 // writeQueryCSV writes the query's records as CSV in two passes (the

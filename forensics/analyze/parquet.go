@@ -11,6 +11,7 @@ import (
 	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
 	"github.com/tracehop/tracehop/forensics/campaign"
+	"github.com/tracehop/tracehop/forensics/casefile"
 	"github.com/tracehop/tracehop/forensics/evidence"
 	"github.com/tracehop/tracehop/forensics/hive"
 )
@@ -314,4 +315,76 @@ func walkEvidence(inputs []string) ([]string, error) {
 		}
 	}
 	return evidence.Walk(inputs)
+}
+
+// CaseParquet writes the records of one kind that a case file query
+// selects (`tracehop case query --format parquet`) into dir as a Parquet
+// table. The provenance is the case's: every input added to it, its
+// database builds and the query given in params. Records come in case
+// order (inputs in the order added), so a day seen again in a later input
+// gets its next part file.
+func CaseParquet(ctx context.Context, cf *casefile.File, kind string, flt casefile.Filter, dir string, tool forensics.ToolInfo, params map[string]string) (*hive.Manifest, error) {
+	items, err := cf.Evidence(ctx)
+	if err != nil {
+		return nil, err
+	}
+	meta := hive.Meta{Tool: tool, Params: params, Inputs: make([]forensics.Input, 0, len(items))}
+	for _, it := range items {
+		meta.Inputs = append(meta.Inputs, it.Input)
+	}
+	if meta.Databases, err = cf.Databases(ctx); err != nil {
+		return nil, err
+	}
+	each := func(fn func([]byte) error) error { return cf.Query(ctx, kind, flt, fn) }
+	switch kind {
+	case casefile.KindEvents:
+		w, err := hive.NewEvents(dir, meta)
+		if err != nil {
+			return nil, err
+		}
+		return finishTable(w, decodeInOrder(ctx, each, newEventDecoder, func(se *spoolEvent) error { return w.Add(&se.Event) }))
+	case casefile.KindFlows:
+		w, err := hive.NewFlows(dir, meta)
+		if err != nil {
+			return nil, err
+		}
+		return finishTable(w, decodeInOrder(ctx, each, newFlowDecoder, func(sf *spoolFlow) error { return w.Add(&sf.Flow) }))
+	case casefile.KindSessions:
+		w, err := hive.NewSessions(dir, meta)
+		if err != nil {
+			return nil, err
+		}
+		return finishTable(w, decodeInOrder(ctx, each, newSessionDecoder, w.Add))
+	}
+	return nil, fmt.Errorf("case query: unknown record kind %q", kind)
+}
+
+// newSessionDecoder decodes stored sessions, each distinct ip record once.
+func newSessionDecoder() func([]byte, *forensics.Session) error {
+	geo := geoCache{}
+	return func(line []byte, s *forensics.Session) (err error) {
+		var ss struct {
+			forensics.Session
+			SrcGeo json.RawMessage `json:"src_geo"`
+		}
+		if err = json.Unmarshal(line, &ss); err != nil {
+			return err
+		}
+		*s = ss.Session
+		s.SrcGeo, err = geo.get(ss.SrcGeo)
+		return err
+	}
+}
+
+// finishTable closes a table after its rows, or aborts it (no manifest)
+// when writing them failed.
+func finishTable(w interface {
+	Close() (*hive.Manifest, error)
+	Abort()
+}, err error) (*hive.Manifest, error) {
+	if err != nil {
+		w.Abort()
+		return nil, err
+	}
+	return w.Close()
 }

@@ -100,6 +100,16 @@ func shareGeo(c *forensics.Case) {
 	}
 }
 
+// Databases lists the database builds the case's records were enriched
+// with, in lookup order.
+func (f *File) Databases(ctx context.Context) ([]enrich.DatabaseInfo, error) {
+	var out []enrich.DatabaseInfo
+	if err := f.scan(ctx, `SELECT json FROM databases ORDER BY ord`, appendJSON(&out)); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func appendJSON[T any](dst *[]T) func([]byte) error {
 	return func(js []byte) error {
 		var v T
