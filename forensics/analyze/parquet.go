@@ -44,11 +44,7 @@ func EventsParquet(ctx context.Context, dir string, aopts Options, tool forensic
 		return c, nil, err
 	}
 	add := func(se *spoolEvent) error { return w.Add(&se.Event) }
-	if err := decodeInOrder(ctx, sp.Each, newEventDecoder, add); err != nil {
-		w.Abort()
-		return c, nil, fmt.Errorf("write events: %w", err)
-	}
-	m, err := w.Close()
+	m, err := finishTable(w, decodeInOrder(ctx, sp.Each, newEventDecoder, add))
 	if err != nil {
 		return c, nil, fmt.Errorf("write events: %w", err)
 	}
@@ -63,11 +59,7 @@ func FlowsParquet(ctx context.Context, dir string, c *forensics.Case, s *FlowSor
 		return nil, err
 	}
 	add := func(sf *spoolFlow) error { return w.Add(&sf.Flow) }
-	if err := decodeInOrder(ctx, s.EachLine, newFlowDecoder, add); err != nil {
-		w.Abort()
-		return nil, err
-	}
-	return w.Close()
+	return finishTable(w, decodeInOrder(ctx, s.EachLine, newFlowDecoder, add))
 }
 
 // SessionsParquet writes c.Sessions into dir as a Parquet table.
@@ -76,13 +68,7 @@ func SessionsParquet(dir string, c *forensics.Case, aopts Options, tool forensic
 	if err != nil {
 		return nil, err
 	}
-	for i := range c.Sessions {
-		if err := w.Add(&c.Sessions[i]); err != nil {
-			w.Abort()
-			return nil, err
-		}
-	}
-	return w.Close()
+	return finishTable(w, addAll(c.Sessions, w.Add))
 }
 
 // EventsParquetFromCase writes c.Events (the in-memory path, for stdin)
@@ -92,13 +78,17 @@ func EventsParquetFromCase(dir string, c *forensics.Case, aopts Options, tool fo
 	if err != nil {
 		return nil, err
 	}
-	for i := range c.Events {
-		if err := w.Add(&c.Events[i]); err != nil {
-			w.Abort()
-			return nil, err
+	return finishTable(w, addAll(c.Events, w.Add))
+}
+
+// addAll adds every record of recs in order, stopping at the first error.
+func addAll[T any](recs []T, add func(*T) error) error {
+	for i := range recs {
+		if err := add(&recs[i]); err != nil {
+			return err
 		}
 	}
-	return w.Close()
+	return nil
 }
 
 // decodeBatch is how many lines a worker decodes at a time.

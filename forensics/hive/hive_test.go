@@ -222,6 +222,27 @@ func readTable[R any](t *testing.T, dir string, m *Manifest) []R {
 	return out
 }
 
+// writeEvents writes events into a new table and reads its rows back, in
+// manifest order, with the manifest.
+func writeEvents(t *testing.T, events []forensics.Event) ([]eventRow, *Manifest) {
+	t.Helper()
+	dir := t.TempDir()
+	w, err := NewEvents(dir, testMeta())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range events {
+		if err := w.Add(&events[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return readTable[eventRow](t, dir, m), m
+}
+
 // TestRoundTrip writes records with every field set (and one with none),
 // reads the files back and compares each row with the record's JSON
 // form, column by column.
@@ -447,19 +468,7 @@ func TestInvalidUTF8(t *testing.T) {
 		UserAgent: "a\xffb\xc3", Path: "/ok/é", Indicators: map[string]string{"k\xfe": "v\xff", "ok": "fine"},
 		Flags: []string{"fine", "\xff\xfe"}, SrcGeo: &enrich.Record{IP: netip.MustParseAddr("192.0.2.7"), Class: "public", City: "M\xfcnchen", Sources: []enrich.Source{{DB: "d", Fields: []string{"x\xff"}}}},
 	}
-	dir := t.TempDir()
-	w, err := NewEvents(dir, testMeta())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Add(&e); err != nil {
-		t.Fatal(err)
-	}
-	m, err := w.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows := readTable[eventRow](t, dir, m)
+	rows, _ := writeEvents(t, []forensics.Event{e})
 	got, _ := rowValue(reflect.ValueOf(rows[0]), false)
 	if want := jsonValue(t, &e); !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v\nwant %v", got, want)
@@ -489,19 +498,7 @@ func FuzzEventRoundTrip(f *testing.F) {
 		if unix != 0 {
 			e.Time = forensics.NewTime(time.Unix(unix%3e11, n%1e9))
 		}
-		dir := t.TempDir()
-		w, err := NewEvents(dir, testMeta())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Add(&e); err != nil {
-			t.Fatal(err)
-		}
-		m, err := w.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows := readTable[eventRow](t, dir, m)
+		rows, _ := writeEvents(t, []forensics.Event{e})
 		if len(rows) != 1 {
 			t.Fatalf("%d rows", len(rows))
 		}
@@ -516,26 +513,16 @@ func FuzzEventRoundTrip(f *testing.F) {
 // of int64 nanoseconds, are stored exactly (to the microsecond) in their
 // own day's partition.
 func TestFarTimes(t *testing.T) {
-	dir := t.TempDir()
-	w, err := NewEvents(dir, testMeta())
-	if err != nil {
-		t.Fatal(err)
-	}
 	times := []time.Time{
 		time.Date(1500, 3, 1, 12, 0, 0, 123456000, time.UTC),
 		time.Date(2300, 1, 1, 0, 0, 0, 1000, time.UTC),
 		time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC),
 	}
+	var events []forensics.Event
 	for i, tm := range times {
-		if err := w.Add(&forensics.Event{ID: fmt.Sprint("ev-", i), SourceKind: "web", Time: forensics.NewTime(tm)}); err != nil {
-			t.Fatal(err)
-		}
+		events = append(events, forensics.Event{ID: fmt.Sprint("ev-", i), SourceKind: "web", Time: forensics.NewTime(tm)})
 	}
-	m, err := w.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows := readTable[eventRow](t, dir, m)
+	rows, m := writeEvents(t, events)
 	for i, r := range rows {
 		if r.Time == nil || !time.UnixMicro(*r.Time).Equal(times[i]) || m.Files[i].Date != times[i].Format(time.DateOnly) {
 			t.Errorf("row %d: %v in %s, want %v", i, time.UnixMicro(*r.Time).UTC(), m.Files[i].Date, times[i])
@@ -810,21 +797,7 @@ func TestManyRowsMixedNulls(t *testing.T) {
 		e.Time = forensics.NewTime(time.Date(2025, 6, 24, 0, 0, i, 0, time.UTC))
 		events = append(events, e)
 	}
-	dir := t.TempDir()
-	w, err := NewEvents(dir, testMeta())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range events {
-		if err := w.Add(&events[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m, err := w.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows := readTable[eventRow](t, dir, m)
+	rows, _ := writeEvents(t, events)
 	bad := 0
 	for i := range events {
 		got, _ := rowValue(reflect.ValueOf(rows[i]), false)
@@ -848,26 +821,17 @@ func TestManyRowsMixedNulls(t *testing.T) {
 // nulls back as "".
 func TestOptionalRuns(t *testing.T) {
 	const pattern = "xxxxxxxxx.....................xxxx............................................................................................................................................................................................................................................................................................x......x..............xx..xxxxxxxxxxxx.....xxxxx....................xxxxxxxxxx......xxxxxxxxx........xx..xxxx......xxxxx...xxxxxxxxxxx..xxxxxx..."
-	dir := t.TempDir()
-	w, err := NewEvents(dir, testMeta())
-	if err != nil {
-		t.Fatal(err)
-	}
 	day := time.Date(2025, 7, 11, 0, 0, 0, 0, time.UTC)
+	var events []forensics.Event
 	for i, c := range pattern {
 		e := forensics.Event{ID: fmt.Sprintf("ev-%03d", i), SourceKind: "web", Time: forensics.NewTime(day.Add(time.Duration(i) * time.Second))}
 		if c == 'x' {
 			e.Referrer, e.Status, e.UserAgent = "https://www.victimshop.example/", 200, "ua"
 		}
-		if err := w.Add(&e); err != nil {
-			t.Fatal(err)
-		}
+		events = append(events, e)
 	}
-	m, err := w.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, r := range readTable[eventRow](t, dir, m) {
+	rows, _ := writeEvents(t, events)
+	for i, r := range rows {
 		if want := pattern[i] == 'x'; (r.Referrer != nil) != want || (r.Status != nil) != want || (r.UserAgent != nil) != want {
 			t.Errorf("row %d: referrer %v, status %v, user_agent %v; want present=%v", i, r.Referrer != nil, r.Status != nil, r.UserAgent != nil, want)
 		}
