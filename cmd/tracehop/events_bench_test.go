@@ -95,40 +95,12 @@ func writeEventsBenchLog(tb testing.TB, path string, n int, ecs bool) {
 // generated file, output discarded as the command-level measurement's
 // `> /dev/null` does. Run it with GOMAXPROCS=1 for the per-core figure.
 func BenchmarkEventsCommand(b *testing.B) {
-	const lines = 100_000
 	for _, c := range []struct {
 		name string
 		ecs  bool
 	}{{"combined", false}, {"ecs", true}} {
 		b.Run(c.name, func(b *testing.B) {
-			// A short relative name, as in `make logs-bench-peers`: the
-			// name is hashed into every event ID.
-			b.Chdir(b.TempDir())
-			path := filepath.Join("logs", c.name+".log")
-			if err := os.Mkdir("logs", 0o755); err != nil {
-				b.Fatal(err)
-			}
-			writeEventsBenchLog(b, path, lines, c.ecs)
-			st, err := os.Stat(path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.SetBytes(st.Size())
-			b.ReportAllocs()
-			var n int
-			c0 := benchCPUTime()
-			for b.Loop() {
-				root := newRootCmd(&ioStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard})
-				root.SetArgs([]string{"events", "--no-enrich", "-q", path})
-				if err := root.ExecuteContext(context.Background()); err != nil {
-					b.Fatal(err)
-				}
-				n += lines
-			}
-			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "lines/s")
-			if d := benchCPUTime() - c0; d > 0 {
-				b.ReportMetric(float64(n)/d.Seconds(), "lines/cpu-s")
-			}
+			benchEvents(b, c.name, c.ecs, func(int) []string { return nil })
 		})
 	}
 }
@@ -137,13 +109,24 @@ func BenchmarkEventsCommand(b *testing.B) {
 // parquet --out DIR FILE` in-process on the generated combined log: the
 // spool, the decoding on every core and the Parquet encoding.
 func BenchmarkEventsParquet(b *testing.B) {
+	benchEvents(b, "combined", false, func(run int) []string {
+		return []string{"--format", "parquet", "--out", "table" + strconv.Itoa(run)}
+	})
+}
+
+// benchEvents runs `tracehop events --no-enrich -q [flags(run)...] FILE`
+// in a loop on a generated log of 100k lines named name, reporting
+// lines per second and per CPU-second.
+func benchEvents(b *testing.B, name string, ecs bool, flags func(run int) []string) {
 	const lines = 100_000
+	// A short relative name, as in `make logs-bench-peers`: the name is
+	// hashed into every event ID.
 	b.Chdir(b.TempDir())
-	path := filepath.Join("logs", "combined.log")
+	path := filepath.Join("logs", name+".log")
 	if err := os.Mkdir("logs", 0o755); err != nil {
 		b.Fatal(err)
 	}
-	writeEventsBenchLog(b, path, lines, false)
+	writeEventsBenchLog(b, path, lines, ecs)
 	st, err := os.Stat(path)
 	if err != nil {
 		b.Fatal(err)
@@ -155,7 +138,7 @@ func BenchmarkEventsParquet(b *testing.B) {
 	for b.Loop() {
 		run++
 		root := newRootCmd(&ioStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard})
-		root.SetArgs([]string{"events", "--no-enrich", "-q", "--format", "parquet", "--out", "table" + strconv.Itoa(run), path})
+		root.SetArgs(append(append([]string{"events", "--no-enrich", "-q"}, flags(run)...), path))
 		if err := root.ExecuteContext(context.Background()); err != nil {
 			b.Fatal(err)
 		}
