@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/tracehop/tracehop/forensics"
 	"github.com/tracehop/tracehop/forensics/analyze"
 	"github.com/tracehop/tracehop/forensics/campaign"
 	"github.com/tracehop/tracehop/forensics/report"
@@ -97,25 +99,78 @@ func runSessions(ctx context.Context, opts *sessionsOptions) error {
 		defer enr.Close()
 	}
 	aopts.Session = opts.Session
-	c, runErr := g.runPipeline(ctx, aopts)
-	if c == nil || (runErr != nil && !errors.Is(runErr, analyze.ErrInput)) {
+	var cols *report.CSVColumns
+	if format == "csv" {
+		cols = report.NewCSVColumns()
+	}
+	// Streamed: memory holds the sessions open at a time, not the records.
+	sp, c, runErr := g.streamSessions(ctx, aopts, cols)
+	if sp == nil || (runErr != nil && !errors.Is(runErr, analyze.ErrInput)) {
 		return outcome(c, runErr)
 	}
-	if format == "parquet" {
-		m, err := analyze.SessionsParquet(opts.Out, c, aopts, toolInfo())
-		if err != nil {
-			return fmt.Errorf("write sessions: %w", err)
-		}
-		if !g.Quiet {
-			printParquetSummary(g.io.ErrOut, opts.Out, m)
-		}
-	} else if err := report.WriteRecords(g.io.Out, format, c.Sessions); err != nil {
-		return fmt.Errorf("write sessions: %w", err)
+	defer sp.Close()
+	if err := writeSessions(ctx, g, format, opts.Out, sp, c, aopts); err != nil {
+		return err
 	}
 	if !g.Quiet {
 		printProblems(g.io.ErrOut, c)
 	}
 	return outcome(c, runErr)
+}
+
+// streamSessions runs analyze.StreamSessions with a progress bar on a
+// terminal, as runPipeline does analyze.Run.
+func (g *globalOptions) streamSessions(ctx context.Context, aopts analyze.Options, cols *report.CSVColumns) (*analyze.SessionSpool, *forensics.Case, error) {
+	if g.io.ErrTTY && !g.Quiet {
+		aopts.Progress = &analyze.Progress{}
+		stop := startProgress(g.io.ErrOut, aopts.Progress)
+		defer stop()
+	}
+	sp, c, err := analyze.StreamSessions(ctx, aopts, cols)
+	if c != nil {
+		c.Tool = toolInfo()
+		c.Home = aopts.Home
+	}
+	return sp, c, err
+}
+
+// writeSessions writes the spooled sessions in format: the bytes
+// report.WriteRecords writes for jsonl and csv.
+func writeSessions(ctx context.Context, g *globalOptions, format, out string, sp *analyze.SessionSpool, c *forensics.Case, aopts analyze.Options) error {
+	if format == "parquet" {
+		m, err := analyze.SessionsParquet(ctx, out, sp, c, aopts, toolInfo())
+		if err != nil {
+			return fmt.Errorf("write sessions: %w", err)
+		}
+		if !g.Quiet {
+			printParquetSummary(g.io.ErrOut, out, m)
+		}
+		return nil
+	}
+	bw := bufio.NewWriterSize(g.io.Out, 1<<20)
+	write := func(line []byte) error {
+		_, err := bw.Write(line)
+		return err
+	}
+	var rows *report.CSVRows
+	if format == "csv" {
+		var err error
+		if rows, err = report.NewCSVRows(bw, sp.Columns().Header()); err != nil {
+			return fmt.Errorf("write sessions: %w", err)
+		}
+		write = func(line []byte) error { return rows.Write(report.CompactJSON(line)) }
+	}
+	err := sp.Each(write)
+	if rows != nil && err == nil {
+		err = rows.Flush()
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		return fmt.Errorf("write sessions: %w", err)
+	}
+	return nil
 }
 
 // bindCampaignFlags adds every campaign weight and threshold (DESIGN §6).

@@ -99,6 +99,12 @@ var ErrInput = errors.New("input unreadable or invalid")
 // at once, and calls emit once per input in input order, so the outcome
 // never depends on scheduling. An emit error stops the run.
 func Ingest(ctx context.Context, opts Options, emit func(*InputResult) error) error {
+	return ingest(ctx, opts, nil, func(_ int, r *InputResult) error { return emit(r) })
+}
+
+// ingest is Ingest with the index of each input; with sinks, input i's
+// records go to sinks(i) as they are read instead of into its result.
+func ingest(ctx context.Context, opts Options, sinks func(i int) *itemSink, emit func(int, *InputResult) error) error {
 	files, err := walkEvidence(opts.Inputs)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInput, err)
@@ -113,11 +119,20 @@ func Ingest(ctx context.Context, opts Options, emit func(*InputResult) error) er
 		opts.Progress.BytesTotal.Store(total)
 	}
 	return InOrder(ctx, len(files), opts.Workers,
-		func(ctx context.Context, i int) *InputResult { return ingestOne(ctx, files[i], opts) },
-		func(_ int, r *InputResult) error { return emit(r) })
+		func(ctx context.Context, i int) *InputResult {
+			var sink *itemSink
+			if sinks != nil {
+				sink = sinks(i)
+			}
+			return ingestOne(ctx, files[i], opts, sink)
+		},
+		emit)
 }
 
-func ingestOne(ctx context.Context, path string, opts Options) (res *InputResult) {
+// ingestOne reads one input into its result, or with a sink hands its
+// records to the sink (their evidence without the SHA-256, known only at
+// the end, and not enriched) and counts them.
+func ingestOne(ctx context.Context, path string, opts Options, sink *itemSink) (res *InputResult) {
 	res = &InputResult{Input: forensics.Input{Path: path}}
 	eopts := opts.Evidence
 	eopts.Kind = evidence.Kind(opts.InputFormat)
@@ -145,10 +160,16 @@ func ingestOne(ctx context.Context, path string, opts Options) (res *InputResult
 		// zero records, not an error.
 	case src.Kind.IsCapture():
 		st, err := capture.Read(ctx, src, file, opts.Capture, func(f forensics.Flow) {
+			records++
+			if sink != nil {
+				sink.offset = offset
+				sink.flow(&f, true)
+				return
+			}
 			res.Flows = append(res.Flows, f)
 		})
 		readErr = err
-		records, malformed = int64(len(res.Flows)), st.Malformed
+		malformed = st.Malformed
 		res.Problems, res.Caps = st.Problems, st.Caps
 	default:
 		format, lo := logOptions(src, opts, offset)
@@ -158,10 +179,24 @@ func ingestOne(ctx context.Context, path string, opts Options) (res *InputResult
 		}
 		res.Input.Kind = format
 		st, err := logs.Read(ctx, src, file, format, lo,
-			func(e forensics.Event) { res.Events = append(res.Events, e) },
-			func(f forensics.Flow) { res.Flows = append(res.Flows, f) })
+			func(e forensics.Event) {
+				records++
+				if sink != nil {
+					sink.event(&e)
+					return
+				}
+				res.Events = append(res.Events, e)
+			},
+			func(f forensics.Flow) {
+				records++
+				if sink != nil {
+					sink.flow(&f, false)
+					return
+				}
+				res.Flows = append(res.Flows, f)
+			})
 		readErr = err
-		records, malformed = int64(len(res.Events)+len(res.Flows)), st.Malformed
+		malformed = st.Malformed
 		res.Problems, res.Caps = st.Problems, st.Caps
 	}
 	sum, size, herr := src.Finish()

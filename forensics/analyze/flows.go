@@ -315,7 +315,7 @@ type runCursor interface {
 // runs are done. less must be a total order (runs tie-break on their
 // input index, and (start, ID) is unique within an input), so the output
 // does not depend on the order of runs.
-func mergeRuns[C runCursor](runs []*sortRun, open func(*sortRun) (C, error), less func(a, b C) bool, emit func(C) error) error {
+func mergeRuns[R any, C runCursor](runs []R, open func(R) (C, error), less func(a, b C) bool, emit func(C) error) error {
 	h := &cursorHeap[C]{less: less}
 	var opened []C
 	defer func() {

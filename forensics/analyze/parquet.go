@@ -62,13 +62,14 @@ func FlowsParquet(ctx context.Context, dir string, c *forensics.Case, s *FlowSor
 	return finishTable(w, decodeInOrder(ctx, s.EachLine, newFlowDecoder, add))
 }
 
-// SessionsParquet writes c.Sessions into dir as a Parquet table.
-func SessionsParquet(dir string, c *forensics.Case, aopts Options, tool forensics.ToolInfo) (*hive.Manifest, error) {
+// SessionsParquet writes the sessions of StreamSessions into dir as a
+// Parquet table.
+func SessionsParquet(ctx context.Context, dir string, sp *SessionSpool, c *forensics.Case, aopts Options, tool forensics.ToolInfo) (*hive.Manifest, error) {
 	w, err := hive.NewSessions(dir, hiveMeta(c, aopts, tool))
 	if err != nil {
 		return nil, err
 	}
-	return finishTable(w, addAll(c.Sessions, w.Add))
+	return finishTable(w, decodeInOrder(ctx, sp.Each, newSessionDecoder, w.Add))
 }
 
 // EventsParquetFromCase writes c.Events (the in-memory path, for stdin)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
 )
 
@@ -102,18 +103,126 @@ func (o Options) withDefaults() Options {
 // session until an idle gap of opts.Gap; flows group by source address and
 // fingerprint (JA4, JA3, HASSH or HTTP user agent) the same way. The
 // output is sorted by start time, then ID, whatever the input order.
+// Build holds every record; Stream is the same grouping over records that
+// arrive in order, in memory bounded by the sessions open at a time.
 func Build(events []forensics.Event, flows []forensics.Flow, opts Options) []forensics.Session {
-	opts = opts.withDefaults()
+	return build(events, flows, opts, false)
+}
+
+func build(events []forensics.Event, flows []forensics.Flow, opts Options, noSweep bool) []forensics.Session {
 	out := make([]forensics.Session, 0, 16)
-	out = buildEvents(events, opts, out)
-	out = buildFlows(flows, opts, out)
-	slices.SortFunc(out, func(a, b forensics.Session) int {
-		if c := a.Start.Compare(b.Start.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
+	st := NewStream(opts, func(s *forensics.Session) { out = append(out, *s) })
+	st.noSweep = noSweep
+	idx := make([]int, len(events))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		ea, eb := &events[a], &events[b]
+		return CompareEvents(&ea.Time, ea.ID, ea.Evidence.Offset, &eb.Time, eb.ID, eb.Evidence.Offset)
 	})
+	for _, i := range idx {
+		it := EventItem(&events[i])
+		st.Add(&it)
+	}
+	idx = slices.Grow(idx[:0], len(flows))[:len(flows)]
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		fa, fb := &flows[a], &flows[b]
+		return CompareFlows(&fa.Start, fa.ID, &fb.Start, fb.ID)
+	})
+	for _, i := range idx {
+		it := FlowItem(&flows[i])
+		st.Add(&it)
+	}
+	st.Close()
+	slices.SortFunc(out, CompareSessions)
 	return out
+}
+
+// CompareEvents is the order events are grouped in: time, ID, then byte
+// offset. Stream needs them in this order (ties in input order).
+func CompareEvents(ta *forensics.Time, ida string, offa int64, tb *forensics.Time, idb string, offb int64) int {
+	return cmp.Or(ta.Compare(tb.Time), strings.Compare(ida, idb), cmp.Compare(offa, offb))
+}
+
+// CompareFlows is the order flows are grouped in: start time, then ID.
+func CompareFlows(ta *forensics.Time, ida string, tb *forensics.Time, idb string) int {
+	return cmp.Or(ta.Compare(tb.Time), strings.Compare(ida, idb))
+}
+
+// CompareSessions is the output order of sessions: start time, then ID.
+func CompareSessions(a, b forensics.Session) int {
+	return cmp.Or(a.Start.Compare(b.Start.Time), strings.Compare(a.ID, b.ID))
+}
+
+// Item is what grouping reads of one event or flow: its key, time,
+// evidence and the values that become indicators. It is small and
+// self-contained, so that callers can sort and spill items instead of
+// whole records (see forensics/analyze).
+type Item struct {
+	Flow bool // a flow; otherwise an event
+	// Time is the event time or the flow start; End the flow end.
+	Time, End time.Time
+	ID        string
+	Evidence  forensics.EvidenceRef
+	// IP is the event's actor or the flow's source; Kind the event's
+	// source kind ("web" when it had none).
+	IP   netip.Addr
+	Kind string
+	// Events group by UserAgent and Credential, flows by Fingerprint.
+	UserAgent, Credential, Fingerprint string
+	Method, Path, User, Action         string
+	Status                             int
+	Bytes                              int64
+	// KeyID is the first token key id among the event's indicators,
+	// Issuer its JWT issuer; JA3, JA4 and HASSH the fingerprints.
+	KeyID, Issuer, JA3, JA4, HASSH string
+	// Geo is the enrichment of IP at Time, when known (see Stream.Geo).
+	Geo *enrich.Record
+}
+
+// EventItem is what grouping reads of e.
+func EventItem(e *forensics.Event) Item {
+	it := Item{
+		Time: e.Time.Time, ID: e.ID, Evidence: e.Evidence, IP: e.Actor(), Kind: e.SourceKind,
+		UserAgent: e.UserAgent, Credential: eventCredential(e),
+		Method: e.Method, Path: e.Path, User: e.User, Action: e.Action,
+		Status: e.Status, Bytes: max(e.Bytes, 0), Geo: e.SrcGeo,
+	}
+	if it.Kind == "" {
+		it.Kind = "web"
+	}
+	for _, k := range [...]string{"jwt_kid", "kid", "token_kid", "key_id"} {
+		if v := e.Indicators[k]; v != "" {
+			it.KeyID = v
+			break
+		}
+	}
+	it.Issuer = e.Indicators["jwt_iss"]
+	it.JA3, it.JA4, it.HASSH = e.Indicators["ja3"], e.Indicators["ja4"], e.Indicators["hassh"]
+	return it
+}
+
+// FlowItem is what grouping reads of f.
+func FlowItem(f *forensics.Flow) Item {
+	it := Item{
+		Flow: true, Time: f.Start.Time, End: f.End.Time, ID: f.ID, Evidence: f.Evidence, IP: f.SrcIP,
+		Kind: "flow", Fingerprint: flowFingerprint(f),
+		Bytes: int64(min(f.BytesOut+f.BytesIn, math.MaxInt64/4)), Geo: f.SrcGeo,
+	}
+	if f.TLS != nil {
+		it.JA4, it.JA3 = f.TLS.JA4, f.TLS.JA3Hash
+	}
+	if f.SSH != nil {
+		it.HASSH = f.SSH.HASSH
+	}
+	if f.HTTP != nil {
+		it.UserAgent, it.Method, it.Path = f.HTTP.UserAgent, f.HTTP.Method, f.HTTP.Path
+	}
+	return it
 }
 
 type eventKey struct {
@@ -135,50 +244,6 @@ func eventCredential(e *forensics.Event) string {
 	return ""
 }
 
-func buildEvents(events []forensics.Event, opts Options, out []forensics.Session) []forensics.Session {
-	idx := make([]int, len(events))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		ea, eb := &events[a], &events[b]
-		if c := ea.Time.Compare(eb.Time.Time); c != 0 {
-			return c
-		}
-		if c := strings.Compare(ea.ID, eb.ID); c != 0 {
-			return c
-		}
-		return cmp.Compare(ea.Evidence.Offset, eb.Evidence.Offset)
-	})
-	open := make(map[eventKey]*builder)
-	for _, i := range idx {
-		e := &events[i]
-		ip := e.Actor()
-		if !ip.IsValid() {
-			continue
-		}
-		kind := e.SourceKind
-		if kind == "" {
-			kind = "web"
-		}
-		k := eventKey{ip: ip, kind: kind, userAgent: e.UserAgent, credential: eventCredential(e)}
-		b := open[k]
-		if b != nil && e.Time.Sub(b.last) > opts.Gap {
-			out = append(out, b.finish(opts))
-			b = nil
-		}
-		if b == nil {
-			b = newBuilder(kind, ip, e.Time.Time, opts)
-			b.s.Indicators.UserAgent = e.UserAgent
-			b.s.Indicators.Credential = k.credential
-			b.s.SrcGeo = e.SrcGeo
-			open[k] = b
-		}
-		b.addEvent(e, opts)
-	}
-	return flush(open, opts, out)
-}
-
 type flowKey struct {
 	ip          netip.Addr
 	fingerprint string
@@ -198,48 +263,115 @@ func flowFingerprint(f *forensics.Flow) string {
 	return ""
 }
 
-func buildFlows(flows []forensics.Flow, opts Options, out []forensics.Session) []forensics.Session {
-	idx := make([]int, len(flows))
-	for i := range idx {
-		idx[i] = i
+// Stream groups items into sessions as they arrive: all events first, in
+// CompareEvents order, then all flows, in CompareFlows order (ties in
+// input order). A session is handed to emit once it ends: when an item
+// of its key comes after the idle gap, when the items' time has moved a
+// gap past its last one (so memory holds only the sessions open at a
+// time), or at Close. Sessions are emitted out of output order; sort
+// them with CompareSessions.
+type Stream struct {
+	opts   Options
+	emit   func(*forensics.Session)
+	events map[eventKey]*builder
+	flows  map[flowKey]*builder
+	// Times of the last sweep for ended sessions, per family: flows
+	// start over from the earliest time after the events.
+	sweptEvents, sweptFlows time.Time
+	noSweep                 bool // tests: end sessions only by their keys
+	// Geo, when set, enriches a new session's address as of its start
+	// when its first item has no Geo (items read back from a spill).
+	Geo func(ip netip.Addr, at time.Time) *enrich.Record
+}
+
+// NewStream returns a stream handing each finished session to emit;
+// the session is emit's to keep.
+func NewStream(opts Options, emit func(*forensics.Session)) *Stream {
+	return &Stream{opts: opts.withDefaults(), emit: emit, events: map[eventKey]*builder{}, flows: map[flowKey]*builder{}}
+}
+
+// Add groups the next item.
+func (st *Stream) Add(it *Item) {
+	if !it.IP.IsValid() {
+		return
 	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		fa, fb := &flows[a], &flows[b]
-		if c := fa.Start.Compare(fb.Start.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(fa.ID, fb.ID)
-	})
-	open := make(map[flowKey]*builder)
-	for _, i := range idx {
-		f := &flows[i]
-		if !f.SrcIP.IsValid() {
-			continue
-		}
-		k := flowKey{ip: f.SrcIP, fingerprint: flowFingerprint(f)}
-		b := open[k]
-		if b != nil && f.Start.Sub(b.last) > opts.Gap {
-			out = append(out, b.finish(opts))
+	if it.Flow {
+		sweep(st, st.flows, &st.sweptFlows, it.Time)
+		k := flowKey{ip: it.IP, fingerprint: it.Fingerprint}
+		b := st.flows[k]
+		if b != nil && it.Time.Sub(b.last) > st.opts.Gap {
+			st.finish(b)
 			b = nil
 		}
 		if b == nil {
-			b = newBuilder("flow", f.SrcIP, f.Start.Time, opts)
+			b = st.newBuilder(it)
 			b.key = k.fingerprint
-			b.s.SrcGeo = f.SrcGeo
-			open[k] = b
+			st.flows[k] = b
 		}
-		b.addFlow(f, opts)
+		b.addFlow(it, st.opts)
+		return
 	}
-	return flush(open, opts, out)
+	sweep(st, st.events, &st.sweptEvents, it.Time)
+	k := eventKey{ip: it.IP, kind: it.Kind, userAgent: it.UserAgent, credential: it.Credential}
+	b := st.events[k]
+	if b != nil && it.Time.Sub(b.last) > st.opts.Gap {
+		st.finish(b)
+		b = nil
+	}
+	if b == nil {
+		b = st.newBuilder(it)
+		b.s.Indicators.UserAgent = it.UserAgent
+		b.s.Indicators.Credential = it.Credential
+		st.events[k] = b
+	}
+	b.addEvent(it, st.opts)
 }
 
-func flush[K comparable](open map[K]*builder, opts Options, out []forensics.Session) []forensics.Session {
-	// Map order is random; Build sorts the result, so appending in map
-	// order is fine.
-	for _, b := range open {
-		out = append(out, b.finish(opts))
+func (st *Stream) newBuilder(it *Item) *builder {
+	b := &builder{last: it.Time}
+	b.s.Kind = it.Kind
+	b.s.SrcIP = it.IP
+	b.s.Start = forensics.NewTime(it.Time)
+	b.s.SrcGeo = it.Geo
+	if b.s.SrcGeo == nil && st.Geo != nil {
+		b.s.SrcGeo = st.Geo(it.IP, it.Time)
 	}
-	return out
+	return b
+}
+
+// sweep ends the open sessions of one family whose last item lies more
+// than a gap before now: every later item of the family is at least as
+// late, so each would end at its key's next item anyway. It runs once per
+// gap of item time, so its cost is one pass over the open sessions per
+// gap.
+func sweep[K comparable](st *Stream, open map[K]*builder, swept *time.Time, now time.Time) {
+	if st.noSweep || now.Sub(*swept) <= st.opts.Gap {
+		return
+	}
+	*swept = now
+	for k, b := range open {
+		if now.Sub(b.last) > st.opts.Gap {
+			st.finish(b)
+			delete(open, k)
+		}
+	}
+}
+
+func (st *Stream) finish(b *builder) {
+	s := b.finish(st.opts)
+	st.emit(&s)
+}
+
+// Close ends every open session.
+func (st *Stream) Close() {
+	for _, b := range st.events {
+		st.finish(b)
+	}
+	for _, b := range st.flows {
+		st.finish(b)
+	}
+	clear(st.events)
+	clear(st.flows)
 }
 
 // builder accumulates one open session.
@@ -251,21 +383,13 @@ type builder struct {
 	objects  map[string]struct{}
 	capped   bool
 	tmpls    map[string]struct{}
-	hours    [168]int
+	hours    [168]uint32 // saturating: a third of the size of ints per open session
 	users    map[string]struct{}
 	seqLast  int64
 	seqHas   bool
 	seqTmpl  string
 	seqSteps int
 	seqFirst int64
-}
-
-func newBuilder(kind string, ip netip.Addr, start time.Time, opts Options) *builder {
-	b := &builder{last: start}
-	b.s.Kind = kind
-	b.s.SrcIP = ip
-	b.s.Start = forensics.NewTime(start)
-	return b
 }
 
 func (b *builder) touch(t time.Time, ev forensics.EvidenceRef, opts Options) {
@@ -277,7 +401,9 @@ func (b *builder) touch(t time.Time, ev forensics.EvidenceRef, opts Options) {
 		b.s.Evidence = append(b.s.Evidence, ev)
 	}
 	how := (int(t.UTC().Weekday())+6)%7*24 + t.UTC().Hour()
-	b.hours[how]++
+	if b.hours[how] < math.MaxUint32 {
+		b.hours[how]++
+	}
 	// Beacon scoring needs the arrival times; a session longer than this
 	// is scored on its first part, which is enough to see a period.
 	if len(b.times) < 4096 {
@@ -340,100 +466,91 @@ func (b *builder) addPath(path string, opts Options) {
 	}
 }
 
-func (b *builder) addEvent(e *forensics.Event, opts Options) {
-	b.touch(e.Time.Time, e.Evidence, opts)
+func (b *builder) addEvent(it *Item, opts Options) {
+	b.touch(it.Time, it.Evidence, opts)
 	ind := &b.s.Indicators
-	b.s.Bytes += max(e.Bytes, 0)
-	if e.Method != "" {
+	b.s.Bytes += it.Bytes
+	if it.Method != "" {
 		if ind.Methods == nil {
 			ind.Methods = make(map[string]int)
 		}
 		if len(ind.Methods) < 32 {
-			ind.Methods[e.Method]++
+			ind.Methods[it.Method]++
 		}
 	}
-	if e.Status > 0 {
+	if it.Status > 0 {
 		if ind.Statuses == nil {
 			ind.Statuses = make(map[string]int)
 		}
 		if len(ind.Statuses) < 64 {
-			ind.Statuses[strconv.Itoa(e.Status)]++
+			ind.Statuses[strconv.Itoa(it.Status)]++
 		}
-		switch e.Status {
+		switch it.Status {
 		case 401, 403:
 			ind.Failures++
 		case 404:
 			ind.NotFound++
 		}
 	}
-	switch e.Action {
+	switch it.Action {
 	case "auth_failure", "login_failure", "failed_password", "invalid_user", "failure":
 		ind.Failures++
 	}
-	if e.User != "" {
+	if it.User != "" {
 		if b.users == nil {
 			b.users = make(map[string]struct{})
 		}
 		if len(b.users) < opts.MaxObjects {
-			b.users[e.User] = struct{}{}
+			b.users[it.User] = struct{}{}
 		}
-		b.addObject("user="+e.User, opts)
+		b.addObject("user="+it.User, opts)
 	}
-	for _, k := range [...]string{"jwt_kid", "kid", "token_kid", "key_id"} {
-		if v := e.Indicators[k]; v != "" && ind.TokenKeyID == "" {
-			ind.TokenKeyID = v
-		}
+	if ind.TokenKeyID == "" {
+		ind.TokenKeyID = it.KeyID
 	}
-	if v := e.Indicators["jwt_iss"]; v != "" && len(ind.Extra) < 8 && !slices.Contains(ind.Extra, "iss="+v) {
+	if v := it.Issuer; v != "" && len(ind.Extra) < 8 && !slices.Contains(ind.Extra, "iss="+v) {
 		ind.Extra = append(ind.Extra, "iss="+v)
 	}
-	for _, k := range [...]string{"ja3", "ja4", "hassh"} {
-		v := e.Indicators[k]
-		switch {
-		case v == "":
-		case k == "ja3" && ind.JA3 == "":
-			ind.JA3 = v
-		case k == "ja4" && ind.JA4 == "":
-			ind.JA4 = v
-		case k == "hassh" && ind.HASSH == "":
-			ind.HASSH = v
-		}
+	if ind.JA3 == "" {
+		ind.JA3 = it.JA3
 	}
-	b.addPath(e.Path, opts)
+	if ind.JA4 == "" {
+		ind.JA4 = it.JA4
+	}
+	if ind.HASSH == "" {
+		ind.HASSH = it.HASSH
+	}
+	b.addPath(it.Path, opts)
 }
 
-func (b *builder) addFlow(f *forensics.Flow, opts Options) {
-	b.touch(f.Start.Time, f.Evidence, opts)
-	if f.End.After(b.last) {
-		b.last = f.End.Time
+func (b *builder) addFlow(it *Item, opts Options) {
+	b.touch(it.Time, it.Evidence, opts)
+	if it.End.After(b.last) {
+		b.last = it.End
 	}
 	ind := &b.s.Indicators
-	b.s.Bytes += int64(min(f.BytesOut+f.BytesIn, math.MaxInt64/4))
-	if f.TLS != nil {
-		if ind.JA4 == "" {
-			ind.JA4 = f.TLS.JA4
+	b.s.Bytes += it.Bytes
+	if ind.JA4 == "" {
+		ind.JA4 = it.JA4
+	}
+	if ind.JA3 == "" {
+		ind.JA3 = it.JA3
+	}
+	if ind.HASSH == "" {
+		ind.HASSH = it.HASSH
+	}
+	if ind.UserAgent == "" {
+		ind.UserAgent = it.UserAgent
+	}
+	if it.Method != "" {
+		if ind.Methods == nil {
+			ind.Methods = make(map[string]int)
 		}
-		if ind.JA3 == "" {
-			ind.JA3 = f.TLS.JA3Hash
+		if len(ind.Methods) < 32 {
+			ind.Methods[it.Method]++
 		}
 	}
-	if f.SSH != nil && ind.HASSH == "" {
-		ind.HASSH = f.SSH.HASSH
-	}
-	if f.HTTP != nil {
-		if ind.UserAgent == "" {
-			ind.UserAgent = f.HTTP.UserAgent
-		}
-		if f.HTTP.Method != "" {
-			if ind.Methods == nil {
-				ind.Methods = make(map[string]int)
-			}
-			if len(ind.Methods) < 32 {
-				ind.Methods[f.HTTP.Method]++
-			}
-		}
-		b.addPath(f.HTTP.Path, opts)
-	}
+	b.addPath(it.Path, opts)
 }
 
 // finish computes the derived indicators and the session ID.
@@ -480,7 +597,7 @@ func (b *builder) finish(opts Options) forensics.Session {
 	}
 	for h, n := range b.hours {
 		if n > 0 {
-			ind.HourOfWeek = append(ind.HourOfWeek, forensics.HourCount{Hour: h, Count: n})
+			ind.HourOfWeek = append(ind.HourOfWeek, forensics.HourCount{Hour: h, Count: int(n)})
 		}
 	}
 	if len(b.times) >= opts.BeaconMinEvents {

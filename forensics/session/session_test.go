@@ -1,7 +1,9 @@
 package session
 
 import (
+	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"testing"
@@ -140,4 +142,40 @@ func FuzzParsePath(f *testing.F) {
 			t.Fatalf("template grew: %d from %d", len(info.Template), len(p))
 		}
 	})
+}
+
+// TestSweepChangesNothing: ending sessions as the items' time passes
+// their gap (what keeps Stream's memory bounded) gives the sessions that
+// ending them only at their key's next item gives, on events and flows
+// whose keys return at every distance from the gap.
+func TestSweepChangesNothing(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	var evs []forensics.Event
+	var fls []forensics.Flow
+	at := t0
+	for i := range 3000 {
+		at = at.Add(time.Duration(r.IntN(240)) * time.Second)
+		ip := fmt.Sprintf("198.51.100.%d", r.IntN(12))
+		e := ev(0, ip, []string{"a", "b"}[r.IntN(2)], "", fmt.Sprintf("/x/%d", i), 200)
+		e.ID, e.Time = fmt.Sprintf("e%05d", i), forensics.NewTime(at)
+		evs = append(evs, e)
+		fls = append(fls, forensics.Flow{
+			ID: fmt.Sprintf("f%05d", i), SrcIP: netip.MustParseAddr(ip), Start: forensics.NewTime(at),
+			End: forensics.NewTime(at.Add(time.Duration(r.IntN(3600)) * time.Second)), BytesOut: 10,
+		})
+	}
+	r.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
+	for _, gap := range []time.Duration{time.Minute, 5 * time.Minute, 30 * time.Minute} {
+		o := DefaultOptions()
+		o.Gap = gap
+		got, want := build(evs, fls, o, false), build(evs, fls, o, true)
+		if len(want) < 20 {
+			t.Fatalf("gap %v: %d sessions: the case tests little", gap, len(want))
+		}
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(want)
+		if string(g) != string(w) {
+			t.Errorf("gap %v: %d sessions with sweeps, %d without", gap, len(got), len(want))
+		}
+	}
 }

@@ -1,0 +1,334 @@
+package analyze
+
+import (
+	"bufio"
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/tracehop/tracehop/forensics"
+	"github.com/tracehop/tracehop/forensics/session"
+)
+
+// runSorter is an external merge sort: values are sorted in chunks of
+// chunk values that go to temporary files (runs) in a compact binary
+// form (enc, dec; each value behind its length), then merged. Its memory
+// is one chunk and one read buffer per run, whatever the number of
+// values. Values may be added from several goroutines at once.
+type runSorter[T any] struct {
+	chunk int
+	what  string // for errors: what is sorted
+	cmp   func(a, b *T) int
+	enc   func(dst []byte, v *T) []byte
+	dec   func(b []byte, v *T) error
+	mu    sync.Mutex
+	vals  []T
+	runs  []*os.File
+	err   error
+}
+
+// add takes one value; a full chunk is sorted and spilled.
+func (s *runSorter[T]) add(v T) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return
+	}
+	s.vals = append(s.vals, v)
+	if len(s.vals) >= s.chunk {
+		s.err = s.spill()
+	}
+}
+
+// order returns the indices of the chunk's values in order: values are
+// large (a session item is a few hundred bytes), so indices move, not
+// values.
+func (s *runSorter[T]) order() []int32 {
+	idx := make([]int32, len(s.vals))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int { return s.cmp(&s.vals[a], &s.vals[b]) })
+	return idx
+}
+
+// spill writes the sorted chunk as one run.
+func (s *runSorter[T]) spill() error {
+	idx := s.order()
+	f, err := os.CreateTemp("", "tracehop-sort-*.run")
+	if err != nil {
+		return fmt.Errorf("%s spool: %w", s.what, err)
+	}
+	s.runs = append(s.runs, f)
+	bw := bufio.NewWriterSize(f, 1<<20)
+	var buf, n []byte
+	for _, i := range idx {
+		buf = s.enc(buf[:0], &s.vals[i])
+		n = binary.AppendUvarint(n[:0], uint64(len(buf)))
+		bw.Write(n)
+		if _, err := bw.Write(buf); err != nil {
+			return fmt.Errorf("%s spool: %w", s.what, err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("%s spool: %w", s.what, err)
+	}
+	clear(s.vals)
+	s.vals = s.vals[:0]
+	return nil
+}
+
+// each calls fn with every value in order (ties in no set order: make
+// cmp total). The value is fn's only for the call. Call it after the
+// last add; calling it again reads every value again.
+func (s *runSorter[T]) each(fn func(*T) error) error {
+	if s.err != nil {
+		return s.err
+	}
+	if len(s.runs) == 0 {
+		for _, i := range s.order() {
+			if err := fn(&s.vals[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(s.vals) > 0 {
+		if err := s.spill(); err != nil {
+			return err
+		}
+	}
+	open := func(f *os.File) (*fileCursor[T], error) {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("%s spool: %w", s.what, err)
+		}
+		return &fileCursor[T]{r: bufio.NewReaderSize(f, 64<<10), s: s}, nil
+	}
+	less := func(a, b *fileCursor[T]) bool { return s.cmp(&a.v, &b.v) < 0 }
+	return mergeRuns(s.runs, open, less, func(c *fileCursor[T]) error { return fn(&c.v) })
+}
+
+// cleanup removes the runs.
+func (s *runSorter[T]) cleanup() {
+	for _, f := range s.runs {
+		f.Close()
+		os.Remove(f.Name())
+	}
+	s.runs = nil
+}
+
+// fileCursor reads one run of a runSorter during the merge.
+type fileCursor[T any] struct {
+	r    *bufio.Reader
+	s    *runSorter[T]
+	buf  []byte
+	v    T
+	done bool
+}
+
+func (c *fileCursor[T]) isDone() bool { return c.done }
+func (c *fileCursor[T]) close()       {} // the sorter's cleanup closes the files
+
+// next reads the cursor's next value, or marks the run done.
+func (c *fileCursor[T]) next() error {
+	n, err := binary.ReadUvarint(c.r)
+	if errors.Is(err, io.EOF) {
+		c.done = true
+		return nil
+	}
+	if err != nil || n > 1<<30 {
+		return fmt.Errorf("%s spool: corrupt run", c.s.what)
+	}
+	c.buf = slices.Grow(c.buf[:0], int(n))[:n]
+	if _, err := io.ReadFull(c.r, c.buf); err != nil {
+		return fmt.Errorf("%s spool: %w", c.s.what, err)
+	}
+	if err := c.s.dec(c.buf, &c.v); err != nil {
+		return fmt.Errorf("%s spool: %w", c.s.what, err)
+	}
+	return nil
+}
+
+// sortItem is a session item with its place in the input order. Items
+// sort in the order session.Stream reads them: events by (time, ID,
+// offset), then flows by (start, ID), ties in input and reading order as
+// the in-memory path's stable sorts leave them.
+type sortItem struct {
+	it    session.Item
+	input int32
+	seq   int64
+}
+
+func newItemSorter(chunk int) *runSorter[sortItem] {
+	return &runSorter[sortItem]{chunk: chunk, what: "session items", cmp: compareItems, enc: appendItem, dec: decodeItem}
+}
+
+func compareItems(a, b *sortItem) int {
+	if a.it.Flow != b.it.Flow {
+		if a.it.Flow {
+			return 1
+		}
+		return -1
+	}
+	var c int
+	if a.it.Flow {
+		c = cmp.Or(a.it.Time.Compare(b.it.Time), cmp.Compare(a.it.ID, b.it.ID))
+	} else {
+		c = cmp.Or(a.it.Time.Compare(b.it.Time), cmp.Compare(a.it.ID, b.it.ID), cmp.Compare(a.it.Evidence.Offset, b.it.Evidence.Offset))
+	}
+	return cmp.Or(c, cmp.Compare(a.input, b.input), cmp.Compare(a.seq, b.seq))
+}
+
+// The spilled form of an item: a length, then the fields in a fixed
+// order, integers as varints and strings with their length, so that
+// every byte of a string from the evidence (invalid UTF-8 included)
+// comes back as it was. Times are Unix seconds and nanoseconds: exact
+// for any year a log can claim. The SHA-256 is not written (each is
+// restored from its input's), nor the enrichment (session.Stream.Geo).
+
+func appendItem(dst []byte, si *sortItem) []byte {
+	it := &si.it
+	var flags byte
+	if it.Flow {
+		flags = 1
+	}
+	dst = append(dst, flags)
+	dst = appendTime(dst, it.Time)
+	if it.Flow {
+		dst = appendTime(dst, it.End)
+	}
+	dst = binary.AppendVarint(dst, int64(si.input))
+	dst = binary.AppendVarint(dst, si.seq)
+	dst = binary.AppendUvarint(dst, it.Evidence.Packet)
+	dst = binary.AppendUvarint(dst, it.Evidence.Line)
+	dst = binary.AppendVarint(dst, it.Evidence.Offset)
+	dst = binary.AppendVarint(dst, int64(it.Status))
+	dst = binary.AppendVarint(dst, it.Bytes)
+	ip, _ := it.IP.MarshalBinary()
+	dst = appendBytes(dst, ip)
+	for _, s := range [...]string{it.ID, it.Evidence.File, it.Kind, it.UserAgent, it.Credential, it.Fingerprint,
+		it.Method, it.Path, it.User, it.Action, it.KeyID, it.Issuer, it.JA3, it.JA4, it.HASSH} {
+		dst = appendBytes(dst, []byte(s))
+	}
+	return dst
+}
+
+func appendTime(dst []byte, t time.Time) []byte {
+	dst = binary.AppendVarint(dst, t.Unix())
+	return binary.AppendUvarint(dst, uint64(t.Nanosecond()))
+}
+
+func appendBytes(dst, b []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(b)))
+	return append(dst, b...)
+}
+
+// itemReader reads the fields of one spilled item in order; the first
+// error sticks.
+type itemReader struct {
+	b   []byte
+	err error
+}
+
+var errCorruptItem = errors.New("corrupt item")
+
+func (r *itemReader) varint() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.err, r.b = errCorruptItem, nil
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *itemReader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err, r.b = errCorruptItem, nil
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *itemReader) bytes() []byte {
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		r.err, r.b = errCorruptItem, nil
+		return nil
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *itemReader) time() time.Time {
+	sec := r.varint()
+	nsec := r.uvarint()
+	if nsec >= 1e9 {
+		r.err = errCorruptItem
+	}
+	return time.Unix(sec, int64(nsec)).UTC()
+}
+
+func decodeItem(b []byte, si *sortItem) error {
+	r := &itemReader{b: b}
+	if len(r.b) == 0 {
+		return errCorruptItem
+	}
+	it := session.Item{Flow: r.b[0]&1 != 0}
+	r.b = r.b[1:]
+	it.Time = r.time()
+	if it.Flow {
+		it.End = r.time()
+	}
+	input, seq := r.varint(), r.varint()
+	it.Evidence.Packet = r.uvarint()
+	it.Evidence.Line = r.uvarint()
+	it.Evidence.Offset = r.varint()
+	it.Status = int(r.varint())
+	it.Bytes = r.varint()
+	if ip := r.bytes(); r.err == nil {
+		if err := it.IP.UnmarshalBinary(ip); err != nil {
+			return errCorruptItem
+		}
+	}
+	for _, p := range [...]*string{&it.ID, &it.Evidence.File, &it.Kind, &it.UserAgent, &it.Credential, &it.Fingerprint,
+		&it.Method, &it.Path, &it.User, &it.Action, &it.KeyID, &it.Issuer, &it.JA3, &it.JA4, &it.HASSH} {
+		*p = string(r.bytes())
+	}
+	if r.err != nil {
+		return r.err
+	}
+	*si = sortItem{it: it, input: int32(input), seq: seq}
+	return nil
+}
+
+// itemSink feeds one input's records to the sorter as session items.
+type itemSink struct {
+	s      *runSorter[sortItem]
+	input  int32
+	seq    int64
+	offset time.Duration // --clock-offset of a capture (logs apply their own)
+}
+
+func (k *itemSink) event(e *forensics.Event) {
+	k.seq++
+	k.s.add(sortItem{it: session.EventItem(e), input: k.input, seq: k.seq})
+}
+
+func (k *itemSink) flow(f *forensics.Flow, capture bool) {
+	if capture && k.offset != 0 {
+		f.Start = forensics.NewTime(f.Start.Add(k.offset))
+		f.End = forensics.NewTime(f.End.Add(k.offset))
+	}
+	k.seq++
+	k.s.add(sortItem{it: session.FlowItem(f), input: k.input, seq: k.seq})
+}

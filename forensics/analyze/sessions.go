@@ -1,0 +1,224 @@
+package analyze
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tracehop/tracehop/enrich"
+	"github.com/tracehop/tracehop/forensics"
+	"github.com/tracehop/tracehop/forensics/report"
+	"github.com/tracehop/tracehop/forensics/session"
+)
+
+// SessionItemChunk is how many session items StreamSessions sorts in
+// memory before it spills them (a few hundred bytes each).
+const SessionItemChunk = 1 << 17
+
+// StreamSessions is the sessions stage of Run (`tracehop sessions`) in
+// memory bounded by the sessions open at a time, not by the evidence:
+// each input's records become session items as they are read
+// (session.Item: what grouping needs of a record), sorted externally
+// (itemSorter), and grouped by a session.Stream that ends sessions as
+// their idle gap passes; ended sessions go to a spool of JSON lines read
+// back in output order. The sessions are those session.Build makes of
+// the same inputs, byte for byte (TestStreamSessionsMatchesRun). The
+// Case holds the inputs, problems, caps and databases, not the records
+// or sessions; the spool is nil when the run failed before grouping.
+// cols, when not nil, collects the sessions' CSV columns.
+func StreamSessions(ctx context.Context, aopts Options, cols *report.CSVColumns) (*SessionSpool, *forensics.Case, error) {
+	return streamSessions(ctx, aopts, cols, SessionItemChunk)
+}
+
+func streamSessions(ctx context.Context, aopts Options, cols *report.CSVColumns, chunk int) (*SessionSpool, *forensics.Case, error) {
+	c := &forensics.Case{Home: aopts.Home}
+	sorter := newItemSorter(chunk)
+	defer sorter.cleanup()
+	// sums[i] is input i's SHA-256, known once it is read through; the
+	// items carry none and get it back as they come out of the sort.
+	var sums []string
+	var inputErrs []error
+	err := ingest(ctx, aopts,
+		func(i int) *itemSink { return &itemSink{s: sorter, input: int32(i)} },
+		func(i int, r *InputResult) error {
+			sums = append(sums, make([]string, max(0, i+1-len(sums)))...)
+			sums[i] = r.Input.SHA256
+			Add(c, r)
+			if r.Err != nil {
+				inputErrs = append(inputErrs, r.Err)
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, c, err
+	}
+	if aopts.Enricher != nil {
+		c.Databases = aopts.Enricher.Databases()
+	}
+	SortRecords(c) // inputs, problems and caps; c holds no records
+	sp, err := newSessionSpool(cols, chunk)
+	if err != nil {
+		return nil, c, err
+	}
+	st := session.NewStream(aopts.Session, sp.add)
+	if e := aopts.Enricher; e != nil {
+		// As enrichResult does for the first record of the session.
+		st.Geo = func(ip netip.Addr, at time.Time) *enrich.Record { return e.LookupShared(ip, at) }
+	}
+	n := 0
+	err = sorter.each(func(si *sortItem) error {
+		if n++; n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		si.it.Evidence.SHA256 = sums[si.input]
+		st.Add(&si.it)
+		return sp.err
+	})
+	if err == nil {
+		st.Close()
+		err = sp.finish()
+	}
+	if err != nil {
+		sp.Close()
+		return nil, c, err
+	}
+	return sp, c, errors.Join(inputErrs...)
+}
+
+// SessionSpool holds a run's sessions as JSON lines in a temporary file,
+// and their places in the output order in an external sort, to be read
+// back in that order: sessions end out of order.
+type SessionSpool struct {
+	f    *os.File
+	bw   *bufio.Writer
+	enc  *json.Encoder
+	buf  bytes.Buffer
+	cols *report.CSVColumns
+	keys *runSorter[sessionKey]
+	n    int
+	off  int64
+	err  error
+}
+
+// sessionKey is a spooled session's place in the output order (start,
+// then ID) and in the spool.
+type sessionKey struct {
+	sec  int64
+	nsec int32
+	len  int32
+	off  int64
+	id   string
+}
+
+func compareSessionKeys(a, b *sessionKey) int {
+	return cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.nsec, b.nsec), strings.Compare(a.id, b.id), cmp.Compare(a.off, b.off))
+}
+
+func appendSessionKey(dst []byte, k *sessionKey) []byte {
+	dst = binary.AppendVarint(dst, k.sec)
+	dst = binary.AppendUvarint(dst, uint64(k.nsec))
+	dst = binary.AppendUvarint(dst, uint64(k.len))
+	dst = binary.AppendUvarint(dst, uint64(k.off))
+	return append(dst, k.id...)
+}
+
+func decodeSessionKey(b []byte, k *sessionKey) error {
+	r := &itemReader{b: b}
+	sec, nsec, n, off := r.varint(), r.uvarint(), r.uvarint(), r.uvarint()
+	if r.err != nil || nsec >= 1e9 || n > 1<<30 || off > 1<<62 {
+		return errCorruptItem
+	}
+	*k = sessionKey{sec: sec, nsec: int32(nsec), len: int32(n), off: int64(off), id: string(r.b)}
+	return nil
+}
+
+func newSessionSpool(cols *report.CSVColumns, chunk int) (*SessionSpool, error) {
+	f, err := os.CreateTemp("", "tracehop-sessions-*.jsonl")
+	if err != nil {
+		return nil, fmt.Errorf("sessions spool: %w", err)
+	}
+	sp := &SessionSpool{f: f, bw: bufio.NewWriterSize(f, 1<<20), cols: cols,
+		keys: &runSorter[sessionKey]{chunk: chunk, what: "sessions order", cmp: compareSessionKeys, enc: appendSessionKey, dec: decodeSessionKey}}
+	// The encoding of report.WriteRecords.
+	sp.enc = json.NewEncoder(&sp.buf)
+	sp.enc.SetEscapeHTML(false)
+	return sp, nil
+}
+
+// add spools one ended session.
+func (sp *SessionSpool) add(s *forensics.Session) {
+	if sp.err != nil {
+		return
+	}
+	sp.buf.Reset()
+	if err := sp.enc.Encode(s); err != nil {
+		sp.err = fmt.Errorf("sessions spool: session %s: %w", s.ID, err)
+		return
+	}
+	line := sp.buf.Bytes()
+	if sp.cols != nil {
+		if err := sp.cols.Add(report.CompactJSON(line)); err != nil {
+			sp.err = fmt.Errorf("sessions spool: session %s: %w", s.ID, err)
+			return
+		}
+	}
+	if _, err := sp.bw.Write(line); err != nil {
+		sp.err = fmt.Errorf("sessions spool: %w", err)
+		return
+	}
+	sp.keys.add(sessionKey{sec: s.Start.Unix(), nsec: int32(s.Start.Nanosecond()), len: int32(len(line)), off: sp.off, id: strings.Clone(s.ID)})
+	sp.off += int64(len(line))
+	sp.n++
+}
+
+func (sp *SessionSpool) finish() error {
+	if sp.err != nil {
+		return sp.err
+	}
+	if err := sp.bw.Flush(); err != nil {
+		return fmt.Errorf("sessions spool: %w", err)
+	}
+	return nil
+}
+
+// Len is the number of sessions.
+func (sp *SessionSpool) Len() int { return sp.n }
+
+// Columns are the CSV columns collected, or nil.
+func (sp *SessionSpool) Columns() *report.CSVColumns { return sp.cols }
+
+// Each calls fn with every session's JSON line (newline included) in
+// output order; the line is fn's only for the call. It may be called
+// again (each call reads the spool from the start).
+func (sp *SessionSpool) Each(fn func(line []byte) error) error {
+	var buf []byte
+	return sp.keys.each(func(k *sessionKey) error {
+		buf = slices.Grow(buf[:0], int(k.len))[:k.len]
+		if _, err := sp.f.ReadAt(buf, k.off); err != nil {
+			return fmt.Errorf("sessions spool: %w", err)
+		}
+		return fn(buf)
+	})
+}
+
+// Close removes the spool.
+func (sp *SessionSpool) Close() error {
+	sp.keys.cleanup()
+	err := sp.f.Close()
+	if rerr := os.Remove(sp.f.Name()); err == nil {
+		err = rerr
+	}
+	return err
+}
