@@ -1,5 +1,10 @@
-# forensics/session, forensics/campaign, forensics/trace: scale benchmark
+# forensics/session, forensics/campaign, forensics/trace: scale benchmarks
 # and fuzz smoke.
+#
+# sessions-bench: `tracehop sessions` on the first 1M lines of the
+# generated combined log and on all of it (make bench-data), with and
+# without enrichment: time, lines/s and peak RSS (flat in the number of
+# lines: sessions are streamed, see forensics/analyze/sessions.go).
 #
 # bench-campaign: 10 million generated sessions (realistic indicator
 # distributions, see forensics/campaign/bench_test.go) streamed into a
@@ -8,7 +13,16 @@
 # garbage collector's headroom inside the 4 GB budget.
 BENCH_SESSIONS ?= 10000000
 
-.PHONY: bench-campaign campaign-test
+.PHONY: bench-campaign campaign-test sessions-bench
+
+sessions-bench: build logs-bench-data
+	@head -n 1000000 $(LOGS_BENCH_DIR)/combined.log > $(LOGS_BENCH_DIR)/combined-1m.log
+	@$(LOGS_MEASURE); echo "== sessions: $$(nproc) cores"; \
+	measure "tracehop sessions --no-enrich, 1M" $(LOGS_BENCH_DIR)/combined-1m.log ./$(BIN) sessions --no-enrich -q $(LOGS_BENCH_DIR)/combined-1m.log; \
+	measure "tracehop sessions --no-enrich"     $(LOGS_BENCH_DIR)/combined.log ./$(BIN) sessions --no-enrich -q $(LOGS_BENCH_DIR)/combined.log; \
+	measure "tracehop sessions (enriched), 1M"  $(LOGS_BENCH_DIR)/combined-1m.log ./$(BIN) sessions -q $(LOGS_BENCH_DIR)/combined-1m.log; \
+	measure "tracehop sessions (enriched)"      $(LOGS_BENCH_DIR)/combined.log ./$(BIN) sessions -q $(LOGS_BENCH_DIR)/combined.log; \
+	rm -f $(LOGS_BENCH_DIR)/.time $(LOGS_BENCH_DIR)/.stderr
 
 bench-campaign:
 	@mkdir -p bench-data
@@ -22,4 +36,5 @@ campaign-test:
 
 fuzz-smoke::
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePath$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0s -parallel 1 ./forensics/session
+	$(GO) test -run '^$$' -fuzz '^FuzzStream$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0s -parallel 1 ./forensics/session
 	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0s -parallel 1 ./forensics/campaign

@@ -105,6 +105,13 @@ func BenchmarkEventsCommand(b *testing.B) {
 	}
 }
 
+// BenchmarkSessionsCommand is `tracehop sessions --no-enrich -q FILE`
+// in-process on the generated combined log: the events read into session
+// items, their external sort, the grouping and the sessions spool.
+func BenchmarkSessionsCommand(b *testing.B) {
+	benchCommand(b, "sessions", "combined", false, func(int) []string { return nil })
+}
+
 // BenchmarkEventsParquet is `tracehop events --no-enrich -q --format
 // parquet --out DIR FILE` in-process on the generated combined log: the
 // spool, the decoding on every core and the Parquet encoding.
@@ -118,6 +125,12 @@ func BenchmarkEventsParquet(b *testing.B) {
 // in a loop on a generated log of 100k lines named name, reporting
 // lines per second and per CPU-second.
 func benchEvents(b *testing.B, name string, ecs bool, flags func(run int) []string) {
+	benchCommand(b, "events", name, ecs, flags)
+}
+
+// benchCommand runs `tracehop CMD --no-enrich -q [flags(run)...] FILE`
+// as benchEvents does.
+func benchCommand(b *testing.B, cmd, name string, ecs bool, flags func(run int) []string) {
 	const lines = 100_000
 	// A short relative name, as in `make logs-bench-peers`: the name is
 	// hashed into every event ID.
@@ -138,7 +151,7 @@ func benchEvents(b *testing.B, name string, ecs bool, flags func(run int) []stri
 	for b.Loop() {
 		run++
 		root := newRootCmd(&ioStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard})
-		root.SetArgs(append(append([]string{"events", "--no-enrich", "-q"}, flags(run)...), path))
+		root.SetArgs(append(append([]string{cmd, "--no-enrich", "-q"}, flags(run)...), path))
 		if err := root.ExecuteContext(context.Background()); err != nil {
 			b.Fatal(err)
 		}

@@ -105,6 +105,7 @@ type SessionSpool struct {
 	bw   *bufio.Writer
 	enc  *json.Encoder
 	buf  bytes.Buffer
+	line []byte
 	cols *report.CSVColumns
 	keys *runSorter[sessionKey]
 	n    int
@@ -162,12 +163,21 @@ func (sp *SessionSpool) add(s *forensics.Session) {
 	if sp.err != nil {
 		return
 	}
-	sp.buf.Reset()
-	if err := sp.enc.Encode(s); err != nil {
-		sp.err = fmt.Errorf("sessions spool: session %s: %w", s.ID, err)
-		return
+	// The bytes of report.WriteRecords (encoding/json), written without
+	// reflection where forensics can (TestRecordJSONExact holds the two
+	// equal).
+	line, ok := forensics.AppendSessionJSON(sp.line[:0], s)
+	if ok {
+		line = append(line, '\n')
+		sp.line = line
+	} else {
+		sp.buf.Reset()
+		if err := sp.enc.Encode(s); err != nil {
+			sp.err = fmt.Errorf("sessions spool: session %s: %w", s.ID, err)
+			return
+		}
+		line = sp.buf.Bytes()
 	}
-	line := sp.buf.Bytes()
 	if sp.cols != nil {
 		if err := sp.cols.Add(report.CompactJSON(line)); err != nil {
 			sp.err = fmt.Errorf("sessions spool: session %s: %w", s.ID, err)

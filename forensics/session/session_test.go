@@ -179,3 +179,40 @@ func TestSweepChangesNothing(t *testing.T) {
 		}
 	}
 }
+
+// FuzzStream: whatever the records (times of any year, in any order, and
+// gaps of any length), sweeping ends no session differently from ending
+// it at its key's next record, and grouping never panics.
+func FuzzStream(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 200, 4, 5, 250, 6, 7}, int64(60))
+	f.Add([]byte{255, 255, 255, 0, 0, 0, 1, 1, 1}, int64(1))
+	f.Fuzz(func(t *testing.T, data []byte, gapSec int64) {
+		if len(data) > 3000 {
+			return
+		}
+		var evs []forensics.Event
+		var fls []forensics.Flow
+		at := t0
+		for i := 0; i+2 < len(data); i += 3 {
+			step := time.Duration(int8(data[i])) * time.Duration(1+int64(data[i+2])%4000) * time.Second
+			if data[i] == 255 {
+				at = time.Date(1+int(data[i+2])*39, 1, 1, 0, 0, 0, 0, time.UTC) // far times
+			}
+			at = at.Add(step)
+			ip := fmt.Sprintf("198.51.100.%d", data[i+1]%8)
+			e := ev(0, ip, []string{"a", "b"}[data[i+1]>>7], "", fmt.Sprintf("/x/%d", data[i+2]), 200)
+			e.ID, e.Time = fmt.Sprintf("e%05d", i), forensics.NewTime(at)
+			evs = append(evs, e)
+			fls = append(fls, forensics.Flow{ID: fmt.Sprintf("f%05d", i), SrcIP: netip.MustParseAddr(ip),
+				Start: forensics.NewTime(at), End: forensics.NewTime(at.Add(step)), BytesIn: 1})
+		}
+		o := DefaultOptions()
+		o.Gap = time.Duration(max(1, gapSec%100000)) * time.Second
+		got, want := build(evs, fls, o, false), build(evs, fls, o, true)
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(want)
+		if string(g) != string(w) {
+			t.Fatalf("%d sessions with sweeps, %d without", len(got), len(want))
+		}
+	})
+}
