@@ -127,7 +127,9 @@ func runCampaigns(ctx context.Context, opts *campaignsOptions) error {
 			fmt.Fprintf(g.io.ErrOut, "campaigns from %d sessions table(s) citing %d evidence input(s); no hop chains (they need events and flows)\n", len(opts.Inputs), len(c.Inputs))
 		}
 	} else {
-		c, runErr = g.runPipeline(ctx, *aopts)
+		// Streamed: memory holds the sessions open at a time and the
+		// records hop chains need, not every record.
+		c, runErr = g.runStage(ctx, *aopts, analyze.StreamCampaigns)
 	}
 	if c == nil || (runErr != nil && !errors.Is(runErr, analyze.ErrInput)) {
 		return outcome(c, runErr)

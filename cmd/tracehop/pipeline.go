@@ -85,17 +85,30 @@ func parsePrefix(s string) (netip.Prefix, error) {
 
 // runPipeline runs analyze.Run with a progress bar on a terminal.
 func (g *globalOptions) runPipeline(ctx context.Context, opts analyze.Options) (*forensics.Case, error) {
-	if g.io.ErrTTY && !g.Quiet {
-		opts.Progress = &analyze.Progress{}
-		stop := startProgress(g.io.ErrOut, opts.Progress)
-		defer stop()
-	}
-	c, err := analyze.Run(ctx, opts)
+	return g.runStage(ctx, opts, analyze.Run)
+}
+
+// runStage runs a pipeline stage (analyze.Run, StreamCampaigns,
+// TraceRecords) with a progress bar on a terminal, and names the tool
+// and home country in its Case.
+func (g *globalOptions) runStage(ctx context.Context, opts analyze.Options, run func(context.Context, analyze.Options) (*forensics.Case, error)) (*forensics.Case, error) {
+	defer g.progress(&opts)()
+	c, err := run(ctx, opts)
 	if c != nil {
 		c.Tool = toolInfo()
 		c.Home = opts.Home
 	}
 	return c, err
+}
+
+// progress starts the progress bar of opts on a terminal (unless -q) and
+// returns the function that stops it.
+func (g *globalOptions) progress(opts *analyze.Options) (stop func()) {
+	if !g.io.ErrTTY || g.Quiet {
+		return func() {}
+	}
+	opts.Progress = &analyze.Progress{}
+	return startProgress(g.io.ErrOut, opts.Progress)
 }
 
 // outcome maps a finished run to the exit-code contract: unusable inputs

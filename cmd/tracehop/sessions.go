@@ -121,11 +121,7 @@ func runSessions(ctx context.Context, opts *sessionsOptions) error {
 // streamSessions runs analyze.StreamSessions with a progress bar on a
 // terminal, as runPipeline does analyze.Run.
 func (g *globalOptions) streamSessions(ctx context.Context, aopts analyze.Options, cols *report.CSVColumns) (*analyze.SessionSpool, *forensics.Case, error) {
-	if g.io.ErrTTY && !g.Quiet {
-		aopts.Progress = &analyze.Progress{}
-		stop := startProgress(g.io.ErrOut, aopts.Progress)
-		defer stop()
-	}
+	defer g.progress(&aopts)()
 	sp, c, err := analyze.StreamSessions(ctx, aopts, cols)
 	if c != nil {
 		c.Tool = toolInfo()

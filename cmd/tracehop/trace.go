@@ -85,11 +85,13 @@ func runTrace(ctx context.Context, opts *traceOptions) error {
 		return err
 	}
 	defer closeFn()
+	// Streamed: chains need only events with a forwarded-for path and
+	// flows, and campaigns only when one is asked for.
+	stage := analyze.StreamCampaigns
 	if opts.CampaignID == "" {
-		// chains need no campaigns unless one is asked for
-		aopts.Until = analyze.StageIngest
+		aopts.Until, stage = analyze.StageIngest, analyze.TraceRecords
 	}
-	c, runErr := g.runPipeline(ctx, *aopts)
+	c, runErr := g.runStage(ctx, *aopts, stage)
 	if c == nil || (runErr != nil && !errors.Is(runErr, analyze.ErrInput)) {
 		return outcome(c, runErr)
 	}

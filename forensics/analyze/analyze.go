@@ -131,7 +131,8 @@ func ingest(ctx context.Context, opts Options, sinks func(i int) *itemSink, emit
 
 // ingestOne reads one input into its result, or with a sink hands its
 // records to the sink (their evidence without the SHA-256, known only at
-// the end, and not enriched) and counts them.
+// the end, and not enriched), counts them, and keeps in the result those
+// the sink asks for.
 func ingestOne(ctx context.Context, path string, opts Options, sink *itemSink) (res *InputResult) {
 	res = &InputResult{Input: forensics.Input{Path: path}}
 	eopts := opts.Evidence
@@ -163,8 +164,9 @@ func ingestOne(ctx context.Context, path string, opts Options, sink *itemSink) (
 			records++
 			if sink != nil {
 				sink.offset = offset
-				sink.flow(&f, true)
-				return
+				if !sink.flow(&f, true) {
+					return
+				}
 			}
 			res.Flows = append(res.Flows, f)
 		})
@@ -181,16 +183,14 @@ func ingestOne(ctx context.Context, path string, opts Options, sink *itemSink) (
 		st, err := logs.Read(ctx, src, file, format, lo,
 			func(e forensics.Event) {
 				records++
-				if sink != nil {
-					sink.event(&e)
+				if sink != nil && !sink.event(&e) {
 					return
 				}
 				res.Events = append(res.Events, e)
 			},
 			func(f forensics.Flow) {
 				records++
-				if sink != nil {
-					sink.flow(&f, false)
+				if sink != nil && !sink.flow(&f, false) {
 					return
 				}
 				res.Flows = append(res.Flows, f)
@@ -350,22 +350,32 @@ func Correlate(ctx context.Context, c *forensics.Case, opts Options) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	c.Campaigns = campaign.Build(c.Sessions, campaignOptions(opts))
+	if opts.Until < StageAll {
+		return nil
+	}
+	c.Chains = trace.Build(c.Events, c.Flows, c.Campaigns, traceOptions(opts))
+	return ctx.Err()
+}
+
+// campaignOptions are opts.Campaign with the run's home country.
+func campaignOptions(opts Options) campaign.Options {
 	copts := opts.Campaign
 	if copts.Home == "" {
 		copts.Home = opts.Home
 	}
-	c.Campaigns = campaign.Build(c.Sessions, copts)
-	if opts.Until < StageAll {
-		return nil
-	}
+	return copts
+}
+
+// traceOptions are opts.Trace with the run's enricher for the hops.
+func traceOptions(opts Options) trace.Options {
 	topts := opts.Trace
 	if topts.Lookup == nil && opts.Enricher != nil {
 		// hops claimed in X-Forwarded-For are enriched like any address
 		e := opts.Enricher
 		topts.Lookup = e.LookupShared
 	}
-	c.Chains = trace.Build(c.Events, c.Flows, c.Campaigns, topts)
-	return ctx.Err()
+	return topts
 }
 
 // Params lists every parameter a run used, by stage, for the bundle: a

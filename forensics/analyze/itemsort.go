@@ -311,24 +311,38 @@ func decodeItem(b []byte, si *sortItem) error {
 	return nil
 }
 
-// itemSink feeds one input's records to the sorter as session items.
+// itemSink takes one input's records as they are read: it feeds them to
+// the sorter as session items (when s is set) and says which to keep in
+// the input's result, where they are hashed and enriched as Run's are:
+// with keep, those hop chains need (events with a forwarded-for path, as
+// trace reads them, and flows).
 type itemSink struct {
 	s      *runSorter[sortItem]
+	keep   bool
 	input  int32
 	seq    int64
 	offset time.Duration // --clock-offset of a capture (logs apply their own)
 }
 
-func (k *itemSink) event(e *forensics.Event) {
-	k.seq++
-	k.s.add(sortItem{it: session.EventItem(e), input: k.input, seq: k.seq})
+func (k *itemSink) event(e *forensics.Event) (keep bool) {
+	if k.s != nil {
+		k.seq++
+		k.s.add(sortItem{it: session.EventItem(e), input: k.input, seq: k.seq})
+	}
+	return k.keep && len(e.ProxyChain) >= 2
 }
 
-func (k *itemSink) flow(f *forensics.Flow, capture bool) {
-	if capture && k.offset != 0 {
-		f.Start = forensics.NewTime(f.Start.Add(k.offset))
-		f.End = forensics.NewTime(f.End.Add(k.offset))
+// flow takes a flow as read: a capture's clock offset is applied to its
+// item here, and to a kept flow by ingestOne as to every flow of Run.
+func (k *itemSink) flow(f *forensics.Flow, capture bool) (keep bool) {
+	if k.s != nil {
+		g := *f
+		if capture && k.offset != 0 {
+			g.Start = forensics.NewTime(g.Start.Add(k.offset))
+			g.End = forensics.NewTime(g.End.Add(k.offset))
+		}
+		k.seq++
+		k.s.add(sortItem{it: session.FlowItem(&g), input: k.input, seq: k.seq})
 	}
-	k.seq++
-	k.s.add(sortItem{it: session.FlowItem(f), input: k.input, seq: k.seq})
+	return k.keep
 }

@@ -17,8 +17,10 @@ import (
 
 	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
+	"github.com/tracehop/tracehop/forensics/campaign"
 	"github.com/tracehop/tracehop/forensics/report"
 	"github.com/tracehop/tracehop/forensics/session"
+	"github.com/tracehop/tracehop/forensics/trace"
 )
 
 // SessionItemChunk is how many session items StreamSessions sorts in
@@ -40,7 +42,84 @@ func StreamSessions(ctx context.Context, aopts Options, cols *report.CSVColumns)
 	return streamSessions(ctx, aopts, cols, SessionItemChunk)
 }
 
+// streamSessions is StreamSessions with the item chunk size.
 func streamSessions(ctx context.Context, aopts Options, cols *report.CSVColumns, chunk int) (*SessionSpool, *forensics.Case, error) {
+	sp, err := newSessionSpool(cols, chunk)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := groupSessions(ctx, aopts, chunk, false, sp.add, func() error { return sp.err })
+	if c == nil || (err != nil && !errors.Is(err, ErrInput)) {
+		sp.Close()
+		return nil, c, err
+	}
+	if ferr := sp.finish(); ferr != nil {
+		sp.Close()
+		return nil, c, ferr
+	}
+	return sp, c, err
+}
+
+// StreamCampaigns is Run up to StageCampaigns or StageAll (`tracehop
+// campaigns` and `trace --campaign`) in the memory of StreamSessions:
+// sessions go from the grouping straight into the campaign grouping,
+// whose compact state is all it keeps of them (it does not depend on
+// the order sessions come in: TestDeterministicShuffled), and hop chains
+// are built from the records they need alone, kept as Run keeps them:
+// events with a forwarded-for path, and flows. The Case holds the
+// campaigns and chains (Run's, byte for byte:
+// TestStreamCampaignsMatchesRun), those records and the provenance.
+func StreamCampaigns(ctx context.Context, aopts Options) (*forensics.Case, error) {
+	return streamCampaigns(ctx, aopts, SessionItemChunk)
+}
+
+func streamCampaigns(ctx context.Context, aopts Options, chunk int) (*forensics.Case, error) {
+	b := campaign.NewBuilder(campaignOptions(aopts))
+	c, err := groupSessions(ctx, aopts, chunk, aopts.Until >= StageAll, b.Add, func() error { return nil })
+	if c == nil || (err != nil && !errors.Is(err, ErrInput)) {
+		return c, err
+	}
+	c.Campaigns, _ = b.Finish()
+	if aopts.Until >= StageAll {
+		c.Chains = trace.Build(c.Events, c.Flows, c.Campaigns, traceOptions(aopts))
+	}
+	return c, errors.Join(err, ctx.Err())
+}
+
+// TraceRecords is Run to StageIngest (`tracehop trace` without
+// --campaign) keeping only the records hop chains need: events with a
+// forwarded-for path, and flows, hashed and enriched as Run does them and
+// in the same order (inputs in order, records as read: Run sorts nothing
+// before correlating). The returned error joins unusable inputs as Run's
+// does.
+func TraceRecords(ctx context.Context, aopts Options) (*forensics.Case, error) {
+	c := &forensics.Case{Home: aopts.Home}
+	var inputErrs []error
+	err := ingest(ctx, aopts,
+		func(int) *itemSink { return &itemSink{keep: true} },
+		func(_ int, r *InputResult) error {
+			Add(c, r)
+			if r.Err != nil {
+				inputErrs = append(inputErrs, r.Err)
+			}
+			return nil
+		})
+	if err != nil {
+		return c, err
+	}
+	if aopts.Enricher != nil {
+		c.Databases = aopts.Enricher.Databases()
+	}
+	return c, errors.Join(inputErrs...)
+}
+
+// groupSessions reads every input into session items, sorts them
+// externally (chunk items in memory) and groups them with a
+// session.Stream that hands each ended session to emit; failed is polled
+// for emit's error. With keep, the Case also holds the records hop chains
+// need (itemSink). The Case is nil, or the error not ErrInput alone,
+// when the run failed.
+func groupSessions(ctx context.Context, aopts Options, chunk int, keep bool, emit func(*forensics.Session), failed func() error) (*forensics.Case, error) {
 	c := &forensics.Case{Home: aopts.Home}
 	sorter := newItemSorter(chunk)
 	defer sorter.cleanup()
@@ -49,7 +128,7 @@ func streamSessions(ctx context.Context, aopts Options, cols *report.CSVColumns,
 	var sums []string
 	var inputErrs []error
 	err := ingest(ctx, aopts,
-		func(i int) *itemSink { return &itemSink{s: sorter, input: int32(i)} },
+		func(i int) *itemSink { return &itemSink{s: sorter, keep: keep, input: int32(i)} },
 		func(i int, r *InputResult) error {
 			sums = append(sums, make([]string, max(0, i+1-len(sums)))...)
 			sums[i] = r.Input.SHA256
@@ -60,17 +139,13 @@ func streamSessions(ctx context.Context, aopts Options, cols *report.CSVColumns,
 			return nil
 		})
 	if err != nil {
-		return nil, c, err
+		return c, err
 	}
 	if aopts.Enricher != nil {
 		c.Databases = aopts.Enricher.Databases()
 	}
-	SortRecords(c) // inputs, problems and caps; c holds no records
-	sp, err := newSessionSpool(cols, chunk)
-	if err != nil {
-		return nil, c, err
-	}
-	st := session.NewStream(aopts.Session, sp.add)
+	SortRecords(c) // and the records kept
+	st := session.NewStream(aopts.Session, emit)
 	if e := aopts.Enricher; e != nil {
 		// As enrichResult does for the first record of the session.
 		st.Geo = func(ip netip.Addr, at time.Time) *enrich.Record { return e.LookupShared(ip, at) }
@@ -84,17 +159,16 @@ func streamSessions(ctx context.Context, aopts Options, cols *report.CSVColumns,
 		}
 		si.it.Evidence.SHA256 = sums[si.input]
 		st.Add(&si.it)
-		return sp.err
+		return failed()
 	})
-	if err == nil {
-		st.Close()
-		err = sp.finish()
-	}
 	if err != nil {
-		sp.Close()
-		return nil, c, err
+		return c, err
 	}
-	return sp, c, errors.Join(inputErrs...)
+	st.Close()
+	if err := failed(); err != nil {
+		return c, err
+	}
+	return c, errors.Join(inputErrs...)
 }
 
 // SessionSpool holds a run's sessions as JSON lines in a temporary file,

@@ -17,6 +17,7 @@ import (
 	"github.com/tracehop/tracehop/forensics"
 	"github.com/tracehop/tracehop/forensics/report"
 	"github.com/tracehop/tracehop/forensics/session"
+	"github.com/tracehop/tracehop/forensics/trace"
 )
 
 // TestStreamSessionsMatchesRun: the streamed sessions stage writes the
@@ -225,4 +226,91 @@ func normalItem(si sortItem) sortItem {
 		si.it.End = time.Unix(si.it.End.Unix(), int64(si.it.End.Nanosecond())).UTC()
 	}
 	return si
+}
+
+// TestStreamCampaignsMatchesRun: campaigns and hop chains from streamed
+// sessions and the records kept for chains are Run's, byte for byte, and
+// so are the chains of TraceRecords (`trace` without --campaign), on the
+// demo case (campaigns), the relay case (a relay seen from two captures),
+// hard logs with forwarded-for chains and the corpus when present.
+func TestStreamCampaignsMatchesRun(t *testing.T) {
+	enr, err := enrich.New(enrich.Options{Home: "KR"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enr.Close()
+	cases := map[string][]string{
+		"demo":      {filepath.Join("..", "..", "testdata", "demo")},
+		"relay":     {filepath.Join("..", "..", "testdata", "relay")},
+		"synthetic": append(writeSessionLogs(t), writeXFFLog(t)),
+	}
+	corpus := filepath.Join("..", "..", "..", "shared", "corpus")
+	if _, err := os.Stat(corpus); err == nil {
+		cases["corpus"] = []string{filepath.Join(corpus, "logs"), filepath.Join(corpus, "pcap")}
+	}
+	js := func(v any) string {
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+	for name, inputs := range cases {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			opts := DefaultOptions()
+			opts.Inputs, opts.Enricher, opts.Home = inputs, enr, "KR"
+			want, runErr := Run(ctx, opts)
+			if want == nil || (runErr != nil && !errors.Is(runErr, ErrInput)) {
+				t.Fatal(runErr)
+			}
+			if (name != "corpus" && name != "relay" && len(want.Campaigns) == 0) || (name != "corpus" && name != "demo" && len(want.Chains) == 0) {
+				t.Fatalf("%d campaigns, %d chains: the case tests little", len(want.Campaigns), len(want.Chains))
+			}
+			for _, chunk := range []int{5, SessionItemChunk} {
+				got, err := streamCampaigns(ctx, opts, chunk)
+				if (err == nil) != (runErr == nil) {
+					t.Errorf("chunk %d: error %v, Run's %v", chunk, err, runErr)
+				}
+				if d := firstDiff(js(got.Campaigns), js(want.Campaigns)); d != "" {
+					t.Errorf("chunk %d: campaigns differ (%d vs %d): %s", chunk, len(got.Campaigns), len(want.Campaigns), d)
+				}
+				if d := firstDiff(js(got.Chains), js(want.Chains)); d != "" {
+					t.Errorf("chunk %d: chains differ (%d vs %d): %s", chunk, len(got.Chains), len(want.Chains), d)
+				}
+				if d := firstDiff(js(got.Inputs)+js(got.Problems)+js(got.Caps), js(want.Inputs)+js(want.Problems)+js(want.Caps)); d != "" {
+					t.Errorf("chunk %d: provenance differs: %s", chunk, d)
+				}
+			}
+			o := opts
+			o.Until = StageIngest
+			wantIn, _ := Run(ctx, o)
+			gotIn, _ := TraceRecords(ctx, o)
+			wantChains := trace.Build(wantIn.Events, wantIn.Flows, nil, o.Trace)
+			if d := firstDiff(js(trace.Build(gotIn.Events, gotIn.Flows, nil, o.Trace)), js(wantChains)); d != "" {
+				t.Errorf("TraceRecords: chains differ: %s", d)
+			}
+			if d := firstDiff(js(gotIn.Inputs)+js(gotIn.Problems), js(wantIn.Inputs)+js(wantIn.Problems)); d != "" {
+				t.Errorf("TraceRecords: provenance differs: %s", d)
+			}
+		})
+	}
+}
+
+// writeXFFLog writes ECS lines behind proxies: forwarded-for paths of
+// two and three addresses, some repeated (one chain, many events), from
+// clients that also form campaigns by a shared credential.
+func writeXFFLog(t *testing.T) string {
+	t0 := time.Date(2025, 6, 24, 9, 0, 0, 0, time.UTC)
+	var lines []string
+	for i := range 120 {
+		xff := fmt.Sprintf("203.0.113.%d, 198.51.100.9", i%4)
+		if i%5 == 0 {
+			xff = fmt.Sprintf("192.0.2.%d, 203.0.113.7, 198.51.100.9", i%3)
+		}
+		lines = append(lines, fmt.Sprintf(`{"@timestamp":"%s","source":{"ip":"10.0.0.2"},"http":{"request":{"method":"GET","headers":{"x-forwarded-for":"%s"}},"response":{"status_code":200}},"url":{"path":"/api/v1/records/%d"},"user":{"id":"key-7"},"destination":{"ip":"192.0.2.80","port":443},"user_agent":{"original":"python-requests/2.31"}}`,
+			t0.Add(time.Duration(i)*47*time.Second).Format(time.RFC3339Nano), xff, 1000+i))
+	}
+	p := filepath.Join(t.TempDir(), "xff.jsonl")
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
