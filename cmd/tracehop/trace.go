@@ -97,7 +97,8 @@ func runTrace(ctx context.Context, opts *traceOptions) error {
 	}
 	chains := c.Chains
 	if opts.CampaignID == "" {
-		chains = trace.Build(c.Events, c.Flows, nil, aopts.Trace)
+		// Hops enriched as in the campaigns' chains.
+		chains = trace.Build(c.Events, c.Flows, nil, analyze.TraceOptions(*aopts))
 	}
 	switch {
 	case opts.CampaignID != "":

@@ -354,7 +354,7 @@ func Correlate(ctx context.Context, c *forensics.Case, opts Options) error {
 	if opts.Until < StageAll {
 		return nil
 	}
-	c.Chains = trace.Build(c.Events, c.Flows, c.Campaigns, traceOptions(opts))
+	c.Chains = trace.Build(c.Events, c.Flows, c.Campaigns, TraceOptions(opts))
 	return ctx.Err()
 }
 
@@ -367,8 +367,8 @@ func campaignOptions(opts Options) campaign.Options {
 	return copts
 }
 
-// traceOptions are opts.Trace with the run's enricher for the hops.
-func traceOptions(opts Options) trace.Options {
+// TraceOptions are opts.Trace with the run's enricher for the hops.
+func TraceOptions(opts Options) trace.Options {
 	topts := opts.Trace
 	if topts.Lookup == nil && opts.Enricher != nil {
 		// hops claimed in X-Forwarded-For are enriched like any address

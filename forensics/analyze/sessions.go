@@ -81,17 +81,19 @@ func streamCampaigns(ctx context.Context, aopts Options, chunk int) (*forensics.
 	}
 	c.Campaigns, _ = b.Finish()
 	if aopts.Until >= StageAll {
-		c.Chains = trace.Build(c.Events, c.Flows, c.Campaigns, traceOptions(aopts))
+		c.Chains = trace.Build(c.Events, c.Flows, c.Campaigns, TraceOptions(aopts))
 	}
 	return c, errors.Join(err, ctx.Err())
 }
 
 // TraceRecords is Run to StageIngest (`tracehop trace` without
 // --campaign) keeping only the records hop chains need: events with a
-// forwarded-for path, and flows, hashed and enriched as Run does them and
-// in the same order (inputs in order, records as read: Run sorts nothing
-// before correlating). The returned error joins unusable inputs as Run's
-// does.
+// forwarded-for path, and flows, hashed and enriched as Run does them,
+// then sorted as Correlate sorts them. (Chains keep the evidence of the
+// first records of each path; a capture's flows arrive in the order its
+// flow-table shards end them, so unsorted records could give other
+// evidence from run to run.) The returned error joins unusable inputs as
+// Run's does.
 func TraceRecords(ctx context.Context, aopts Options) (*forensics.Case, error) {
 	c := &forensics.Case{Home: aopts.Home}
 	var inputErrs []error
@@ -110,6 +112,7 @@ func TraceRecords(ctx context.Context, aopts Options) (*forensics.Case, error) {
 	if aopts.Enricher != nil {
 		c.Databases = aopts.Enricher.Databases()
 	}
+	SortRecords(c)
 	return c, errors.Join(inputErrs...)
 }
 

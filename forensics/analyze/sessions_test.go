@@ -230,7 +230,8 @@ func normalItem(si sortItem) sortItem {
 
 // TestStreamCampaignsMatchesRun: campaigns and hop chains from streamed
 // sessions and the records kept for chains are Run's, byte for byte, and
-// so are the chains of TraceRecords (`trace` without --campaign), on the
+// so are the chains of TraceRecords (`trace` without --campaign) and of
+// all records sorted, on the
 // demo case (campaigns), the relay case (a relay seen from two captures),
 // hard logs with forwarded-for chains and the corpus when present.
 func TestStreamCampaignsMatchesRun(t *testing.T) {
@@ -282,9 +283,10 @@ func TestStreamCampaignsMatchesRun(t *testing.T) {
 			o := opts
 			o.Until = StageIngest
 			wantIn, _ := Run(ctx, o)
+			SortRecords(wantIn)
 			gotIn, _ := TraceRecords(ctx, o)
-			wantChains := trace.Build(wantIn.Events, wantIn.Flows, nil, o.Trace)
-			if d := firstDiff(js(trace.Build(gotIn.Events, gotIn.Flows, nil, o.Trace)), js(wantChains)); d != "" {
+			wantChains := trace.Build(wantIn.Events, wantIn.Flows, nil, TraceOptions(o))
+			if d := firstDiff(js(trace.Build(gotIn.Events, gotIn.Flows, nil, TraceOptions(o))), js(wantChains)); d != "" {
 				t.Errorf("TraceRecords: chains differ: %s", d)
 			}
 			if d := firstDiff(js(gotIn.Inputs)+js(gotIn.Problems), js(wantIn.Inputs)+js(wantIn.Problems)); d != "" {
