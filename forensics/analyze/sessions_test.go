@@ -49,11 +49,17 @@ func TestStreamSessionsMatchesRun(t *testing.T) {
 	} else {
 		t.Log("corpus absent: its case skipped")
 	}
+	// Clock offsets on a capture (applied after reading) and a log
+	// (applied by the parser): the items must carry the corrected times.
+	cases["demo, clock offsets"] = cases["demo"]
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			opts := DefaultOptions()
 			opts.Inputs, opts.Until, opts.Enricher, opts.Home = tc.inputs, StageSessions, tc.enr, "KR"
+			if strings.Contains(name, "offsets") {
+				opts.ClockOffsets = map[string]time.Duration{"edge.pcap": 90 * time.Minute, "api.jsonl": -7 * time.Second}
+			}
 			want, runErr := Run(ctx, opts)
 			if want == nil || (runErr != nil && !errors.Is(runErr, ErrInput)) {
 				t.Fatal(runErr)
@@ -253,16 +259,21 @@ func TestStreamCampaignsMatchesRun(t *testing.T) {
 		b, _ := json.Marshal(v)
 		return string(b)
 	}
+	cases["relay, clock offset"] = cases["relay"]
 	for name, inputs := range cases {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			opts := DefaultOptions()
 			opts.Inputs, opts.Enricher, opts.Home = inputs, enr, "KR"
+			if strings.Contains(name, "offset") {
+				opts.ClockOffsets = map[string]time.Duration{"victim.pcap": 30 * time.Millisecond}
+			}
 			want, runErr := Run(ctx, opts)
 			if want == nil || (runErr != nil && !errors.Is(runErr, ErrInput)) {
 				t.Fatal(runErr)
 			}
-			if (name != "corpus" && name != "relay" && len(want.Campaigns) == 0) || (name != "corpus" && name != "demo" && len(want.Chains) == 0) {
+			relay := strings.HasPrefix(name, "relay")
+			if (name != "corpus" && !relay && len(want.Campaigns) == 0) || (name != "corpus" && name != "demo" && len(want.Chains) == 0) {
 				t.Fatalf("%d campaigns, %d chains: the case tests little", len(want.Campaigns), len(want.Chains))
 			}
 			for _, chunk := range []int{5, SessionItemChunk} {
