@@ -176,11 +176,12 @@ func compareItems(a, b *sortItem) int {
 		}
 		return -1
 	}
+	x, y := &a.it, &b.it
 	var c int
-	if a.it.Flow {
-		c = cmp.Or(a.it.Time.Compare(b.it.Time), cmp.Compare(a.it.ID, b.it.ID))
+	if x.Flow {
+		c = session.CompareFlows(x.Time, x.ID, y.Time, y.ID)
 	} else {
-		c = cmp.Or(a.it.Time.Compare(b.it.Time), cmp.Compare(a.it.ID, b.it.ID), cmp.Compare(a.it.Evidence.Offset, b.it.Evidence.Offset))
+		c = session.CompareEvents(x.Time, x.ID, x.Evidence.Offset, y.Time, y.ID, y.Evidence.Offset)
 	}
 	return cmp.Or(c, cmp.Compare(a.input, b.input), cmp.Compare(a.seq, b.seq))
 }

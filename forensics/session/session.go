@@ -119,7 +119,7 @@ func build(events []forensics.Event, flows []forensics.Flow, opts Options, noSwe
 	}
 	slices.SortStableFunc(idx, func(a, b int) int {
 		ea, eb := &events[a], &events[b]
-		return CompareEvents(&ea.Time, ea.ID, ea.Evidence.Offset, &eb.Time, eb.ID, eb.Evidence.Offset)
+		return CompareEvents(ea.Time.Time, ea.ID, ea.Evidence.Offset, eb.Time.Time, eb.ID, eb.Evidence.Offset)
 	})
 	for _, i := range idx {
 		it := EventItem(&events[i])
@@ -131,7 +131,7 @@ func build(events []forensics.Event, flows []forensics.Flow, opts Options, noSwe
 	}
 	slices.SortStableFunc(idx, func(a, b int) int {
 		fa, fb := &flows[a], &flows[b]
-		return CompareFlows(&fa.Start, fa.ID, &fb.Start, fb.ID)
+		return CompareFlows(fa.Start.Time, fa.ID, fb.Start.Time, fb.ID)
 	})
 	for _, i := range idx {
 		it := FlowItem(&flows[i])
@@ -144,13 +144,13 @@ func build(events []forensics.Event, flows []forensics.Flow, opts Options, noSwe
 
 // CompareEvents is the order events are grouped in: time, ID, then byte
 // offset. Stream needs them in this order (ties in input order).
-func CompareEvents(ta *forensics.Time, ida string, offa int64, tb *forensics.Time, idb string, offb int64) int {
-	return cmp.Or(ta.Compare(tb.Time), strings.Compare(ida, idb), cmp.Compare(offa, offb))
+func CompareEvents(ta time.Time, ida string, offa int64, tb time.Time, idb string, offb int64) int {
+	return cmp.Or(ta.Compare(tb), strings.Compare(ida, idb), cmp.Compare(offa, offb))
 }
 
 // CompareFlows is the order flows are grouped in: start time, then ID.
-func CompareFlows(ta *forensics.Time, ida string, tb *forensics.Time, idb string) int {
-	return cmp.Or(ta.Compare(tb.Time), strings.Compare(ida, idb))
+func CompareFlows(ta time.Time, ida string, tb time.Time, idb string) int {
+	return cmp.Or(ta.Compare(tb), strings.Compare(ida, idb))
 }
 
 // CompareSessions is the output order of sessions: start time, then ID.
