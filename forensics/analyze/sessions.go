@@ -31,7 +31,7 @@ const SessionItemChunk = 1 << 17
 // memory bounded by the sessions open at a time, not by the evidence:
 // each input's records become session items as they are read
 // (session.Item: what grouping needs of a record), sorted externally
-// (itemSorter), and grouped by a session.Stream that ends sessions as
+// (runSorter, itemsort.go), and grouped by a session.Stream that ends sessions as
 // their idle gap passes; ended sessions go to a spool of JSON lines read
 // back in output order. The sessions are those session.Build makes of
 // the same inputs, byte for byte (TestStreamSessionsMatchesRun). The
