@@ -147,8 +147,11 @@ func (c geoCache) get(raw json.RawMessage) (*enrich.Record, error) {
 func newEventDecoder() func([]byte, *spoolEvent) error {
 	geo := geoCache{}
 	return func(line []byte, se *spoolEvent) (err error) {
-		if err = json.Unmarshal(line, se); err != nil {
-			return err
+		if !decodeEventLine(line, se) {
+			*se = spoolEvent{}
+			if err = json.Unmarshal(line, se); err != nil {
+				return err
+			}
 		}
 		se.Event.SrcGeo, err = geo.get(se.SrcGeo)
 		return err

@@ -1,0 +1,474 @@
+package analyze
+
+import (
+	"encoding/json"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/tracehop/tracehop/forensics"
+)
+
+// decodeEventLine decodes one spooled event line (forensics's event
+// encoder wrote it) into se, as json.Unmarshal would, without
+// reflection: decoding was half the time of an events Parquet export.
+// It reads the value types the encoder writes and gives up on anything
+// else (an escape it does not handle, an unknown field, a number out of
+// range); the caller then falls back to json.Unmarshal, so the result is
+// always json.Unmarshal's. FuzzDecodeEventLine holds the two equal.
+func decodeEventLine(line []byte, se *spoolEvent) bool {
+	d := lineDec{b: line}
+	*se = spoolEvent{}
+	e := &se.Event
+	if !d.byte('{') {
+		return false
+	}
+	if d.peek('}') {
+		d.i++
+		return d.end()
+	}
+	var seen uint32 // keys read: a repeated key is left to encoding/json
+	for {
+		key, ok := d.plainString()
+		if !ok || !d.byte(':') {
+			return false
+		}
+		bit := uint32(1) << eventKeyIndex(key)
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		switch key {
+		case "id":
+			ok = d.str(&e.ID)
+		case "time":
+			var s []byte
+			if s, ok = d.rawString(); ok {
+				ok = e.Time.UnmarshalText(s) == nil
+			}
+		case "time_raw":
+			ok = d.str(&e.TimeRaw)
+		case "source_kind":
+			ok = d.str(&e.SourceKind)
+		case "src_ip":
+			ok = d.addr(func(b []byte) error { return e.SrcIP.UnmarshalText(b) })
+		case "src_port":
+			ok = d.uint16(&e.SrcPort)
+		case "client_ip":
+			ok = d.addr(func(b []byte) error { return e.ClientIP.UnmarshalText(b) })
+		case "proxy_chain":
+			ok = d.proxyChain(&e.ProxyChain)
+		case "dst_ip":
+			ok = d.addr(func(b []byte) error { return e.DstIP.UnmarshalText(b) })
+		case "dst_port":
+			ok = d.uint16(&e.DstPort)
+		case "method":
+			ok = d.str(&e.Method)
+		case "host":
+			ok = d.str(&e.Host)
+		case "path":
+			ok = d.str(&e.Path)
+		case "status":
+			var v int64
+			if v, ok = d.int(); ok && int64(int(v)) == v {
+				e.Status = int(v)
+			} else {
+				ok = false
+			}
+		case "bytes":
+			e.Bytes, ok = d.int()
+		case "user_agent":
+			ok = d.str(&e.UserAgent)
+		case "referrer":
+			ok = d.str(&e.Referrer)
+		case "user":
+			ok = d.str(&e.User)
+		case "credential":
+			ok = d.str(&e.Credential)
+		case "action":
+			ok = d.str(&e.Action)
+		case "indicators":
+			ok = d.indicators(&e.Indicators)
+		case "flags":
+			ok = d.strings(&e.Flags)
+		case "src_geo":
+			// Kept raw for geoCache, as json.RawMessage keeps it.
+			start := d.i
+			if ok = d.skipValue(); ok {
+				se.SrcGeo = json.RawMessage(append([]byte(nil), line[start:d.i]...))
+			}
+		case "evidence":
+			ok = d.evidence(&e.Evidence)
+		default:
+			return false
+		}
+		if !ok {
+			return false
+		}
+		if d.peek(',') {
+			d.i++
+			continue
+		}
+		return d.byte('}') && d.end()
+	}
+}
+
+// eventKeyIndex numbers the keys of an event line (31: any other).
+func eventKeyIndex(key string) int {
+	for i, k := range [...]string{"id", "time", "time_raw", "source_kind", "src_ip", "src_port", "client_ip",
+		"proxy_chain", "dst_ip", "dst_port", "method", "host", "path", "status", "bytes", "user_agent",
+		"referrer", "user", "credential", "action", "indicators", "flags", "src_geo", "evidence"} {
+		if k == key {
+			return i
+		}
+	}
+	return 31
+}
+
+// lineDec reads the JSON of one line: no whitespace (the encoder writes
+// none), and any doubt is a failure.
+type lineDec struct {
+	b []byte
+	i int
+}
+
+func (d *lineDec) peek(c byte) bool { return d.i < len(d.b) && d.b[d.i] == c }
+
+func (d *lineDec) byte(c byte) bool {
+	if d.peek(c) {
+		d.i++
+		return true
+	}
+	return false
+}
+
+// end accepts the end of the line (an optional newline).
+func (d *lineDec) end() bool {
+	return d.i == len(d.b) || (d.i == len(d.b)-1 && d.b[d.i] == '\n')
+}
+
+// rawString returns the bytes of a string without escapes (any
+// backslash, control byte or invalid UTF-8 fails).
+func (d *lineDec) rawString() ([]byte, bool) {
+	if !d.byte('"') {
+		return nil, false
+	}
+	start := d.i
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		switch {
+		case c == '"':
+			s := d.b[start:d.i]
+			d.i++
+			return s, true
+		case c == '\\' || c < 0x20:
+			return nil, false
+		case c < utf8.RuneSelf:
+			d.i++
+		default:
+			r, n := utf8.DecodeRune(d.b[d.i:])
+			if r == utf8.RuneError && n == 1 {
+				return nil, false
+			}
+			d.i += n
+		}
+	}
+	return nil, false
+}
+
+func (d *lineDec) plainString() (string, bool) {
+	s, ok := d.rawString()
+	return string(s), ok
+}
+
+// str reads a string value, unescaping the escapes the encoder writes.
+func (d *lineDec) str(dst *string) bool {
+	if !d.byte('"') {
+		return false
+	}
+	start := d.i
+	var out []byte // nil while there is no escape
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		switch {
+		case c == '"':
+			if out == nil {
+				*dst = string(d.b[start:d.i])
+			} else {
+				*dst = string(out)
+			}
+			d.i++
+			return true
+		case c < 0x20:
+			return false
+		case c == '\\':
+			if out == nil {
+				out = append(make([]byte, 0, d.i-start+16), d.b[start:d.i]...)
+			}
+			if d.i+1 >= len(d.b) {
+				return false
+			}
+			esc := d.b[d.i+1]
+			d.i += 2
+			switch esc {
+			case '"', '\\', '/':
+				out = append(out, esc)
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				r, ok := d.hex4()
+				if !ok || (r >= 0xd800 && r < 0xe000) {
+					return false // surrogates: left to encoding/json
+				}
+				out = utf8.AppendRune(out, r)
+			default:
+				return false
+			}
+		case c < utf8.RuneSelf:
+			if out != nil {
+				out = append(out, c)
+			}
+			d.i++
+		default:
+			r, n := utf8.DecodeRune(d.b[d.i:])
+			if r == utf8.RuneError && n == 1 {
+				return false
+			}
+			if out != nil {
+				out = append(out, d.b[d.i:d.i+n]...)
+			}
+			d.i += n
+		}
+	}
+	return false
+}
+
+func (d *lineDec) hex4() (rune, bool) {
+	if d.i+4 > len(d.b) {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(d.b[d.i:d.i+4]), 16, 32)
+	if err != nil {
+		return 0, false
+	}
+	d.i += 4
+	return rune(v), true
+}
+
+// number returns the bytes of an integer: an optional minus and digits,
+// no leading zero (what strconv's Append functions write).
+func (d *lineDec) number() ([]byte, bool) {
+	start := d.i
+	d.byte('-')
+	digits := d.i
+	for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
+		d.i++
+	}
+	n := d.i - digits
+	if n == 0 || (n > 1 && d.b[digits] == '0') {
+		return nil, false
+	}
+	if d.i < len(d.b) && (d.b[d.i] == '.' || d.b[d.i] == 'e' || d.b[d.i] == 'E') {
+		return nil, false
+	}
+	return d.b[start:d.i], true
+}
+
+func (d *lineDec) int() (int64, bool) {
+	s, ok := d.number()
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(string(s), 10, 64)
+	return v, err == nil
+}
+
+func (d *lineDec) uint(bits int) (uint64, bool) {
+	s, ok := d.number()
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(s), 10, bits)
+	return v, err == nil
+}
+
+func (d *lineDec) uint16(dst *uint16) bool {
+	v, ok := d.uint(16)
+	*dst = uint16(v)
+	return ok
+}
+
+func (d *lineDec) addr(set func([]byte) error) bool {
+	s, ok := d.rawString()
+	return ok && set(s) == nil
+}
+
+func (d *lineDec) bool(dst *bool) bool {
+	switch {
+	case d.i+4 <= len(d.b) && string(d.b[d.i:d.i+4]) == "true":
+		*dst, d.i = true, d.i+4
+	case d.i+5 <= len(d.b) && string(d.b[d.i:d.i+5]) == "false":
+		*dst, d.i = false, d.i+5
+	default:
+		return false
+	}
+	return true
+}
+
+// strings reads a non-empty array of strings.
+func (d *lineDec) strings(dst *[]string) bool {
+	if !d.byte('[') || d.peek(']') {
+		return false
+	}
+	for {
+		var s string
+		if !d.str(&s) {
+			return false
+		}
+		*dst = append(*dst, s)
+		if !d.byte(',') {
+			return d.byte(']')
+		}
+	}
+}
+
+// indicators reads a non-empty object of string values.
+func (d *lineDec) indicators(dst *map[string]string) bool {
+	if !d.byte('{') || d.peek('}') {
+		return false
+	}
+	*dst = map[string]string{}
+	for {
+		var k, v string
+		if !d.str(&k) || !d.byte(':') || !d.str(&v) {
+			return false
+		}
+		if _, dup := (*dst)[k]; dup {
+			return false // json keeps the last; left to it
+		}
+		(*dst)[k] = v
+		if !d.byte(',') {
+			return d.byte('}')
+		}
+	}
+}
+
+// proxyChain reads a non-empty array of {"ip":…,"trusted":…}.
+func (d *lineDec) proxyChain(dst *[]forensics.ProxyHop) bool {
+	if !d.byte('[') || d.peek(']') {
+		return false
+	}
+	for {
+		var h forensics.ProxyHop
+		if !d.byte('{') {
+			return false
+		}
+		if k, ok := d.plainString(); !ok || k != "ip" || !d.byte(':') || !d.str(&h.IP) || !d.byte(',') {
+			return false
+		}
+		if k, ok := d.plainString(); !ok || k != "trusted" || !d.byte(':') || !d.bool(&h.Trusted) || !d.byte('}') {
+			return false
+		}
+		*dst = append(*dst, h)
+		if !d.byte(',') {
+			return d.byte(']')
+		}
+	}
+}
+
+// evidence reads {"file":…,"sha256":…[,"packet":…][,"line":…],"offset":…}.
+func (d *lineDec) evidence(r *forensics.EvidenceRef) bool {
+	if !d.byte('{') {
+		return false
+	}
+	for {
+		key, ok := d.plainString()
+		if !ok || !d.byte(':') {
+			return false
+		}
+		switch key {
+		case "file":
+			ok = d.str(&r.File)
+		case "sha256":
+			ok = d.str(&r.SHA256)
+		case "packet":
+			r.Packet, ok = d.uint(64)
+		case "line":
+			r.Line, ok = d.uint(64)
+		case "offset":
+			r.Offset, ok = d.int()
+		default:
+			return false
+		}
+		if !ok {
+			return false
+		}
+		if !d.byte(',') {
+			return d.byte('}')
+		}
+	}
+}
+
+// skipValue moves past one JSON value of an ip record (objects, arrays,
+// strings, numbers, true, false, null), checking strings as str does;
+// the value itself is decoded later by encoding/json (geoCache).
+func (d *lineDec) skipValue() bool {
+	return d.skip(0)
+}
+
+func (d *lineDec) skip(depth int) bool {
+	if depth > 16 || d.i >= len(d.b) {
+		return false
+	}
+	switch c := d.b[d.i]; {
+	case c == '{' || c == '[':
+		closer := byte('}')
+		if c == '[' {
+			closer = ']'
+		}
+		d.i++
+		if d.byte(closer) {
+			return true
+		}
+		for {
+			if c == '{' {
+				var k string
+				if !d.str(&k) || !d.byte(':') {
+					return false
+				}
+			}
+			if !d.skip(depth + 1) {
+				return false
+			}
+			if !d.byte(',') {
+				return d.byte(closer)
+			}
+		}
+	case c == '"':
+		var s string
+		return d.str(&s)
+	case c == 't' || c == 'f':
+		var b bool
+		return d.bool(&b)
+	case c == 'n':
+		if d.i+4 <= len(d.b) && string(d.b[d.i:d.i+4]) == "null" {
+			d.i += 4
+			return true
+		}
+		return false
+	default:
+		// Numbers of any form (coordinates are floats).
+		start := d.i
+		for d.i < len(d.b) && (d.b[d.i] == '-' || d.b[d.i] == '+' || d.b[d.i] == '.' || d.b[d.i] == 'e' || d.b[d.i] == 'E' || (d.b[d.i] >= '0' && d.b[d.i] <= '9')) {
+			d.i++
+		}
+		return d.i > start && json.Valid(d.b[start:d.i])
+	}
+}
