@@ -281,27 +281,39 @@ func clockOffset(m map[string]time.Duration, path string) time.Duration {
 // listed in the Case with their error; the returned error joins them
 // (wrapping ErrInput) after the Case is complete.
 func Run(ctx context.Context, opts Options) (*forensics.Case, error) {
-	c := &forensics.Case{Home: opts.Home}
-	var inputErrs []error
-	err := Ingest(ctx, opts, func(r *InputResult) error {
-		Add(c, r)
-		if r.Err != nil {
-			inputErrs = append(inputErrs, r.Err)
-		}
-		return nil
-	})
+	c, inputErr, err := ingestCase(ctx, opts, nil)
 	if err != nil {
 		return c, err
-	}
-	if opts.Enricher != nil {
-		c.Databases = opts.Enricher.Databases()
 	}
 	if opts.Until > StageIngest {
 		if err := Correlate(ctx, c, opts); err != nil {
 			return c, err
 		}
 	}
-	return c, errors.Join(inputErrs...)
+	return c, inputErr
+}
+
+// ingestCase reads every input into a new Case as Run does: each input's
+// provenance and records (with sinks, those the sink keeps), in input
+// order, and the databases in use. inputErr joins the unusable inputs
+// (wrapping ErrInput); err is a failure of the run itself.
+func ingestCase(ctx context.Context, opts Options, sinks func(i int) *itemSink) (c *forensics.Case, inputErr, err error) {
+	c = &forensics.Case{Home: opts.Home}
+	var errs []error
+	err = ingest(ctx, opts, sinks, func(_ int, r *InputResult) error {
+		Add(c, r)
+		if r.Err != nil {
+			errs = append(errs, r.Err)
+		}
+		return nil
+	})
+	if err != nil {
+		return c, nil, err
+	}
+	if opts.Enricher != nil {
+		c.Databases = opts.Enricher.Databases()
+	}
+	return c, errors.Join(errs...), nil
 }
 
 // Add appends one input's records and provenance to a Case.

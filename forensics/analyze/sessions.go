@@ -95,25 +95,12 @@ func streamCampaigns(ctx context.Context, aopts Options, chunk int) (*forensics.
 // evidence from run to run.) The returned error joins unusable inputs as
 // Run's does.
 func TraceRecords(ctx context.Context, aopts Options) (*forensics.Case, error) {
-	c := &forensics.Case{Home: aopts.Home}
-	var inputErrs []error
-	err := ingest(ctx, aopts,
-		func(int) *itemSink { return &itemSink{keep: true} },
-		func(_ int, r *InputResult) error {
-			Add(c, r)
-			if r.Err != nil {
-				inputErrs = append(inputErrs, r.Err)
-			}
-			return nil
-		})
+	c, inputErr, err := ingestCase(ctx, aopts, func(int) *itemSink { return &itemSink{keep: true} })
 	if err != nil {
 		return c, err
 	}
-	if aopts.Enricher != nil {
-		c.Databases = aopts.Enricher.Databases()
-	}
 	SortRecords(c)
-	return c, errors.Join(inputErrs...)
+	return c, inputErr
 }
 
 // groupSessions reads every input into session items, sorts them
@@ -123,29 +110,18 @@ func TraceRecords(ctx context.Context, aopts Options) (*forensics.Case, error) {
 // need (itemSink). The Case is nil, or the error not ErrInput alone,
 // when the run failed.
 func groupSessions(ctx context.Context, aopts Options, chunk int, keep bool, emit func(*forensics.Session), failed func() error) (*forensics.Case, error) {
-	c := &forensics.Case{Home: aopts.Home}
 	sorter := newItemSorter(chunk)
 	defer sorter.cleanup()
-	// sums[i] is input i's SHA-256, known once it is read through; the
-	// items carry none and get it back as they come out of the sort.
-	var sums []string
-	var inputErrs []error
-	err := ingest(ctx, aopts,
-		func(i int) *itemSink { return &itemSink{s: sorter, keep: keep, input: int32(i)} },
-		func(i int, r *InputResult) error {
-			sums = append(sums, make([]string, max(0, i+1-len(sums)))...)
-			sums[i] = r.Input.SHA256
-			Add(c, r)
-			if r.Err != nil {
-				inputErrs = append(inputErrs, r.Err)
-			}
-			return nil
-		})
+	c, inputErr, err := ingestCase(ctx, aopts, func(i int) *itemSink { return &itemSink{s: sorter, keep: keep, input: int32(i)} })
 	if err != nil {
 		return c, err
 	}
-	if aopts.Enricher != nil {
-		c.Databases = aopts.Enricher.Databases()
+	// sums[i] is input i's SHA-256 (c.Inputs is in input order until
+	// sorted): the items carry none and get it back as they come out of
+	// the sort.
+	sums := make([]string, len(c.Inputs))
+	for i := range c.Inputs {
+		sums[i] = c.Inputs[i].SHA256
 	}
 	SortRecords(c) // and the records kept
 	st := session.NewStream(aopts.Session, emit)
@@ -171,7 +147,7 @@ func groupSessions(ctx context.Context, aopts Options, chunk int, keep bool, emi
 	if err := failed(); err != nil {
 		return c, err
 	}
-	return c, errors.Join(inputErrs...)
+	return c, inputErr
 }
 
 // SessionSpool holds a run's sessions as JSON lines in a temporary file,
