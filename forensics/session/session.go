@@ -308,7 +308,7 @@ func (st *Stream) Add(it *Item) {
 			b.key = k.fingerprint
 			st.flows[k] = b
 		}
-		b.addFlow(it, st.opts)
+		b.add(it, st.opts)
 		return
 	}
 	sweep(st, st.events, &st.sweptEvents, it.Time)
@@ -324,7 +324,7 @@ func (st *Stream) Add(it *Item) {
 		b.s.Indicators.Credential = it.Credential
 		st.events[k] = b
 	}
-	b.addEvent(it, st.opts)
+	b.add(it, st.opts)
 }
 
 func (st *Stream) newBuilder(it *Item) *builder {
@@ -466,10 +466,26 @@ func (b *builder) addPath(path string, opts Options) {
 	}
 }
 
-func (b *builder) addEvent(it *Item, opts Options) {
+// add takes one item into the session: what events and flows share
+// (evidence, bytes, the first fingerprints, methods, paths), then what
+// only events carry (statuses, failures, users, token claims) or only
+// flows (a user agent from their HTTP request: events have theirs in the
+// session key).
+func (b *builder) add(it *Item, opts Options) {
 	b.touch(it.Time, it.Evidence, opts)
+	if it.Flow && it.End.After(b.last) {
+		b.last = it.End
+	}
 	ind := &b.s.Indicators
 	b.s.Bytes += it.Bytes
+	for _, f := range [...]struct {
+		dst *string
+		v   string
+	}{{&ind.JA3, it.JA3}, {&ind.JA4, it.JA4}, {&ind.HASSH, it.HASSH}} {
+		if *f.dst == "" {
+			*f.dst = f.v
+		}
+	}
 	if it.Method != "" {
 		if ind.Methods == nil {
 			ind.Methods = make(map[string]int)
@@ -478,6 +494,18 @@ func (b *builder) addEvent(it *Item, opts Options) {
 			ind.Methods[it.Method]++
 		}
 	}
+	if it.Flow {
+		if ind.UserAgent == "" {
+			ind.UserAgent = it.UserAgent
+		}
+	} else {
+		b.addEventOnly(it, opts)
+	}
+	b.addPath(it.Path, opts)
+}
+
+func (b *builder) addEventOnly(it *Item, opts Options) {
+	ind := &b.s.Indicators
 	if it.Status > 0 {
 		if ind.Statuses == nil {
 			ind.Statuses = make(map[string]int)
@@ -511,46 +539,6 @@ func (b *builder) addEvent(it *Item, opts Options) {
 	if v := it.Issuer; v != "" && len(ind.Extra) < 8 && !slices.Contains(ind.Extra, "iss="+v) {
 		ind.Extra = append(ind.Extra, "iss="+v)
 	}
-	if ind.JA3 == "" {
-		ind.JA3 = it.JA3
-	}
-	if ind.JA4 == "" {
-		ind.JA4 = it.JA4
-	}
-	if ind.HASSH == "" {
-		ind.HASSH = it.HASSH
-	}
-	b.addPath(it.Path, opts)
-}
-
-func (b *builder) addFlow(it *Item, opts Options) {
-	b.touch(it.Time, it.Evidence, opts)
-	if it.End.After(b.last) {
-		b.last = it.End
-	}
-	ind := &b.s.Indicators
-	b.s.Bytes += it.Bytes
-	if ind.JA4 == "" {
-		ind.JA4 = it.JA4
-	}
-	if ind.JA3 == "" {
-		ind.JA3 = it.JA3
-	}
-	if ind.HASSH == "" {
-		ind.HASSH = it.HASSH
-	}
-	if ind.UserAgent == "" {
-		ind.UserAgent = it.UserAgent
-	}
-	if it.Method != "" {
-		if ind.Methods == nil {
-			ind.Methods = make(map[string]int)
-		}
-		if len(ind.Methods) < 32 {
-			ind.Methods[it.Method]++
-		}
-	}
-	b.addPath(it.Path, opts)
 }
 
 // finish computes the derived indicators and the session ID.
