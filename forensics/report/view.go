@@ -194,6 +194,7 @@ func collectIPs(c *forensics.Case) []IPRow {
 func collectRelays(c *forensics.Case) []Relay {
 	seen := map[string]bool{}
 	var out []Relay
+	var protos map[netip.Addr]string // built on first need: one pass over the flows
 	add := func(ch forensics.Chain) {
 		for i, h := range ch.Hops {
 			if h.Role != "relay" && h.Role != "proxy" {
@@ -221,7 +222,10 @@ func collectRelays(c *forensics.Case) []Relay {
 				}
 			}
 			if r.Protocol == "" {
-				r.Protocol = flowProto(c, h.IP)
+				if protos == nil {
+					protos = relayProtos(c)
+				}
+				r.Protocol = protos[h.IP]
 			}
 			out = append(out, r)
 		}
@@ -240,17 +244,40 @@ func collectRelays(c *forensics.Case) []Relay {
 	return out
 }
 
-// flowProto names the transport protocol(s) of flows touching ip.
-func flowProto(c *forensics.Case, ip netip.Addr) string {
-	var ps []string
-	for i := range c.Flows {
-		f := &c.Flows[i]
-		if (f.SrcIP == ip || f.DstIP == ip) && !slices.Contains(ps, f.Proto) {
-			ps = append(ps, f.Proto)
+// relayProtos names, for every relay or proxy hop address of the case's
+// chains, the transport protocol(s) of the flows touching it: one pass
+// over the flows, so that many hops do not scan every flow once each.
+func relayProtos(c *forensics.Case) map[netip.Addr]string {
+	sets := map[netip.Addr][]string{}
+	note := func(chs []forensics.Chain) {
+		for _, ch := range chs {
+			for _, h := range ch.Hops {
+				if h.Role == "relay" || h.Role == "proxy" {
+					sets[h.IP] = nil
+				}
+			}
 		}
 	}
-	slices.Sort(ps)
-	return strings.Join(ps, ",")
+	note(c.Chains)
+	for _, cp := range c.Campaigns {
+		note(cp.Hops)
+	}
+	add := func(ip netip.Addr, proto string) {
+		if ps, ok := sets[ip]; ok && !slices.Contains(ps, proto) {
+			sets[ip] = append(ps, proto)
+		}
+	}
+	for i := range c.Flows {
+		f := &c.Flows[i]
+		add(f.SrcIP, f.Proto)
+		add(f.DstIP, f.Proto)
+	}
+	out := make(map[netip.Addr]string, len(sets))
+	for ip, ps := range sets {
+		slices.Sort(ps)
+		out[ip] = strings.Join(ps, ",")
+	}
+	return out
 }
 
 // countryList renders a campaign's country counts sorted by count then code.
