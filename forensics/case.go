@@ -20,6 +20,43 @@ type Case struct {
 	Chains    []Chain               `json:"chains,omitempty"`
 	Problems  []Problem             `json:"problems,omitempty"`
 	Caps      []CapHit              `json:"caps_hit,omitempty"`
+	// EventStore, when set, holds the events in place of Events: a case
+	// whose events are too many to hold in memory (analyze spools them
+	// to disk). Read events through NumEvents and EachEvent, which
+	// serve either.
+	EventStore EventStore `json:"-"`
+}
+
+// EventStore is a case's events held outside the Case.
+type EventStore interface {
+	// Len is the number of events.
+	Len() int
+	// Each calls fn with every event in output order (SortRecords's)
+	// until fn fails. The event is fn's for the call only; its SrcGeo may
+	// be shared and is read-only.
+	Each(fn func(*Event) error) error
+}
+
+// NumEvents is the number of the case's events, held or stored.
+func (c *Case) NumEvents() int {
+	if c.EventStore != nil {
+		return c.EventStore.Len()
+	}
+	return len(c.Events)
+}
+
+// EachEvent calls fn with every event of the case in order, from Events
+// or from the EventStore, until fn fails.
+func (c *Case) EachEvent(fn func(*Event) error) error {
+	if c.EventStore != nil {
+		return c.EventStore.Each(fn)
+	}
+	for i := range c.Events {
+		if err := fn(&c.Events[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ToolInfo names the build of tracehop that produced an output.

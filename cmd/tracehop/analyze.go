@@ -74,7 +74,11 @@ func runAnalyze(ctx context.Context, opts *analyzeOptions) error {
 	if opts.Case != "" {
 		c, runErr = analyzeIntoCase(ctx, opts, aopts)
 	} else {
-		c, runErr = g.runPipeline(ctx, aopts)
+		// The events stay on disk until the bundle is written.
+		c, runErr = g.runStage(ctx, aopts, analyze.RunSpooled)
+		if c != nil {
+			defer analyze.Release(c)
+		}
 	}
 	if c == nil || (runErr != nil && !errors.Is(runErr, analyze.ErrInput)) {
 		return outcome(c, runErr)
@@ -103,7 +107,7 @@ func printSummary(w io.Writer, c *forensics.Case, out string, files int) {
 		}
 	}
 	fmt.Fprintf(tw, "inputs\t%d\t(%d unusable)\n", len(c.Inputs), failed)
-	fmt.Fprintf(tw, "records\t%d\t(%d flows, %d events)\n", records, len(c.Flows), len(c.Events))
+	fmt.Fprintf(tw, "records\t%d\t(%d flows, %d events)\n", records, len(c.Flows), c.NumEvents())
 	fmt.Fprintf(tw, "skipped\t%d\tmalformed records\n", malformed)
 	fmt.Fprintf(tw, "sessions\t%d\t\n", len(c.Sessions))
 	fmt.Fprintf(tw, "campaigns\t%d\t\n", len(c.Campaigns))

@@ -319,6 +319,7 @@ func decodeItem(b []byte, si *sortItem) error {
 // trace reads them, and flows).
 type itemSink struct {
 	s      *runSorter[sortItem]
+	events *SpooledEvents // when set, every event also goes here
 	keep   bool
 	input  int32
 	seq    int64
@@ -326,9 +327,12 @@ type itemSink struct {
 }
 
 func (k *itemSink) event(e *forensics.Event) (keep bool) {
+	k.seq++
 	if k.s != nil {
-		k.seq++
 		k.s.add(sortItem{it: session.EventItem(e), input: k.input, seq: k.seq})
+	}
+	if k.events != nil {
+		k.events.add(k.input, k.seq, e)
 	}
 	return k.keep && len(e.ProxyChain) >= 2
 }

@@ -48,7 +48,7 @@ func streamSessions(ctx context.Context, aopts Options, cols *report.CSVColumns,
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := groupSessions(ctx, aopts, chunk, false, sp.add, func() error { return sp.err })
+	c, err := groupSessions(ctx, aopts, chunk, false, nil, sp.add, func() error { return sp.err })
 	if c == nil || (err != nil && !errors.Is(err, ErrInput)) {
 		sp.Close()
 		return nil, c, err
@@ -75,7 +75,7 @@ func StreamCampaigns(ctx context.Context, aopts Options) (*forensics.Case, error
 
 func streamCampaigns(ctx context.Context, aopts Options, chunk int) (*forensics.Case, error) {
 	b := campaign.NewBuilder(campaignOptions(aopts))
-	c, err := groupSessions(ctx, aopts, chunk, aopts.Until >= StageAll, b.Add, func() error { return nil })
+	c, err := groupSessions(ctx, aopts, chunk, aopts.Until >= StageAll, nil, b.Add, func() error { return nil })
 	if c == nil || (err != nil && !errors.Is(err, ErrInput)) {
 		return c, err
 	}
@@ -107,12 +107,15 @@ func TraceRecords(ctx context.Context, aopts Options) (*forensics.Case, error) {
 // externally (chunk items in memory) and groups them with a
 // session.Stream that hands each ended session to emit; failed is polled
 // for emit's error. With keep, the Case also holds the records hop chains
-// need (itemSink). The Case is nil, or the error not ErrInput alone,
-// when the run failed.
-func groupSessions(ctx context.Context, aopts Options, chunk int, keep bool, emit func(*forensics.Session), failed func() error) (*forensics.Case, error) {
+// need (itemSink); with events, every event also goes to that spool,
+// which gets the inputs' SHA-256 sums. The Case is nil, or the error not
+// ErrInput alone, when the run failed.
+func groupSessions(ctx context.Context, aopts Options, chunk int, keep bool, events *SpooledEvents, emit func(*forensics.Session), failed func() error) (*forensics.Case, error) {
 	sorter := newItemSorter(chunk)
 	defer sorter.cleanup()
-	c, inputErr, err := ingestCase(ctx, aopts, func(i int) *itemSink { return &itemSink{s: sorter, keep: keep, input: int32(i)} })
+	c, inputErr, err := ingestCase(ctx, aopts, func(i int) *itemSink {
+		return &itemSink{s: sorter, events: events, keep: keep, input: int32(i)}
+	})
 	if err != nil {
 		return c, err
 	}
@@ -122,6 +125,9 @@ func groupSessions(ctx context.Context, aopts Options, chunk int, keep bool, emi
 	sums := make([]string, len(c.Inputs))
 	for i := range c.Inputs {
 		sums[i] = c.Inputs[i].SHA256
+	}
+	if events != nil {
+		events.sums = sums
 	}
 	SortRecords(c) // and the records kept
 	st := session.NewStream(aopts.Session, emit)

@@ -250,7 +250,10 @@ func WriteBundle(ctx context.Context, c *forensics.Case, opts Options) (*Manifes
 	if err != nil {
 		return nil, err
 	}
-	v := newView(c, opts, inputs, signer)
+	v, err := newView(c, opts, inputs, signer)
+	if err != nil {
+		return nil, err
+	}
 
 	b, err := openBundle(opts.OutDir)
 	if err != nil {

@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"fmt"
+	"github.com/tracehop/tracehop/forensics"
 	"io"
 	"strconv"
 	"strings"
@@ -58,8 +59,13 @@ func renderCSV(b *bundle, v *view) error {
 	}); err != nil {
 		return err
 	}
-	if len(c.Events) > 0 {
-		if err := writeTable(b, FileEvents, func(w io.Writer) error { return WriteRecords(w, "csv", c.Events) }); err != nil {
+	if c.NumEvents() > 0 {
+		err := writeTable(b, FileEvents, func(w io.Writer) error {
+			return writeCSVEach(w, func(fn func(any) error) error {
+				return c.EachEvent(func(e *forensics.Event) error { return fn(e) })
+			})
+		})
+		if err != nil {
 			return err
 		}
 	}

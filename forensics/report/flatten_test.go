@@ -90,7 +90,10 @@ func flattenCases() []any {
 	var out []any
 	for _, hostile := range []bool{false, true} {
 		c := testCase(hostile)
-		v := newView(c, Options{}, nil, nil)
+		v, err := newView(c, Options{}, nil, nil)
+		if err != nil {
+			panic(err)
+		}
 		out = append(out, ptrs(c.Events)...)
 		out = append(out, ptrs(c.Flows)...)
 		out = append(out, ptrs(c.Sessions)...)
@@ -193,7 +196,10 @@ func TestWriteDocumentMatchesMarshal(t *testing.T) {
 		"test": testCase(false), "hostile": testCase(true), "empty": {}, "big": bigCase(300),
 	}
 	for name, c := range cases {
-		v := newView(c, Options{CaseID: "case <1>", Examiner: "a&b"}, []InputCheck{{Path: "x", SHA256: "y", Reverified: "match"}}, nil)
+		v, err := newView(c, Options{CaseID: "case <1>", Examiner: "a&b"}, []InputCheck{{Path: "x", SHA256: "y", Reverified: "match"}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		want, err := marshalIndent(v.document())
 		if err != nil {
 			t.Fatal(err)
@@ -227,7 +233,7 @@ func TestDocumentFieldsKnown(t *testing.T) {
 		want string
 	}{
 		{reflect.TypeFor[Document](), "schema_version cover input_checks ips relays case"},
-		{reflect.TypeFor[forensics.Case](), "case_id,omitempty examiner,omitempty home,omitempty tool inputs databases,omitempty parameters,omitempty flows,omitempty events,omitempty sessions,omitempty campaigns,omitempty chains,omitempty problems,omitempty caps_hit,omitempty"},
+		{reflect.TypeFor[forensics.Case](), "case_id,omitempty examiner,omitempty home,omitempty tool inputs databases,omitempty parameters,omitempty flows,omitempty events,omitempty sessions,omitempty campaigns,omitempty chains,omitempty problems,omitempty caps_hit,omitempty -"},
 	} {
 		var tags []string
 		for f := range c.typ.Fields() {

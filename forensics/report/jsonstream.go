@@ -58,7 +58,15 @@ func writeCase(jw *docWriter, c *forensics.Case) {
 		jw.member(d, "parameters", c.Params)
 	}
 	jw.array(d, "flows", len(c.Flows), true, func(i int) ([]byte, error) { return jw.rec.encode(&c.Flows[i]) })
-	jw.array(d, "events", len(c.Events), true, func(i int) ([]byte, error) { return jw.rec.encode(&c.Events[i]) })
+	jw.arrayEach(d, "events", c.NumEvents(), true, func(emit func(js []byte) error) error {
+		return c.EachEvent(func(e *forensics.Event) error {
+			js, err := jw.rec.encode(e)
+			if err != nil {
+				return err
+			}
+			return emit(js)
+		})
+	})
 	jw.array(d, "sessions", len(c.Sessions), true, func(i int) ([]byte, error) { return jw.rec.encode(&c.Sessions[i]) })
 	if len(c.Campaigns) > 0 {
 		jw.member(d, "campaigns", c.Campaigns)
@@ -144,16 +152,29 @@ func (jw *docWriter) member(depth int, key string, v any) {
 // elem; omitEmpty drops the member when n is 0 (the omitempty of the
 // field).
 func (jw *docWriter) array(depth int, key string, n int, omitEmpty bool, elem func(i int) ([]byte, error)) {
+	jw.arrayEach(depth, key, n, omitEmpty, func(emit func(js []byte) error) error {
+		for i := range n {
+			js, err := elem(i)
+			if err != nil {
+				return err
+			}
+			if err := emit(js); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// arrayEach is array over the n elements each hands to emit, encoded, in
+// order: elements read from a spool, not held.
+func (jw *docWriter) arrayEach(depth int, key string, n int, omitEmpty bool, each func(emit func(js []byte) error) error) {
 	if jw.err != nil || (n == 0 && omitEmpty) {
 		return
 	}
 	jw.name(depth, key)
 	jw.open('[')
-	for i := range n {
-		var js []byte
-		if js, jw.err = elem(i); jw.err != nil {
-			return
-		}
+	err := each(func(js []byte) error {
 		if !jw.first {
 			jw.out = append(jw.out, ',')
 		}
@@ -161,6 +182,13 @@ func (jw *docWriter) array(depth int, key string, n int, omitEmpty bool, elem fu
 		jw.out = newline(jw.out, depth+1)
 		jw.out = appendIndented(jw.out, js, depth+1)
 		jw.maybeFlush()
+		return jw.err
+	})
+	if err != nil {
+		if jw.err == nil {
+			jw.err = err
+		}
+		return
 	}
 	jw.close(depth, ']')
 }

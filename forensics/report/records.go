@@ -27,25 +27,51 @@ func WriteRecords[T any](w io.Writer, format string, records []T) error {
 		}
 		return bw.Flush()
 	case "csv":
-		cols := NewCSVColumns()
-		for i := range records {
-			if err := cols.Add(&records[i]); err != nil {
-				return fmt.Errorf("flatten record %d: %w", i, err)
+		return writeCSVEach(w, func(fn func(any) error) error {
+			for i := range records {
+				if err := fn(&records[i]); err != nil {
+					return err
+				}
 			}
-		}
-		rows, err := NewCSVRows(w, cols.Header())
-		if err != nil {
-			return err
-		}
-		for i := range records {
-			if err := rows.Write(&records[i]); err != nil {
-				return fmt.Errorf("flatten record %d: %w", i, err)
-			}
-		}
-		return rows.Flush()
+			return nil
+		})
 	default:
 		return fmt.Errorf("unknown output format %q (want jsonl or csv)", format)
 	}
+}
+
+// writeCSVEach writes the records each yields as a CSV table whose
+// header is the sorted union of their columns: each is called twice,
+// for the columns and for the rows, so the records need not be held.
+func writeCSVEach(w io.Writer, each func(fn func(any) error) error) error {
+	cols := NewCSVColumns()
+	n := 0
+	err := each(func(v any) error {
+		if err := cols.Add(v); err != nil {
+			return fmt.Errorf("flatten record %d: %w", n, err)
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	rows, err := NewCSVRows(w, cols.Header())
+	if err != nil {
+		return err
+	}
+	n = 0
+	err = each(func(v any) error {
+		if err := rows.Write(v); err != nil {
+			return fmt.Errorf("flatten record %d: %w", n, err)
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return rows.Flush()
 }
 
 // WriteCSV writes rows under header, neutralizing every cell.

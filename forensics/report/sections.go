@@ -321,27 +321,14 @@ func anonText(a *enrich.Anonymous) string {
 // span is the earliest and latest time of any record.
 func (v *view) span() (first, last forensics.Time) {
 	c := v.Case
-	see := func(t forensics.Time) {
-		if t.IsZero() {
-			return
-		}
-		if first.IsZero() || t.Before(first.Time) {
-			first = t
-		}
-		if last.IsZero() || t.After(last.Time) {
-			last = t
-		}
-	}
-	for i := range c.Events {
-		see(c.Events[i].Time)
-	}
+	first, last = v.events.first, v.events.last
 	for i := range c.Flows {
-		see(c.Flows[i].Start)
-		see(c.Flows[i].End)
+		first, last = widen(first, last, c.Flows[i].Start)
+		first, last = widen(first, last, c.Flows[i].End)
 	}
 	for i := range c.Sessions {
-		see(c.Sessions[i].Start)
-		see(c.Sessions[i].End)
+		first, last = widen(first, last, c.Sessions[i].Start)
+		first, last = widen(first, last, c.Sessions[i].End)
 	}
 	return first, last
 }
@@ -358,7 +345,7 @@ func (v *view) summary() []block {
 	for i := range c.Sessions {
 		srcs[c.Sessions[i].SrcIP.String()] = true
 	}
-	out = append(out, p("They yield %d flow(s), %d event(s) and %d session(s) from %d distinct source address(es).", len(c.Flows), len(c.Events), len(c.Sessions), len(srcs)))
+	out = append(out, p("They yield %d flow(s), %d event(s) and %d session(s) from %d distinct source address(es).", len(c.Flows), c.NumEvents(), len(c.Sessions), len(srcs)))
 	switch len(c.Campaigns) {
 	case 0:
 		out = append(out, p("No campaign was formed: no two sessions shared links whose weights reach the threshold."))
@@ -572,14 +559,7 @@ func (v *view) limitations() []block {
 
 	// Unverified claims: forwarded-for entries beyond the trusted proxies
 	// and hop pairings not verified.
-	var claims int
-	for i := range c.Events {
-		for _, h := range c.Events[i].ProxyChain {
-			if !h.Trusted {
-				claims++
-			}
-		}
-	}
+	claims := v.events.claims
 	var unverified int
 	seen := map[string]bool{}
 	count := func(chs []forensics.Chain) {

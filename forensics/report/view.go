@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"fmt"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -25,6 +26,10 @@ type view struct {
 	Relays       []Relay
 	Links        []LinkRow
 	Custody      []forensics.CustodyEntry
+
+	// events is what the report needs of the case's events, read once:
+	// they may be on disk (Case.EventStore).
+	events eventFacts
 
 	// digest is the SHA-256 of report.json (writeReportJSON), set
 	// before any other rendering runs.
@@ -65,7 +70,11 @@ type LinkRow struct {
 	forensics.Link
 }
 
-func newView(c *forensics.Case, opts Options, inputs []InputCheck, signer *Signer) *view {
+func newView(c *forensics.Case, opts Options, inputs []InputCheck, signer *Signer) (*view, error) {
+	facts, err := readEventFacts(c)
+	if err != nil {
+		return nil, err
+	}
 	v := &view{
 		Case:         c,
 		CaseID:       cmp.Or(opts.CaseID, c.ID),
@@ -75,15 +84,73 @@ func newView(c *forensics.Case, opts Options, inputs []InputCheck, signer *Signe
 		Inputs:       inputs,
 		Signer:       signer,
 		Custody:      opts.Custody,
+		events:       facts,
 	}
-	v.IPs = collectIPs(c)
+	v.IPs = collectIPs(c, &facts)
 	v.Relays = collectRelays(c)
 	for _, cp := range c.Campaigns {
 		for _, l := range cp.Links {
 			v.Links = append(v.Links, LinkRow{Campaign: cp.ID, Link: l})
 		}
 	}
-	return v
+	return v, nil
+}
+
+// eventFacts is what the report reads of the events: per address (the
+// event's actor) their count and richest enrichment, the earliest and
+// latest time, and the forwarded-for entries beyond the trusted proxies.
+type eventFacts struct {
+	ips         map[netip.Addr]*ipEvents
+	order       []netip.Addr // ips in the order first seen
+	first, last forensics.Time
+	claims      int
+}
+
+type ipEvents struct {
+	n   int
+	geo *enrich.Record
+}
+
+// readEventFacts reads the case's events once.
+func readEventFacts(c *forensics.Case) (eventFacts, error) {
+	f := eventFacts{ips: map[netip.Addr]*ipEvents{}}
+	err := c.EachEvent(func(e *forensics.Event) error {
+		if ip := e.Actor(); ip.IsValid() {
+			r := f.ips[ip]
+			if r == nil {
+				r = &ipEvents{}
+				f.ips[ip] = r
+				f.order = append(f.order, ip)
+			}
+			r.n++
+			r.geo = richer(r.geo, e.SrcGeo)
+		}
+		f.first, f.last = widen(f.first, f.last, e.Time)
+		for _, h := range e.ProxyChain {
+			if !h.Trusted {
+				f.claims++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return f, fmt.Errorf("read events: %w", err)
+	}
+	return f, nil
+}
+
+// widen extends the span [first, last] to t (zero times are no time).
+func widen(first, last, t forensics.Time) (forensics.Time, forensics.Time) {
+	if t.IsZero() {
+		return first, last
+	}
+	if first.IsZero() || t.Before(first.Time) {
+		first = t
+	}
+	if last.IsZero() || t.After(last.Time) {
+		last = t
+	}
+	return first, last
 }
 
 func normTLP(s string) string {
@@ -125,7 +192,7 @@ func richer(a, b *enrich.Record) *enrich.Record {
 	return a
 }
 
-func collectIPs(c *forensics.Case) []IPRow {
+func collectIPs(c *forensics.Case, ev *eventFacts) []IPRow {
 	rows := map[netip.Addr]*IPRow{}
 	get := func(ip netip.Addr, geo *enrich.Record) *IPRow {
 		if !ip.IsValid() {
@@ -144,11 +211,12 @@ func collectIPs(c *forensics.Case) []IPRow {
 			r.Sessions++
 		}
 	}
-	for i := range c.Events {
-		e := &c.Events[i]
-		if r := get(e.Actor(), e.SrcGeo); r != nil {
-			r.Events++
-		}
+	// The events' richest record per address is the first of the
+	// richest (richer keeps its first argument on a tie), so merging it
+	// here gives what merging every event in order would.
+	for _, ip := range ev.order {
+		e := ev.ips[ip]
+		get(ip, e.geo).Events += e.n
 	}
 	for i := range c.Flows {
 		f := &c.Flows[i]
@@ -173,15 +241,17 @@ func collectIPs(c *forensics.Case) []IPRow {
 		addHops(cp.Hops)
 		for _, s := range cp.IPs {
 			if ip, err := netip.ParseAddr(s); err == nil {
-				if r := get(ip, nil); !slices.Contains(r.Campaigns, cp.ID) {
-					r.Campaigns = append(r.Campaigns, cp.ID)
-				}
+				// Made unique below: a scan here cost an address in K
+				// campaigns K² (hostile evidence can make K large).
+				r := get(ip, nil)
+				r.Campaigns = append(r.Campaigns, cp.ID)
 			}
 		}
 	}
 	out := make([]IPRow, 0, len(rows))
 	for _, r := range rows {
 		slices.Sort(r.Campaigns)
+		r.Campaigns = slices.Compact(r.Campaigns)
 		slices.Sort(r.Roles)
 		out = append(out, *r)
 	}

@@ -1,0 +1,161 @@
+package analyze
+
+import (
+	"cmp"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+
+	"github.com/tracehop/tracehop/enrich"
+	"github.com/tracehop/tracehop/forensics"
+	"github.com/tracehop/tracehop/forensics/campaign"
+	"github.com/tracehop/tracehop/forensics/session"
+	"github.com/tracehop/tracehop/forensics/trace"
+)
+
+// SpooledEventsChunk is how many events SpooledEvents sorts in memory
+// before it spills them (their JSON, a few hundred bytes each).
+const SpooledEventsChunk = 1 << 16
+
+// RunSpooled is Run for `tracehop analyze`, in memory bounded by the
+// sessions, campaigns and distinct addresses rather than by the
+// evidence: the events go to SpooledEvents on disk as they are read and
+// the Case serves them from it (Case.EventStore; Events stays empty);
+// sessions are grouped from items as StreamSessions groups them and fed
+// to the campaign grouping as StreamCampaigns does; hop chains come from
+// the records they need (events with a forwarded-for path, and flows).
+// The Case holds the flows, sessions, campaigns and chains. It renders
+// the bytes Run's Case renders (TestRunSpooledMatchesRun). Release the
+// Case when done with it.
+func RunSpooled(ctx context.Context, aopts Options) (*forensics.Case, error) {
+	return runSpooled(ctx, aopts, SessionItemChunk, SpooledEventsChunk)
+}
+
+func runSpooled(ctx context.Context, aopts Options, itemChunk, eventChunk int) (*forensics.Case, error) {
+	sp := newSpooledEvents(eventChunk)
+	b := campaign.NewBuilder(campaignOptions(aopts))
+	var sessions []forensics.Session
+	emit := func(s *forensics.Session) {
+		b.Add(s)
+		sessions = append(sessions, *s)
+	}
+	c, err := groupSessions(ctx, aopts, itemChunk, true, sp, emit, func() error { return nil })
+	if c == nil || (err != nil && !errors.Is(err, ErrInput)) {
+		sp.Close()
+		return c, err
+	}
+	sp.enr = aopts.Enricher
+	slices.SortFunc(sessions, session.CompareSessions)
+	c.Sessions = sessions
+	c.Campaigns, _ = b.Finish()
+	c.Chains = trace.Build(c.Events, c.Flows, c.Campaigns, TraceOptions(aopts))
+	// The kept events served hop chains only: every event comes from the
+	// spool.
+	c.Events, c.EventStore = nil, sp
+	return c, errors.Join(err, ctx.Err())
+}
+
+// SpooledEvents holds a run's events on disk in the order SortRecords gives
+// them (time, then ID; ties in input and reading order), for a Case too
+// large to hold them (forensics.EventStore). Events go in as they are
+// read, without their input's SHA-256 (known at its end) or enrichment;
+// both are filled as they come back out, as ingestOne and enrichResult
+// fill them.
+type SpooledEvents struct {
+	s    *runSorter[spooledEvent]
+	n    atomic.Int64
+	sums []string // input i's SHA-256
+	enr  *enrich.Enricher
+}
+
+// spooledEvent is one event's place in the order and the event
+// (appendEventBin; without its SHA-256, unknown when it is read).
+type spooledEvent struct {
+	sec   int64
+	nsec  int32
+	input int32
+	seq   int64
+	id    string
+	rec   []byte
+}
+
+func newSpooledEvents(chunk int) *SpooledEvents {
+	return &SpooledEvents{s: &runSorter[spooledEvent]{chunk: chunk, what: "events", cmp: compareSpooledEvents, enc: appendSpooledEvent, dec: decodeSpooledEvent}}
+}
+
+func compareSpooledEvents(a, b *spooledEvent) int {
+	return cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.nsec, b.nsec), strings.Compare(a.id, b.id),
+		cmp.Compare(a.input, b.input), cmp.Compare(a.seq, b.seq))
+}
+
+func appendSpooledEvent(dst []byte, v *spooledEvent) []byte {
+	dst = binary.AppendVarint(dst, v.sec)
+	dst = binary.AppendUvarint(dst, uint64(v.nsec))
+	dst = binary.AppendVarint(dst, int64(v.input))
+	dst = binary.AppendVarint(dst, v.seq)
+	dst = binary.AppendUvarint(dst, uint64(len(v.id)))
+	dst = append(dst, v.id...)
+	return append(dst, v.rec...)
+}
+
+// decodeSpooledEvent reads a spilled event; its rec is b's, valid until
+// the run's next read.
+func decodeSpooledEvent(b []byte, v *spooledEvent) error {
+	r := &itemReader{b: b}
+	sec, nsec, input, seq := r.varint(), r.uvarint(), r.varint(), r.varint()
+	id := r.bytes()
+	if r.err != nil || nsec >= 1e9 || input < 0 || input >= 1<<31 {
+		return errCorruptItem
+	}
+	*v = spooledEvent{sec: sec, nsec: int32(nsec), input: int32(input), seq: seq, id: string(id), rec: r.b}
+	return nil
+}
+
+// add spools event e of input at its place seq in the input's reading
+// order. Safe for concurrent use.
+func (sp *SpooledEvents) add(input int32, seq int64, e *forensics.Event) {
+	sp.s.add(spooledEvent{sec: e.Time.Unix(), nsec: int32(e.Time.Nanosecond()), input: input, seq: seq, id: e.ID, rec: appendEventBin(nil, e)})
+	sp.n.Add(1)
+}
+
+// Len is the number of events.
+func (sp *SpooledEvents) Len() int { return int(sp.n.Load()) }
+
+// Each calls fn with every event in order, with its input's SHA-256 and
+// its enrichment (the enricher's shared record, as Run's events hold).
+// It may be called again: each call reads the spool from the start.
+func (sp *SpooledEvents) Each(fn func(*forensics.Event) error) error {
+	var e forensics.Event
+	return sp.s.each(func(v *spooledEvent) error {
+		if err := decodeEventBin(v.rec, &e); err != nil {
+			return fmt.Errorf("events spool: event %s: %w", v.id, err)
+		}
+		if int(v.input) < len(sp.sums) {
+			e.Evidence.SHA256 = sp.sums[v.input]
+		}
+		if sp.enr != nil {
+			if ip := e.Actor(); ip.IsValid() {
+				e.SrcGeo = sp.enr.LookupShared(ip, e.Time.Time)
+			}
+		}
+		return fn(&e)
+	})
+}
+
+// Release removes what c keeps on disk (the spool of RunSpooled).
+func Release(c *forensics.Case) error {
+	if sp, ok := c.EventStore.(*SpooledEvents); ok {
+		return sp.Close()
+	}
+	return nil
+}
+
+// Close removes the spool's files.
+func (sp *SpooledEvents) Close() error {
+	sp.s.cleanup()
+	return nil
+}

@@ -1,0 +1,179 @@
+package analyze
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tracehop/tracehop/enrich"
+	"github.com/tracehop/tracehop/forensics"
+)
+
+// TestRunSpooledMatchesRun: the Case of RunSpooled, its events read back
+// from the spool, is Run's byte for byte (JSON of the whole Case), with
+// chunks small enough to spill and merge many runs, and as large as
+// analyze uses; reading the spool twice gives the same events.
+func TestRunSpooledMatchesRun(t *testing.T) {
+	enr, err := enrich.New(enrich.Options{Home: "KR"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enr.Close()
+	cases := map[string][]string{
+		"demo":      {filepath.Join("..", "..", "testdata", "demo")},
+		"relay":     {filepath.Join("..", "..", "testdata", "relay")},
+		"synthetic": append(writeSessionLogs(t), writeXFFLog(t)),
+	}
+	corpus := filepath.Join("..", "..", "..", "shared", "corpus")
+	if _, err := os.Stat(corpus); err == nil {
+		cases["corpus"] = []string{filepath.Join(corpus, "logs"), filepath.Join(corpus, "pcap")}
+	}
+	cases["relay, clock offset"] = cases["relay"]
+	js := func(v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for name, inputs := range cases {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			opts := DefaultOptions()
+			opts.Inputs, opts.Enricher, opts.Home = inputs, enr, "KR"
+			if strings.Contains(name, "offset") {
+				opts.ClockOffsets = map[string]time.Duration{"victim.pcap": 30 * time.Millisecond}
+			}
+			want, runErr := Run(ctx, opts)
+			if want == nil || (runErr != nil && !errors.Is(runErr, ErrInput)) {
+				t.Fatal(runErr)
+			}
+			if len(want.Events) == 0 && !strings.HasPrefix(name, "relay") {
+				t.Fatal("no events: the case tests little")
+			}
+			for _, chunk := range []int{5, SpooledEventsChunk} {
+				got, err := runSpooled(ctx, opts, chunk, chunk)
+				if (err == nil) != (runErr == nil) {
+					t.Errorf("chunk %d: error %v, Run's %v", chunk, err, runErr)
+				}
+				if len(got.Events) != 0 || got.NumEvents() != len(want.Events) {
+					t.Fatalf("chunk %d: %d events held, %d stored; want 0 and %d", chunk, len(got.Events), got.NumEvents(), len(want.Events))
+				}
+				var first string
+				for pass := range 2 {
+					var evs []forensics.Event
+					if err := got.EachEvent(func(e *forensics.Event) error {
+						evs = append(evs, *e)
+						return nil
+					}); err != nil {
+						t.Fatal(err)
+					}
+					if pass == 0 {
+						first = js(evs)
+					} else if js(evs) != first {
+						t.Errorf("chunk %d: a second read gives other events", chunk)
+					}
+				}
+				store := got.EventStore
+				if err := got.EachEvent(func(e *forensics.Event) error {
+					got.Events = append(got.Events, *e)
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				got.EventStore = nil
+				if d := firstDiff(js(got), js(want)); d != "" {
+					t.Errorf("chunk %d: cases differ: %s", chunk, d)
+				}
+				got.EventStore = store
+				if err := Release(got); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+}
+
+// eventBinCases are events with every field set, empty, or at its
+// limits, and strings that are not UTF-8.
+func eventBinCases() []forensics.Event {
+	full := forensics.Event{
+		ID: "ev-0123456789abcdef", Time: forensics.NewTime(time.Date(2025, 7, 14, 3, 4, 5, 123456789, time.UTC)),
+		TimeRaw: "14/Jul/2025:12:04:05 +0900", SourceKind: "web",
+		SrcIP: netip.MustParseAddr("10.0.0.2"), SrcPort: 65535, ClientIP: netip.MustParseAddr("2001:db8::1%eth0"),
+		ProxyChain: []forensics.ProxyHop{{IP: "203.0.113.7", Trusted: false}, {IP: "unknown"}, {IP: "10.0.0.2", Trusted: true}},
+		DstIP:      netip.MustParseAddr("::ffff:192.0.2.80"), DstPort: 443,
+		Method: "GET", Host: "shop.example", Path: "/a?b=\xff\xfe", Status: -1, Bytes: math.MaxInt64,
+		UserAgent: "Mozilla/5.0 \"x\" \x1b[31m", Referrer: "-", User: "u\x00ser", Credential: "key-7", Action: "accepted",
+		Indicators: map[string]string{"jwt.kid": "k1", "": "empty key", "tls": ""},
+		Flags:      []string{"line_truncated", "tz_assumed:UTC"},
+		Evidence:   forensics.EvidenceRef{File: "logs/a.log", SHA256: "ab", Packet: math.MaxUint64, Line: 1, Offset: math.MinInt64},
+	}
+	return []forensics.Event{
+		full,
+		{},
+		{ID: "x", Time: forensics.NewTime(time.Unix(-62135596800, 0)), Evidence: forensics.EvidenceRef{Offset: -1}},
+		{Time: forensics.NewTime(time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)), Status: math.MinInt32, Bytes: math.MinInt64},
+	}
+}
+
+// TestEventBinRoundTrip: every event comes back from appendEventBin as
+// it went in (SrcGeo aside: spooled events carry none), and every field
+// of Event is set in the first case, so a field the codec does not know
+// fails here.
+func TestEventBinRoundTrip(t *testing.T) {
+	cases := eventBinCases()
+	v := reflect.ValueOf(cases[0])
+	for i := range v.NumField() {
+		if name := v.Type().Field(i).Name; name != "SrcGeo" && v.Field(i).IsZero() {
+			t.Errorf("field %s is not set in the test event: add it to appendEventBin and decodeEventBin", name)
+		}
+	}
+	for i, e := range cases {
+		var got forensics.Event
+		if err := decodeEventBin(appendEventBin(nil, &e), &got); err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		if !reflect.DeepEqual(got, e) {
+			t.Errorf("case %d: got %+v\nwant %+v", i, got, e)
+		}
+	}
+	// Cut encodings fail, never panic.
+	b := appendEventBin(nil, &cases[0])
+	for n := range len(b) {
+		var got forensics.Event
+		if err := decodeEventBin(b[:n], &got); err == nil {
+			t.Errorf("cut at %d of %d: no error", n, len(b))
+		}
+	}
+}
+
+// FuzzEventBin: decoding arbitrary bytes fails or succeeds without a
+// panic, and what decodes encodes back to the same bytes (the encoding
+// has one form per event, maps aside).
+func FuzzEventBin(f *testing.F) {
+	for _, e := range eventBinCases() {
+		f.Add(appendEventBin(nil, &e))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var e forensics.Event
+		if decodeEventBin(b, &e) != nil {
+			return
+		}
+		var back forensics.Event
+		if err := decodeEventBin(appendEventBin(nil, &e), &back); err != nil {
+			t.Fatalf("re-encoded event does not decode: %v", err)
+		}
+		if !reflect.DeepEqual(back, e) {
+			t.Fatalf("round trip changed the event:\n%+v\n%+v", back, e)
+		}
+	})
+}
