@@ -184,6 +184,11 @@ func FingerprintTuple(ind *forensics.Indicators) string {
 	return string(appendTuple(nil, ind))
 }
 
+// appendTuple writes "ja4=…|ja3=…|hassh=…|ua=…" (parts present only).
+// The user agent, last, is written as it is; the fingerprints, which a
+// log may carry as any text, have '%' and '|' escaped (%25, %7C: real
+// fingerprints hold neither), so that a '|' in evidence can neither
+// make two different tuples equal nor forge a part (parseTuple).
 func appendTuple(buf []byte, ind *forensics.Indicators) []byte {
 	for _, kv := range [...]struct{ k, v string }{{"ja4=", ind.JA4}, {"ja3=", ind.JA3}, {"hassh=", ind.HASSH}, {"ua=", ind.UserAgent}} {
 		if kv.v == "" {
@@ -193,9 +198,58 @@ func appendTuple(buf []byte, ind *forensics.Indicators) []byte {
 			buf = append(buf, '|')
 		}
 		buf = append(buf, kv.k...)
-		buf = append(buf, kv.v...)
+		if kv.k == "ua=" {
+			buf = append(buf, kv.v...)
+			continue
+		}
+		for i := 0; i < len(kv.v); i++ {
+			switch c := kv.v[i]; c {
+			case '%':
+				buf = append(buf, "%25"...)
+			case '|':
+				buf = append(buf, "%7C"...)
+			default:
+				buf = append(buf, c)
+			}
+		}
 	}
 	return buf
+}
+
+// unescapeTuple undoes appendTuple's escapes in one pass.
+func unescapeTuple(v string) string {
+	if !strings.Contains(v, "%") {
+		return v
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		switch {
+		case strings.HasPrefix(v[i:], "%25"):
+			b.WriteByte('%')
+			i += 2
+		case strings.HasPrefix(v[i:], "%7C"):
+			b.WriteByte('|')
+			i += 2
+		default:
+			b.WriteByte(v[i])
+		}
+	}
+	return b.String()
+}
+
+// parseTuple calls part with each key (ja4, ja3, hassh, ua) and value of
+// a tuple appendTuple wrote, in order.
+func parseTuple(s string, part func(k, v string)) {
+	for s != "" {
+		if v, ok := strings.CutPrefix(s, "ua="); ok {
+			part("ua", v) // the rest, '|' and all
+			return
+		}
+		p, rest, _ := strings.Cut(s, "|")
+		k, v, _ := strings.Cut(p, "=")
+		part(k, unescapeTuple(v))
+		s = rest
+	}
 }
 
 // Add records one session. It keeps no reference to s.

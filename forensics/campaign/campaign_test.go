@@ -328,3 +328,57 @@ func TestParamsCoverOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestFingerprintTupleNotForged: a '|' in a user agent or a logged
+// fingerprint neither forges another indicator in the campaign's
+// summary nor makes two different fingerprint tuples one.
+func TestFingerprintTupleNotForged(t *testing.T) {
+	ja3 := func(v string) func(*forensics.Session) {
+		return func(s *forensics.Session) { s.Indicators.JA3 = v }
+	}
+	ss := []forensics.Session{
+		mk("a", "198.51.100.1", t0, cred("key-alpha"), ua("x|credential=admin|ja4=forged"), ja3("771,4865|ua=y%")),
+		mk("b", "203.0.113.9", t0.Add(time.Hour), cred("key-alpha"), ua("x|credential=admin|ja4=forged"), ja3("771,4865|ua=y%")),
+	}
+	cs := Build(ss, allOpts())
+	if len(cs) != 1 {
+		t.Fatalf("campaigns %d, want 1", len(cs))
+	}
+	ind := cs[0].Indicators
+	if got := ind["credential"]; !slices.Equal(got, []string{"key-alpha"}) {
+		t.Errorf("credential indicators %q, want only key-alpha", got)
+	}
+	if got := ind["ja4"]; len(got) != 0 {
+		t.Errorf("ja4 indicators %q, want none", got)
+	}
+	if got := ind["user_agent"]; !slices.Equal(got, []string{"x|credential=admin|ja4=forged"}) {
+		t.Errorf("user agents %q", got)
+	}
+	if got := ind["ja3"]; !slices.Equal(got, []string{"771,4865|ua=y%"}) {
+		t.Errorf("ja3 %q", got)
+	}
+	// JA3 "a|ua=b" alone and JA3 "a" with user agent "b" are two tuples.
+	x := FingerprintTuple(&forensics.Indicators{JA3: "a|ua=b"})
+	y := FingerprintTuple(&forensics.Indicators{JA3: "a", UserAgent: "b"})
+	if x == y {
+		t.Errorf("tuples collide: %q", x)
+	}
+	for _, in := range []forensics.Indicators{{JA4: "t13d%7C", JA3: "%|%25", HASSH: "h", UserAgent: "u|%7C"}, {UserAgent: "ua=|ja3="}, {JA3: "|"}} {
+		var got forensics.Indicators
+		parseTuple(FingerprintTuple(&in), func(k, v string) {
+			switch k {
+			case "ja4":
+				got.JA4 = v
+			case "ja3":
+				got.JA3 = v
+			case "hassh":
+				got.HASSH = v
+			case "ua":
+				got.UserAgent = v
+			}
+		})
+		if got.JA4 != in.JA4 || got.JA3 != in.JA3 || got.HASSH != in.HASSH || got.UserAgent != in.UserAgent {
+			t.Errorf("tuple of %+v parses back as %+v", in, got)
+		}
+	}
+}

@@ -236,13 +236,12 @@ func (g *grouping) campaign(members []int32, edges []edge) forensics.Campaign {
 		addInd("credential", r.cred)
 		addInd("token_key_id", r.kid)
 		if r.fp != 0 {
-			for _, part := range strings.Split(g.b.vals[r.fp].s, "|") {
-				k, v, _ := strings.Cut(part, "=")
+			parseTuple(g.b.vals[r.fp].s, func(k, v string) {
 				if k == "ua" {
 					k = "user_agent"
 				}
 				addStr(k, v)
-			}
+			})
 		}
 		for _, t := range r.tmpls {
 			addInd("path_template", t)
