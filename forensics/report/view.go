@@ -265,12 +265,31 @@ func collectRelays(c *forensics.Case) []Relay {
 	seen := map[string]bool{}
 	var out []Relay
 	var protos map[netip.Addr]string // built on first need: one pass over the flows
+	chainSeen := map[string]bool{}
+	// linkOf is, per address of a chain, what its links say: verified as
+	// the last link naming it says, http when one is a forwarded-for link.
+	type linkFacts struct{ verified, http bool }
+	linkOf := map[string]linkFacts{}
 	add := func(ch forensics.Chain) {
+		// Campaigns carry copies of the case's chains: one pass each.
+		if chainSeen[ch.ID] {
+			return
+		}
+		chainSeen[ch.ID] = true
+		clear(linkOf)
+		for _, l := range ch.Links {
+			for _, ip := range [...]string{l.From, l.To} {
+				f := linkOf[ip]
+				f.verified, f.http = l.Verified, f.http || l.Method == "xff"
+				linkOf[ip] = f
+			}
+		}
 		for i, h := range ch.Hops {
 			if h.Role != "relay" && h.Role != "proxy" {
 				continue
 			}
-			key := ch.ID + "\x00" + h.IP.String()
+			ip := h.IP.String()
+			key := ch.ID + "\x00" + ip
 			if seen[key] {
 				continue
 			}
@@ -283,12 +302,10 @@ func collectRelays(c *forensics.Case) []Relay {
 					r.Destination = netip.AddrPortFrom(next.IP, next.Ports[0]).String()
 				}
 			}
-			for _, l := range ch.Links {
-				if l.From == h.IP.String() || l.To == h.IP.String() {
-					r.Verified = l.Verified
-					if l.Method == "xff" {
-						r.Protocol = "http"
-					}
+			if f, ok := linkOf[ip]; ok {
+				r.Verified = f.verified
+				if f.http {
+					r.Protocol = "http"
 				}
 			}
 			if r.Protocol == "" {

@@ -40,3 +40,35 @@ func TestRelayProtocols(t *testing.T) {
 		}
 	}
 }
+
+// TestRelayLinks: a relay row is verified as the last link naming its
+// address says, http when any of them is a forwarded-for link, and a
+// chain carried by several campaigns gives its rows once.
+func TestRelayLinks(t *testing.T) {
+	x, a, y := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("203.0.113.7"), netip.MustParseAddr("192.0.2.2")
+	ch := forensics.Chain{ID: "ch-1",
+		Hops: []forensics.Hop{{IP: x, Role: "origin"}, {IP: a, Role: "proxy"}, {IP: y, Role: "relay"}},
+		Links: []forensics.HopLink{
+			{From: x.String(), To: a.String(), Method: "xff", Verified: true},
+			{From: a.String(), To: y.String(), Method: "timing", Verified: false},
+			{From: y.String(), To: "198.51.100.1", Method: "timing", Verified: true},
+		}}
+	c := &forensics.Case{Chains: []forensics.Chain{ch},
+		Campaigns: []forensics.Campaign{{ID: "c-1", Hops: []forensics.Chain{ch}}, {ID: "c-2", Hops: []forensics.Chain{ch}}}}
+	rs := collectRelays(c)
+	if len(rs) != 2 {
+		t.Fatalf("%d relay rows, want 2: %+v", len(rs), rs)
+	}
+	for _, r := range rs {
+		switch r.IP {
+		case a:
+			if r.Verified || r.Protocol != "http" || r.Destination != y.String() {
+				t.Errorf("proxy row %+v", r)
+			}
+		case y:
+			if !r.Verified || r.Protocol != "" {
+				t.Errorf("relay row %+v", r)
+			}
+		}
+	}
+}

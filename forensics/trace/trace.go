@@ -136,18 +136,28 @@ func Build(events []forensics.Event, flows []forensics.Flow, campaigns []forensi
 }
 
 // Attach sets each campaign's Hops to the chains that have a hop on one of
-// its IPs.
+// its IPs, in the order of chains. One index of the campaigns' IPs
+// serves every hop: a scan of every campaign for every chain cost
+// campaigns × chains, which evidence can make large.
 func Attach(campaigns []forensics.Campaign, chains []forensics.Chain) {
+	byIP := map[string][]int{}
 	for i := range campaigns {
-		c := &campaigns[i]
-		c.Hops = nil
-		for _, ch := range chains {
-			if slices.ContainsFunc(ch.Hops, func(h forensics.Hop) bool {
-				_, ok := slices.BinarySearch(c.IPs, h.IP.String())
-				return ok || slices.Contains(c.IPs, h.IP.String())
-			}) {
-				c.Hops = append(c.Hops, ch)
+		campaigns[i].Hops = nil
+		for _, ip := range campaigns[i].IPs {
+			if ids := byIP[ip]; len(ids) == 0 || ids[len(ids)-1] != i {
+				byIP[ip] = append(ids, i)
 			}
+		}
+	}
+	var hit []int
+	for _, ch := range chains {
+		hit = hit[:0]
+		for _, h := range ch.Hops {
+			hit = append(hit, byIP[h.IP.String()]...)
+		}
+		slices.Sort(hit)
+		for _, i := range slices.Compact(hit) {
+			campaigns[i].Hops = append(campaigns[i].Hops, ch)
 		}
 	}
 }

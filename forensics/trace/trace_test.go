@@ -150,3 +150,47 @@ func TestXFFChains(t *testing.T) {
 		t.Errorf("campaign hops %d %d", len(cs[0].Hops), len(cs[1].Hops))
 	}
 }
+
+// TestAttachMatchesScan: Attach gives each campaign the chains a scan of
+// every chain's hops against the campaign's addresses gives, in chain
+// order and once each, whether the addresses are sorted or not.
+func TestAttachMatchesScan(t *testing.T) {
+	ips := []string{"192.0.2.1", "192.0.2.2", "198.51.100.3", "203.0.113.4", "2001:db8::5", "::ffff:192.0.2.1"}
+	var chains []forensics.Chain
+	for i := range 40 {
+		var hops []forensics.Hop
+		for j := range 1 + i%4 {
+			hops = append(hops, forensics.Hop{IP: netip.MustParseAddr(ips[(i*7+j*3)%len(ips)])})
+		}
+		chains = append(chains, forensics.Chain{ID: fmt.Sprintf("ch-%02d", i), Hops: hops})
+	}
+	campaigns := []forensics.Campaign{
+		{ID: "a", IPs: []string{"192.0.2.1"}},
+		{ID: "b", IPs: []string{"203.0.113.4", "192.0.2.2"}}, // not sorted
+		{ID: "c", IPs: []string{"2001:db8::5", "2001:db8::5", "::ffff:192.0.2.1"}},
+		{ID: "d", IPs: []string{"10.9.9.9"}},
+		{ID: "e"},
+	}
+	want := make([][]string, len(campaigns))
+	for i, c := range campaigns {
+		for _, ch := range chains {
+			if slices.ContainsFunc(ch.Hops, func(h forensics.Hop) bool { return slices.Contains(c.IPs, h.IP.String()) }) {
+				want[i] = append(want[i], ch.ID)
+			}
+		}
+	}
+	campaigns[3].Hops = chains[:1] // replaced, not appended to
+	Attach(campaigns, chains)
+	for i, c := range campaigns {
+		var got []string
+		for _, ch := range c.Hops {
+			got = append(got, ch.ID)
+		}
+		if !slices.Equal(got, want[i]) {
+			t.Errorf("campaign %s: chains %v, want %v", c.ID, got, want[i])
+		}
+	}
+	if len(want[0]) == 0 || len(want[2]) == 0 {
+		t.Fatal("the case tests little")
+	}
+}
