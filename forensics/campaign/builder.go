@@ -672,22 +672,29 @@ func (g *grouping) block(p []int32) {
 
 func (g *grouping) tryPair(a, b int32) {
 	g.stats.CandidatePairs++
-	if !g.compatible(a, b) {
+	if !g.compatible(a, b) || !g.room(a, b) {
 		return
-	}
-	if g.find(a) == g.find(b) {
-		// Already joined: an extra edge only adds explanation (cycles, so
-		// fewer bridges) and costs memory on big components; keep such
-		// edges within a budget proportional to the input.
-		if g.extra >= len(g.recs)/4+4096 {
-			return
-		}
-		g.extra++
 	}
 	w, ok := g.pairWeight(a, b, nil)
 	if ok {
 		g.admit(a, b, w)
 	}
+}
+
+// room reports whether an edge between a and b may still be weighed:
+// always when it would join two components; when they are already
+// joined, the edge only adds explanation (cycles, so fewer bridges) and
+// costs memory on big components, so such edges stay within a budget
+// proportional to the input (counted here).
+func (g *grouping) room(a, b int32) bool {
+	if g.find(a) != g.find(b) {
+		return true
+	}
+	if g.extra >= len(g.recs)/4+4096 {
+		return false
+	}
+	g.extra++
+	return true
 }
 
 // handover finds sessions that continue another's sequential read within
@@ -727,7 +734,9 @@ func (g *grouping) handover() {
 				if rb.start-ra.end > win {
 					break
 				}
-				if g.handoverOK(ra, rb) && g.compatible(a, bucket[k]) {
+				// The budget of tryPair: a bucket of hand-overs can offer
+				// BlockSize edges per session, most inside one component.
+				if g.handoverOK(ra, rb) && g.compatible(a, bucket[k]) && g.room(a, bucket[k]) {
 					w, ok := g.pairWeight(a, bucket[k], nil)
 					if ok {
 						g.admit(a, bucket[k], w)

@@ -382,3 +382,29 @@ func TestFingerprintTupleNotForged(t *testing.T) {
 		}
 	}
 }
+
+// TestHandoverEdgesBounded: sessions that all hand a sequential read
+// over to all others (one template, half reading objects 1-3 and ending
+// together, half reading 4-6 from a second later) join, but the edges
+// inside the joined component stay within the extra-edge budget instead
+// of BlockSize per session.
+func TestHandoverEdgesBounded(t *testing.T) {
+	const n = 12000
+	var ss []forensics.Session
+	for i := range n {
+		ip := fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)
+		s := mk(fmt.Sprintf("s%05d", i), ip, t0, seq("/api/v1/items/{n}", 1, 3))
+		s.End = forensics.NewTime(t0.Add(time.Minute))
+		if i%2 == 1 {
+			s = mk(fmt.Sprintf("s%05d", i), ip, t0.Add(time.Minute+time.Second), seq("/api/v1/items/{n}", 4, 6))
+		}
+		ss = append(ss, s)
+	}
+	_, st := BuildStats(ss, allOpts())
+	if budget := int64(n/4 + 4096 + n); st.AdmittedEdges > budget {
+		t.Errorf("%d edges admitted, want at most %d (sessions plus the extra-edge budget)", st.AdmittedEdges, budget)
+	}
+	if st.AdmittedEdges < n/2 {
+		t.Errorf("%d edges admitted: the hand-overs did not link", st.AdmittedEdges)
+	}
+}
