@@ -490,9 +490,7 @@ func (b *builder) add(it *Item, opts Options) {
 		if ind.Methods == nil {
 			ind.Methods = make(map[string]int)
 		}
-		if len(ind.Methods) < 32 {
-			ind.Methods[it.Method]++
-		}
+		ind.Methods[methodKey(it.Method)]++
 	}
 	if it.Flow {
 		if ind.UserAgent == "" {
@@ -650,3 +648,17 @@ func Beacon(times []time.Time) (period, score float64) {
 }
 
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
+
+// methodKey is the key a request method is counted under in a session's
+// methods: itself when it is a registered HTTP method (RFC 9110 and the
+// WebDAV set), else "OTHER". The method of each event stays as logged;
+// the session counts only a closed set, because every distinct key
+// becomes a column of the sessions CSV, and a log can name any method.
+func methodKey(m string) string {
+	switch m {
+	case "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+		"PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "SEARCH", "REPORT", "PRI":
+		return m
+	}
+	return "OTHER"
+}

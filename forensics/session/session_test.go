@@ -3,6 +3,7 @@ package session
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -215,4 +216,24 @@ func FuzzStream(f *testing.F) {
 			t.Fatalf("%d sessions with sweeps, %d without", len(got), len(want))
 		}
 	})
+}
+
+// TestMethodsClosedSet: a session counts registered HTTP methods by name
+// and any other method a log names as OTHER, so that the sessions CSV
+// (a column per method) cannot be widened by crafted methods.
+func TestMethodsClosedSet(t *testing.T) {
+	var evs []forensics.Event
+	for i, m := range []string{"GET", "POST", "PROPFIND", "get", "FOO", "GET /x", "A\x00B", "GET"} {
+		e := ev(i, "198.51.100.7", "ua", "", "/", 200)
+		e.Method = m
+		evs = append(evs, e)
+	}
+	ss := Build(evs, nil, Options{})
+	if len(ss) != 1 {
+		t.Fatalf("%d sessions, want 1", len(ss))
+	}
+	want := map[string]int{"GET": 2, "POST": 1, "PROPFIND": 1, "OTHER": 4}
+	if got := ss[0].Indicators.Methods; !maps.Equal(got, want) {
+		t.Errorf("methods %v, want %v", got, want)
+	}
 }
