@@ -1,10 +1,13 @@
 package casefile
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -181,18 +184,19 @@ func (m *matcher) match(k *recKey) bool {
 		if m.kind == KindSessions {
 			return k.campaign == f.Campaign
 		}
-		for _, w := range m.windows[k.ipA] {
-			if k.tStart <= w[1] && k.tEnd >= w[0] {
-				return true
-			}
-		}
-		return false
+		// The windows are sorted and disjoint (campaignWindows): only the
+		// last one starting by the record's end can reach its start.
+		ws := m.windows[k.ipA]
+		i := sort.Search(len(ws), func(i int) bool { return ws[i][0] > k.tEnd })
+		return i > 0 && ws[i-1][1] >= k.tStart
 	}
 	return true
 }
 
 // campaignWindows collects, per source address, the time spans of a
-// campaign's sessions.
+// campaign's sessions, sorted and merged where they overlap (one address
+// may have many sessions in a campaign: a record is then matched by a
+// binary search, not a scan of them all).
 func (f *File) campaignWindows(ctx context.Context, campaign string) (map[netip.Addr][][2]int64, error) {
 	out := map[netip.Addr][][2]int64{}
 	err := f.Query(ctx, KindSessions, Filter{Campaign: campaign}, func(js []byte) error {
@@ -208,5 +212,26 @@ func (f *File) campaignWindows(ctx context.Context, campaign string) (map[netip.
 		out[a] = append(out[a], [2]int64{unixNano(s.Start), unixNano(s.End)})
 		return nil
 	})
+	for a, ws := range out {
+		out[a] = mergeWindows(ws)
+	}
 	return out, err
+}
+
+// mergeWindows sorts closed spans by start and merges those that overlap:
+// the same union, disjoint and in order.
+func mergeWindows(ws [][2]int64) [][2]int64 {
+	slices.SortFunc(ws, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
+	out := ws[:0]
+	for _, w := range ws {
+		if w[1] < w[0] {
+			w[1] = w[0] // never from a session (its end is its last record), but keep the order
+		}
+		if n := len(out); n > 0 && w[0] <= out[n-1][1] {
+			out[n-1][1] = max(out[n-1][1], w[1])
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
 }

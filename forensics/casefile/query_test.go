@@ -237,3 +237,27 @@ func (b *bruteRec) match(flt Filter, inCampaign func(*bruteRec) bool) bool {
 	}
 	return true
 }
+
+// TestMergeWindows: overlapping spans merge, disjoint ones stay, in
+// order; a record matches the merged windows exactly when it overlaps
+// one of the spans given.
+func TestMergeWindows(t *testing.T) {
+	spans := [][2]int64{{50, 60}, {1, 5}, {5, 9}, {20, 30}, {25, 26}, {100, 100}, {28, 40}}
+	got := mergeWindows(slices.Clone(spans))
+	want := [][2]int64{{1, 9}, {20, 40}, {50, 60}, {100, 100}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("merged %v, want %v", got, want)
+	}
+	m := &matcher{kind: KindEvents, flt: Filter{Campaign: "c"}, windows: map[netip.Addr][][2]int64{{}: got}}
+	for s := int64(-2); s <= 105; s++ {
+		for e := s; e <= s+12; e++ {
+			overlap := false
+			for _, w := range spans {
+				overlap = overlap || (s <= w[1] && e >= w[0])
+			}
+			if m.match(&recKey{tStart: s, tEnd: e}) != overlap {
+				t.Errorf("record [%d,%d]: match %v, want %v", s, e, !overlap, overlap)
+			}
+		}
+	}
+}
