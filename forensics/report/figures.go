@@ -38,6 +38,7 @@ type figure struct {
 	Lines   []figLine
 	Rects   []figRect
 	Texts   []figText
+	chains  int // hop chains with two positioned hops, drawn or not
 }
 
 type pt struct{ X, Y float64 }
@@ -77,6 +78,8 @@ type figText struct {
 type figures struct {
 	Map          *figure
 	MapPoints    int
+	MapDrawn     int // circles drawn (MapPoints beyond maxMapCircles are not)
+	MapLines     int // hop chains with a position at two hops or more
 	MapCountries int
 	Timeline     *figure
 	TimelineBars int
@@ -124,6 +127,7 @@ func parseWorldMap() []figPoly {
 func (v *view) figures() *figures {
 	f := &figures{}
 	f.Map, f.MapPoints, f.MapCountries = v.mapFigure()
+	f.MapDrawn, f.MapLines = len(f.Map.Circles), f.Map.chains
 	f.Timeline, f.TimelineBars = v.timelineFigure()
 	return f
 }
@@ -169,6 +173,9 @@ func (v *view) mapFigure() (*figure, int, int) {
 			names = append(names, h.IP.String()+" ("+h.Role+")")
 		}
 		if len(line.Points) >= 2 {
+			if fig.chains++; fig.chains > maxMapLines {
+				return
+			}
 			line.Class = "hop"
 			line.Title = "chain " + ch.ID + ": " + strings.Join(names, " → ")
 			fig.Lines = append(fig.Lines, line)
@@ -213,8 +220,34 @@ func (v *view) mapFigure() (*figure, int, int) {
 		}
 		fig.Circles = append(fig.Circles, figCircle{X: p.X, Y: p.Y, R: rad, Class: class, Title: title})
 	}
+	if len(fig.Circles) > maxMapCircles {
+		// Relays and proxies, targets and campaign addresses first, then
+		// the others, each in address order (v.IPs is sorted).
+		rank := map[string]int{"relay": 0, "target": 1, "campaign": 2}
+		slices.SortStableFunc(fig.Circles, func(a, b figCircle) int {
+			ra, oka := rank[a.Class]
+			rb, okb := rank[b.Class]
+			if !oka {
+				ra = 3
+			}
+			if !okb {
+				rb = 3
+			}
+			return ra - rb
+		})
+		fig.Circles = fig.Circles[:maxMapCircles]
+	}
 	return fig, n, shaded
 }
+
+// The map draws at most maxMapCircles addresses and maxMapLines hop
+// chains: beyond a few thousand marks it is unreadable, and each mark is
+// bytes of the HTML and the PDF, whose size evidence must not set. The
+// caption says how many were drawn.
+const (
+	maxMapCircles = 2000
+	maxMapLines   = 2000
+)
 
 func containsStr(s []string, x string) bool {
 	for _, e := range s {

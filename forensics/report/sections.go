@@ -201,6 +201,10 @@ func (v *view) sections(figs *figures) []section {
 		mapb = append(mapb, note(fmt.Sprintf("Countries are shaded by the number of addresses the databases place in them (%d countries, darker is more). The databases give no positions, so no points are drawn: a country is not a location. Natural Earth outlines, equirectangular.", figs.MapCountries)))
 	default:
 		mapb = append(mapb, note(fmt.Sprintf("Countries are shaded by the number of addresses placed in them (%d countries). %d address(es) have a position: circles are drawn there with a radius proportional to the stated accuracy (67%% circle); lines follow hop chains from origin to target. Natural Earth outlines, equirectangular.", figs.MapCountries, figs.MapPoints)))
+		if figs.MapDrawn < figs.MapPoints || figs.MapLines > maxMapLines {
+			mapb = append(mapb, note(fmt.Sprintf("Drawn: %d of the %d addresses (relays and proxies, targets and campaign addresses first, then in address order) and %d of the %d hop chains; the tables and report.json list them all.",
+				figs.MapDrawn, figs.MapPoints, min(figs.MapLines, maxMapLines), figs.MapLines)))
+		}
 	}
 	out = append(out, section{ID: "map", Title: "Map", Blocks: mapb})
 	tl := []block{{Kind: blockTimeline, Fig: figs.Timeline}}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"github.com/tracehop/tracehop/enrich"
 	"net/netip"
 	"testing"
 
@@ -70,5 +71,27 @@ func TestRelayLinks(t *testing.T) {
 				t.Errorf("relay row %+v", r)
 			}
 		}
+	}
+}
+
+// TestMapCapped: a case with more positioned addresses than the map
+// draws keeps the relays first and says how many it drew.
+func TestMapCapped(t *testing.T) {
+	lat, lon := 37.5, 127.0
+	v := &view{Case: &forensics.Case{}}
+	for i := range maxMapCircles + 500 {
+		ip := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+		row := IPRow{IP: ip, Geo: &enrich.Record{Country: "KR", Lat: &lat, Lon: &lon, AccuracyKM: 50}}
+		if i == maxMapCircles+400 {
+			row.Roles = []string{"relay"}
+		}
+		v.IPs = append(v.IPs, row)
+	}
+	f := v.figures()
+	if f.MapPoints != maxMapCircles+500 || f.MapDrawn != maxMapCircles || len(f.Map.Circles) != maxMapCircles {
+		t.Fatalf("points %d, drawn %d, circles %d", f.MapPoints, f.MapDrawn, len(f.Map.Circles))
+	}
+	if f.Map.Circles[0].Class != "relay" {
+		t.Errorf("first circle %+v, want the relay", f.Map.Circles[0])
 	}
 }
