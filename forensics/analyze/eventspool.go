@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/tracehop/tracehop/forensics/internal/extsort"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -66,7 +67,7 @@ func runSpooled(ctx context.Context, aopts Options, itemChunk, eventChunk int) (
 // both are filled as they come back out, as ingestOne and enrichResult
 // fill them.
 type SpooledEvents struct {
-	s    *runSorter[spooledEvent]
+	s    *extsort.Sorter[spooledEvent]
 	n    atomic.Int64
 	sums []string // input i's SHA-256
 	enr  *enrich.Enricher
@@ -84,7 +85,7 @@ type spooledEvent struct {
 }
 
 func newSpooledEvents(chunk int) *SpooledEvents {
-	return &SpooledEvents{s: &runSorter[spooledEvent]{chunk: chunk, what: "events", cmp: compareSpooledEvents, enc: appendSpooledEvent, dec: decodeSpooledEvent}}
+	return &SpooledEvents{s: &extsort.Sorter[spooledEvent]{Chunk: chunk, What: "events", Cmp: compareSpooledEvents, Enc: appendSpooledEvent, Dec: decodeSpooledEvent}}
 }
 
 func compareSpooledEvents(a, b *spooledEvent) int {
@@ -118,7 +119,7 @@ func decodeSpooledEvent(b []byte, v *spooledEvent) error {
 // add spools event e of input at its place seq in the input's reading
 // order. Safe for concurrent use.
 func (sp *SpooledEvents) add(input int32, seq int64, e *forensics.Event) {
-	sp.s.add(spooledEvent{sec: e.Time.Unix(), nsec: int32(e.Time.Nanosecond()), input: input, seq: seq, id: e.ID, rec: appendEventBin(nil, e)})
+	sp.s.Add(spooledEvent{sec: e.Time.Unix(), nsec: int32(e.Time.Nanosecond()), input: input, seq: seq, id: e.ID, rec: appendEventBin(nil, e)})
 	sp.n.Add(1)
 }
 
@@ -130,7 +131,7 @@ func (sp *SpooledEvents) Len() int { return int(sp.n.Load()) }
 // It may be called again: each call reads the spool from the start.
 func (sp *SpooledEvents) Each(fn func(*forensics.Event) error) error {
 	var e forensics.Event
-	return sp.s.each(func(v *spooledEvent) error {
+	return sp.s.Each(func(v *spooledEvent) error {
 		if err := decodeEventBin(v.rec, &e); err != nil {
 			return fmt.Errorf("events spool: event %s: %w", v.id, err)
 		}
@@ -156,6 +157,6 @@ func Release(c *forensics.Case) error {
 
 // Close removes the spool's files.
 func (sp *SpooledEvents) Close() error {
-	sp.s.cleanup()
+	sp.s.Cleanup()
 	return nil
 }

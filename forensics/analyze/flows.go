@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
-	"container/heap"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tracehop/tracehop/forensics/internal/extsort"
 	"io"
 	"os"
 	"runtime"
@@ -303,73 +303,6 @@ func (s *FlowSorter) runs() []*sortRun {
 	return runs
 }
 
-// runCursor is one run being read during a merge.
-type runCursor interface {
-	next() error  // moves to the next record, or marks the run done
-	isDone() bool // no record left
-	close()       // releases the run's file if the merge stops early
-}
-
-// mergeRuns is the k-way merge: it opens a cursor on every
-// run and calls emit with the cursor whose record comes first, until all
-// runs are done. less must be a total order (runs tie-break on their
-// input index, and (start, ID) is unique within an input), so the output
-// does not depend on the order of runs.
-func mergeRuns[R any, C runCursor](runs []R, open func(R) (C, error), less func(a, b C) bool, emit func(C) error) error {
-	h := &cursorHeap[C]{less: less}
-	var opened []C
-	defer func() {
-		for _, c := range opened {
-			c.close()
-		}
-	}()
-	for _, r := range runs {
-		c, err := open(r)
-		if err != nil {
-			return err
-		}
-		opened = append(opened, c)
-		if err := c.next(); err != nil {
-			return err
-		}
-		if !c.isDone() {
-			h.items = append(h.items, c)
-		}
-	}
-	heap.Init(h)
-	for h.Len() > 0 {
-		c := h.items[0]
-		if err := emit(c); err != nil {
-			return err
-		}
-		if err := c.next(); err != nil {
-			return err
-		}
-		if c.isDone() {
-			heap.Pop(h)
-		} else {
-			heap.Fix(h, 0)
-		}
-	}
-	return nil
-}
-
-// cursorHeap orders the cursors of a merge by their current record.
-type cursorHeap[C any] struct {
-	items []C
-	less  func(a, b C) bool
-}
-
-func (h *cursorHeap[C]) Len() int           { return len(h.items) }
-func (h *cursorHeap[C]) Less(i, j int) bool { return h.less(h.items[i], h.items[j]) }
-func (h *cursorHeap[C]) Swap(i, j int)      { h.items[i], h.items[j] = h.items[j], h.items[i] }
-func (h *cursorHeap[C]) Push(x any)         { h.items = append(h.items, x.(C)) }
-func (h *cursorHeap[C]) Pop() any {
-	c := h.items[len(h.items)-1]
-	h.items = h.items[:len(h.items)-1]
-	return c
-}
-
 // shaMarker stands in for an input's SHA-256 until it is known. Its NULs
 // are escaped by encoding/json, and a quote inside a string value is
 // always escaped too, so the encoded `"sha256":"\u0000…"` cannot come from
@@ -566,7 +499,7 @@ type encCursor struct {
 	done bool
 }
 
-func (c *encCursor) next() error {
+func (c *encCursor) Next() error {
 	if c.run.path == "" {
 		if c.pos >= len(c.run.recs) {
 			c.done = true
@@ -619,8 +552,8 @@ func (c *encCursor) next() error {
 	return nil
 }
 
-func (c *encCursor) isDone() bool { return c.done }
-func (c *encCursor) close() {
+func (c *encCursor) Done() bool { return c.done }
+func (c *encCursor) Close() {
 	if c.f != nil && !c.done {
 		c.f.Close()
 	}
@@ -653,7 +586,7 @@ func (s *FlowSorter) EachLine(fn func(line []byte) error) error {
 	}
 	less := func(a, b *encCursor) bool { return encLess(&a.cur, &b.cur, a.run.input, b.run.input) < 0 }
 	var buf []byte
-	return mergeRuns(s.runs(), open, less, func(c *encCursor) error {
+	return extsort.Merge(s.runs(), open, less, func(c *encCursor) error {
 		r := &c.cur
 		if r.sha < 0 {
 			return fn(r.line)

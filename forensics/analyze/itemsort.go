@@ -1,159 +1,15 @@
 package analyze
 
 import (
-	"bufio"
 	"cmp"
 	"encoding/binary"
 	"errors"
-	"fmt"
-	"io"
-	"os"
-	"slices"
-	"sync"
+	"github.com/tracehop/tracehop/forensics/internal/extsort"
 	"time"
 
 	"github.com/tracehop/tracehop/forensics"
 	"github.com/tracehop/tracehop/forensics/session"
 )
-
-// runSorter is an external merge sort: values are sorted in chunks of
-// chunk values that go to temporary files (runs) in a compact binary
-// form (enc, dec; each value behind its length), then merged. Its memory
-// is one chunk and one read buffer per run, whatever the number of
-// values. Values may be added from several goroutines at once.
-type runSorter[T any] struct {
-	chunk int
-	what  string // for errors: what is sorted
-	cmp   func(a, b *T) int
-	enc   func(dst []byte, v *T) []byte
-	dec   func(b []byte, v *T) error
-	mu    sync.Mutex
-	vals  []T
-	runs  []*os.File
-	err   error
-}
-
-// add takes one value; a full chunk is sorted and spilled.
-func (s *runSorter[T]) add(v T) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err != nil {
-		return
-	}
-	s.vals = append(s.vals, v)
-	if len(s.vals) >= s.chunk {
-		s.err = s.spill()
-	}
-}
-
-// order returns the indices of the chunk's values in order: values are
-// large (a session item is a few hundred bytes), so indices move, not
-// values.
-func (s *runSorter[T]) order() []int32 {
-	idx := make([]int32, len(s.vals))
-	for i := range idx {
-		idx[i] = int32(i)
-	}
-	slices.SortFunc(idx, func(a, b int32) int { return s.cmp(&s.vals[a], &s.vals[b]) })
-	return idx
-}
-
-// spill writes the sorted chunk as one run.
-func (s *runSorter[T]) spill() error {
-	idx := s.order()
-	f, err := os.CreateTemp("", "tracehop-sort-*.run")
-	if err != nil {
-		return fmt.Errorf("%s spool: %w", s.what, err)
-	}
-	s.runs = append(s.runs, f)
-	bw := bufio.NewWriterSize(f, 1<<20)
-	var buf, n []byte
-	for _, i := range idx {
-		buf = s.enc(buf[:0], &s.vals[i])
-		n = binary.AppendUvarint(n[:0], uint64(len(buf)))
-		bw.Write(n)
-		if _, err := bw.Write(buf); err != nil {
-			return fmt.Errorf("%s spool: %w", s.what, err)
-		}
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("%s spool: %w", s.what, err)
-	}
-	clear(s.vals)
-	s.vals = s.vals[:0]
-	return nil
-}
-
-// each calls fn with every value in order (ties in no set order: make
-// cmp total). The value is fn's only for the call. Call it after the
-// last add; calling it again reads every value again.
-func (s *runSorter[T]) each(fn func(*T) error) error {
-	if s.err != nil {
-		return s.err
-	}
-	if len(s.runs) == 0 {
-		for _, i := range s.order() {
-			if err := fn(&s.vals[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if len(s.vals) > 0 {
-		if err := s.spill(); err != nil {
-			return err
-		}
-	}
-	open := func(f *os.File) (*fileCursor[T], error) {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, fmt.Errorf("%s spool: %w", s.what, err)
-		}
-		return &fileCursor[T]{r: bufio.NewReaderSize(f, 64<<10), s: s}, nil
-	}
-	less := func(a, b *fileCursor[T]) bool { return s.cmp(&a.v, &b.v) < 0 }
-	return mergeRuns(s.runs, open, less, func(c *fileCursor[T]) error { return fn(&c.v) })
-}
-
-// cleanup removes the runs.
-func (s *runSorter[T]) cleanup() {
-	for _, f := range s.runs {
-		f.Close()
-		os.Remove(f.Name())
-	}
-	s.runs = nil
-}
-
-// fileCursor reads one run of a runSorter during the merge.
-type fileCursor[T any] struct {
-	r    *bufio.Reader
-	s    *runSorter[T]
-	buf  []byte
-	v    T
-	done bool
-}
-
-func (c *fileCursor[T]) isDone() bool { return c.done }
-func (c *fileCursor[T]) close()       {} // the sorter's cleanup closes the files
-
-// next reads the cursor's next value, or marks the run done.
-func (c *fileCursor[T]) next() error {
-	n, err := binary.ReadUvarint(c.r)
-	if errors.Is(err, io.EOF) {
-		c.done = true
-		return nil
-	}
-	if err != nil || n > 1<<30 {
-		return fmt.Errorf("%s spool: corrupt run", c.s.what)
-	}
-	c.buf = slices.Grow(c.buf[:0], int(n))[:n]
-	if _, err := io.ReadFull(c.r, c.buf); err != nil {
-		return fmt.Errorf("%s spool: %w", c.s.what, err)
-	}
-	if err := c.s.dec(c.buf, &c.v); err != nil {
-		return fmt.Errorf("%s spool: %w", c.s.what, err)
-	}
-	return nil
-}
 
 // sortItem is a session item with its place in the input order. Items
 // sort in the order session.Stream reads them: events by (time, ID,
@@ -165,8 +21,8 @@ type sortItem struct {
 	seq   int64
 }
 
-func newItemSorter(chunk int) *runSorter[sortItem] {
-	return &runSorter[sortItem]{chunk: chunk, what: "session items", cmp: compareItems, enc: appendItem, dec: decodeItem}
+func newItemSorter(chunk int) *extsort.Sorter[sortItem] {
+	return &extsort.Sorter[sortItem]{Chunk: chunk, What: "session items", Cmp: compareItems, Enc: appendItem, Dec: decodeItem}
 }
 
 func compareItems(a, b *sortItem) int {
@@ -318,7 +174,7 @@ func decodeItem(b []byte, si *sortItem) error {
 // with keep, those hop chains need (events with a forwarded-for path, as
 // trace reads them, and flows).
 type itemSink struct {
-	s      *runSorter[sortItem]
+	s      *extsort.Sorter[sortItem]
 	events *SpooledEvents // when set, every event also goes here
 	keep   bool
 	input  int32
@@ -329,7 +185,7 @@ type itemSink struct {
 func (k *itemSink) event(e *forensics.Event) (keep bool) {
 	k.seq++
 	if k.s != nil {
-		k.s.add(sortItem{it: session.EventItem(e), input: k.input, seq: k.seq})
+		k.s.Add(sortItem{it: session.EventItem(e), input: k.input, seq: k.seq})
 	}
 	if k.events != nil {
 		k.events.add(k.input, k.seq, e)
@@ -347,7 +203,7 @@ func (k *itemSink) flow(f *forensics.Flow, capture bool) (keep bool) {
 			g.End = forensics.NewTime(g.End.Add(k.offset))
 		}
 		k.seq++
-		k.s.add(sortItem{it: session.FlowItem(&g), input: k.input, seq: k.seq})
+		k.s.Add(sortItem{it: session.FlowItem(&g), input: k.input, seq: k.seq})
 	}
 	return k.keep
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tracehop/tracehop/forensics/internal/extsort"
 	"net/netip"
 	"os"
 	"slices"
@@ -31,7 +32,7 @@ const SessionItemChunk = 1 << 17
 // memory bounded by the sessions open at a time, not by the evidence:
 // each input's records become session items as they are read
 // (session.Item: what grouping needs of a record), sorted externally
-// (runSorter, itemsort.go), and grouped by a session.Stream that ends sessions as
+// (extsort.Sorter), and grouped by a session.Stream that ends sessions as
 // their idle gap passes; ended sessions go to a spool of JSON lines read
 // back in output order. The sessions are those session.Build makes of
 // the same inputs, byte for byte (TestStreamSessionsMatchesRun). The
@@ -112,7 +113,7 @@ func TraceRecords(ctx context.Context, aopts Options) (*forensics.Case, error) {
 // ErrInput alone, when the run failed.
 func groupSessions(ctx context.Context, aopts Options, chunk int, keep bool, events *SpooledEvents, emit func(*forensics.Session), failed func() error) (*forensics.Case, error) {
 	sorter := newItemSorter(chunk)
-	defer sorter.cleanup()
+	defer sorter.Cleanup()
 	c, inputErr, err := ingestCase(ctx, aopts, func(i int) *itemSink {
 		return &itemSink{s: sorter, events: events, keep: keep, input: int32(i)}
 	})
@@ -136,7 +137,7 @@ func groupSessions(ctx context.Context, aopts Options, chunk int, keep bool, eve
 		st.Geo = func(ip netip.Addr, at time.Time) *enrich.Record { return e.LookupShared(ip, at) }
 	}
 	n := 0
-	err = sorter.each(func(si *sortItem) error {
+	err = sorter.Each(func(si *sortItem) error {
 		if n++; n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -166,7 +167,7 @@ type SessionSpool struct {
 	buf  bytes.Buffer
 	line []byte
 	cols *report.CSVColumns
-	keys *runSorter[sessionKey]
+	keys *extsort.Sorter[sessionKey]
 	n    int
 	off  int64
 	err  error
@@ -210,7 +211,7 @@ func newSessionSpool(cols *report.CSVColumns, chunk int) (*SessionSpool, error) 
 		return nil, fmt.Errorf("sessions spool: %w", err)
 	}
 	sp := &SessionSpool{f: f, bw: bufio.NewWriterSize(f, 1<<20), cols: cols,
-		keys: &runSorter[sessionKey]{chunk: chunk, what: "sessions order", cmp: compareSessionKeys, enc: appendSessionKey, dec: decodeSessionKey}}
+		keys: &extsort.Sorter[sessionKey]{Chunk: chunk, What: "sessions order", Cmp: compareSessionKeys, Enc: appendSessionKey, Dec: decodeSessionKey}}
 	// The encoding of report.WriteRecords.
 	sp.enc = json.NewEncoder(&sp.buf)
 	sp.enc.SetEscapeHTML(false)
@@ -247,7 +248,7 @@ func (sp *SessionSpool) add(s *forensics.Session) {
 		sp.err = fmt.Errorf("sessions spool: %w", err)
 		return
 	}
-	sp.keys.add(sessionKey{sec: s.Start.Unix(), nsec: int32(s.Start.Nanosecond()), len: int32(len(line)), off: sp.off, id: strings.Clone(s.ID)})
+	sp.keys.Add(sessionKey{sec: s.Start.Unix(), nsec: int32(s.Start.Nanosecond()), len: int32(len(line)), off: sp.off, id: strings.Clone(s.ID)})
 	sp.off += int64(len(line))
 	sp.n++
 }
@@ -273,7 +274,7 @@ func (sp *SessionSpool) Columns() *report.CSVColumns { return sp.cols }
 // again (each call reads the spool from the start).
 func (sp *SessionSpool) Each(fn func(line []byte) error) error {
 	var buf []byte
-	return sp.keys.each(func(k *sessionKey) error {
+	return sp.keys.Each(func(k *sessionKey) error {
 		buf = slices.Grow(buf[:0], int(k.len))[:k.len]
 		if _, err := sp.f.ReadAt(buf, k.off); err != nil {
 			return fmt.Errorf("sessions spool: %w", err)
@@ -284,7 +285,7 @@ func (sp *SessionSpool) Each(fn func(line []byte) error) error {
 
 // Close removes the spool.
 func (sp *SessionSpool) Close() error {
-	sp.keys.cleanup()
+	sp.keys.Cleanup()
 	err := sp.f.Close()
 	if rerr := os.Remove(sp.f.Name()); err == nil {
 		err = rerr
