@@ -3,7 +3,9 @@ package report
 import (
 	"cmp"
 	"crypto/sha1"
+	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tracehop/tracehop/forensics"
+	"github.com/tracehop/tracehop/forensics/internal/extsort"
 )
 
 // STIX 2.1 export (stix.json). Every identifier is a UUIDv5, so the same
@@ -154,11 +157,75 @@ func scoID(obj map[string]any) string {
 	return typ + "--" + uuidString(uuid5(stixSCONamespace, []byte(sb.String())))
 }
 
+// stixBuilder encodes each object as it is made and hands it to an
+// external sort by (type order, ID, order made), so that a case with a
+// million flows and sessions never holds its objects: they are read back
+// sorted, the first made of each ID kept. The IDs of the grouping go to a
+// second sort.
 type stixBuilder struct {
 	v       *view
-	objects map[string]map[string]any
+	enc     *recordEncoder
+	objs    *extsort.Sorter[stixObject]
+	ids     *extsort.Sorter[string]
+	seq     int64
+	err     error
 	stamp   string // created/modified of SDOs and SROs
 	marking string
+}
+
+// stixObject is one encoded object and its place in the bundle.
+type stixObject struct {
+	order int
+	id    string
+	seq   int64
+	js    []byte
+}
+
+// stixChunk is how many objects (a few hundred bytes each) are sorted in
+// memory before they spill.
+const stixChunk = 1 << 15
+
+func newSTIXBuilder(v *view, stamp, marking string, chunk int) *stixBuilder {
+	return &stixBuilder{v: v, enc: newRecordEncoder(), stamp: stamp, marking: marking,
+		objs: &extsort.Sorter[stixObject]{Chunk: chunk, What: "STIX objects",
+			Cmp: func(a, b *stixObject) int {
+				return cmp.Or(cmp.Compare(a.order, b.order), strings.Compare(a.id, b.id), cmp.Compare(a.seq, b.seq))
+			},
+			Enc: func(dst []byte, o *stixObject) []byte {
+				dst = binary.AppendUvarint(dst, uint64(o.order))
+				dst = binary.AppendVarint(dst, o.seq)
+				dst = binary.AppendUvarint(dst, uint64(len(o.id)))
+				dst = append(dst, o.id...)
+				return append(dst, o.js...)
+			},
+			Dec: func(b []byte, o *stixObject) error {
+				order, n := binary.Uvarint(b)
+				if n <= 0 || order > 1<<16 {
+					return errors.New("corrupt object")
+				}
+				b = b[n:]
+				seq, n := binary.Varint(b)
+				if n <= 0 {
+					return errors.New("corrupt object")
+				}
+				b = b[n:]
+				l, n := binary.Uvarint(b)
+				if n <= 0 || l > uint64(len(b)-n) {
+					return errors.New("corrupt object")
+				}
+				*o = stixObject{order: int(order), seq: seq, id: string(b[n : n+int(l)]), js: b[n+int(l):]}
+				return nil
+			}},
+		ids: &extsort.Sorter[string]{Chunk: chunk * 4, What: "STIX identifiers",
+			Cmp: func(a, b *string) int { return strings.Compare(*a, *b) },
+			Enc: func(dst []byte, id *string) []byte { return append(dst, *id...) },
+			Dec: func(b []byte, id *string) error { *id = string(b); return nil }},
+	}
+}
+
+func (s *stixBuilder) cleanup() {
+	s.objs.Cleanup()
+	s.ids.Cleanup()
 }
 
 func stixTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
@@ -172,13 +239,22 @@ func (s *stixBuilder) sdoID(typ string, key ...string) string {
 	return typ + "--" + uuidString(uuid5(tracehopNamespace, []byte(name)))
 }
 
+// add encodes obj for the bundle and returns its ID. An ID made again
+// (an SCO has one identity per value) keeps its first object: the sort
+// puts it first among its copies, and only it is written.
 func (s *stixBuilder) add(obj map[string]any) string {
 	id := obj["id"].(string)
-	if _, ok := s.objects[id]; ok {
-		// Seen before (an SCO has one identity per value): keep the first.
+	typ := obj["type"].(string)
+	js, err := s.enc.encode(obj)
+	if err != nil {
+		s.err = cmp.Or(s.err, fmt.Errorf("STIX %s: %w", id, err))
 		return id
 	}
-	s.objects[id] = obj
+	s.seq++
+	s.objs.Add(stixObject{order: stixOrder(typ), id: id, seq: s.seq, js: slices.Clone(js)})
+	if typ != "marking-definition" && typ != "grouping" {
+		s.ids.Add(id)
+	}
 	return id
 }
 
@@ -224,7 +300,10 @@ func (s *stixBuilder) rel(typ, src, dst string) {
 	s.add(r)
 }
 
-func renderSTIX(b *bundle, v *view) error {
+func renderSTIX(b *bundle, v *view) error { return writeSTIX(b, v, stixChunk) }
+
+// writeSTIX is renderSTIX sorting chunk objects at a time in memory.
+func writeSTIX(b *bundle, v *view, chunk int) error {
 	c := v.Case
 	_, last := v.span()
 	stamp := time.Unix(0, 0).UTC()
@@ -232,7 +311,8 @@ func renderSTIX(b *bundle, v *view) error {
 		stamp = last.Time
 	}
 	tlp := tlpMarkings[v.TLP]
-	s := &stixBuilder{v: v, objects: map[string]map[string]any{}, stamp: stixTime(stamp), marking: tlp.id}
+	s := newSTIXBuilder(v, stixTime(stamp), tlp.id, chunk)
+	defer s.cleanup()
 	s.add(map[string]any{
 		"type": "marking-definition", "spec_version": "2.1", "id": tlp.id, "created": "2017-01-20T00:00:00.000Z",
 		"definition_type": "tlp", "name": tlp.name, "definition": map[string]any{"tlp": tlp.tlp},
@@ -386,12 +466,15 @@ func renderSTIX(b *bundle, v *view) error {
 
 	// One grouping holds everything but the marking.
 	var all []string
-	for id := range s.objects {
-		if !strings.HasPrefix(id, "marking-definition--") {
-			all = append(all, id)
+	err := s.ids.Each(func(id *string) error {
+		if n := len(all); n == 0 || all[n-1] != *id {
+			all = append(all, *id)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	slices.Sort(all)
 	if len(all) > 0 {
 		g := s.sdo("grouping", "case")
 		g["name"] = "tracehop case " + or(v.CaseID, "(no case ID)")
@@ -399,14 +482,10 @@ func renderSTIX(b *bundle, v *view) error {
 		g["object_refs"] = all
 		s.add(g)
 	}
-
-	objs := make([]map[string]any, 0, len(s.objects))
-	for _, o := range s.objects {
-		objs = append(objs, o)
+	if s.err != nil {
+		return s.err
 	}
-	slices.SortFunc(objs, func(a, b map[string]any) int {
-		return cmp.Or(cmp.Compare(stixOrder(a["type"].(string)), stixOrder(b["type"].(string))), strings.Compare(a["id"].(string), b["id"].(string)))
-	})
+
 	id := "bundle--" + uuidString(uuid5(tracehopNamespace, []byte("bundle\x00"+v.CaseID+"\x00"+v.digest)))
 	f, err := b.create(FileSTIX)
 	if err != nil {
@@ -417,7 +496,16 @@ func renderSTIX(b *bundle, v *view) error {
 	jw := newDocWriter(f)
 	jw.open('{')
 	jw.member(1, "id", id)
-	jw.array(1, "objects", len(objs), false, func(i int) ([]byte, error) { return jw.rec.encode(objs[i]) })
+	jw.arrayEach(1, "objects", 1, false, func(emit func(js []byte) error) error {
+		last := ""
+		return s.objs.Each(func(o *stixObject) error {
+			if o.id == last {
+				return nil // a later copy of an ID
+			}
+			last = o.id
+			return emit(o.js)
+		})
+	})
 	jw.member(1, "type", "bundle")
 	jw.close(0, '}')
 	if err := jw.finish(); err != nil {
@@ -428,12 +516,31 @@ func renderSTIX(b *bundle, v *view) error {
 }
 
 func stixOrder(typ string) int {
-	order := []string{"marking-definition", "grouping", "campaign", "indicator", "infrastructure", "observed-data", "relationship",
-		"ipv4-addr", "ipv6-addr", "autonomous-system", "network-traffic"}
-	if i := slices.Index(order, typ); i >= 0 {
-		return i
+	switch typ {
+	case "marking-definition":
+		return 0
+	case "grouping":
+		return 1
+	case "campaign":
+		return 2
+	case "indicator":
+		return 3
+	case "infrastructure":
+		return 4
+	case "observed-data":
+		return 5
+	case "relationship":
+		return 6
+	case "ipv4-addr":
+		return 7
+	case "ipv6-addr":
+		return 8
+	case "autonomous-system":
+		return 9
+	case "network-traffic":
+		return 10
 	}
-	return len(order)
+	return 11
 }
 
 func flowProtocols(f *forensics.Flow) []string {

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/tracehop/tracehop/forensics"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -280,4 +281,37 @@ func stixT(v any) time.Time {
 	s, _ := v.(string)
 	t, _ := time.Parse(time.RFC3339Nano, s)
 	return t
+}
+
+// TestSTIXChunksAgree: the bundle is the same bytes whether its objects
+// are sorted in one chunk or spill runs of three, with IDs made several
+// times (addresses, autonomous systems) kept once, as their first copy.
+func TestSTIXChunksAgree(t *testing.T) {
+	for _, c := range []*forensics.Case{testCase(true), bigCase(300)} {
+		var got [2][]byte
+		for k, chunk := range []int{3, stixChunk} {
+			v, err := newView(c, Options{CaseID: "case-1"}, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			b, err := openBundle(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := writeSTIX(b, v, chunk); err != nil {
+				t.Fatal(err)
+			}
+			b.root.Close()
+			if got[k], err = os.ReadFile(filepath.Join(dir, FileSTIX)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Equal(got[0], got[1]) {
+			t.Errorf("chunk 3 and %d give other bytes (%d and %d)", stixChunk, len(got[0]), len(got[1]))
+		}
+		for _, e := range checkSTIX(t, got[0]) {
+			t.Error(e)
+		}
+	}
 }
