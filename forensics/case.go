@@ -25,13 +25,49 @@ type Case struct {
 	// to disk). Read events through NumEvents and EachEvent, which
 	// serve either.
 	EventStore EventStore `json:"-"`
+	// SessionStore, when set, holds the sessions in place of Sessions, as
+	// EventStore does the events. Read them through NumSessions and
+	// EachSession.
+	SessionStore SessionStore `json:"-"`
+}
+
+// SessionStore is a case's sessions held outside the Case.
+type SessionStore interface {
+	// Len is the number of sessions.
+	Len() int
+	// Each calls fn with every session in output order (start, then ID)
+	// until fn fails. The session is fn's for the call only; its SrcGeo
+	// may be shared and is read-only.
+	Each(fn func(*Session) error) error
+}
+
+// NumSessions is the number of the case's sessions, held or stored.
+func (c *Case) NumSessions() int {
+	if c.SessionStore != nil {
+		return c.SessionStore.Len()
+	}
+	return len(c.Sessions)
+}
+
+// EachSession calls fn with every session of the case in order, from
+// Sessions or from the SessionStore, until fn fails.
+func (c *Case) EachSession(fn func(*Session) error) error {
+	if c.SessionStore != nil {
+		return c.SessionStore.Each(fn)
+	}
+	for i := range c.Sessions {
+		if err := fn(&c.Sessions[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // EventStore is a case's events held outside the Case.
 type EventStore interface {
 	// Len is the number of events.
 	Len() int
-	// Each calls fn with every event in output order (SortRecords's)
+	// Each calls fn with every event in output order (time, then ID)
 	// until fn fails. The event is fn's for the call only; its SrcGeo may
 	// be shared and is read-only.
 	Each(fn func(*Event) error) error

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -296,3 +297,75 @@ func TestRewriteRemovesStale(t *testing.T) {
 		t.Errorf("rewritten bundle: %v %+v", err, res.Failures())
 	}
 }
+
+// sliceStore serves a case's events and sessions as a spool would (a
+// copy per call, in order), for TestBundleFromStores.
+type sliceStore struct {
+	events   []forensics.Event
+	sessions []forensics.Session
+}
+
+func (s *sliceStore) Len() int { return len(s.events) }
+func (s *sliceStore) Each(fn func(*forensics.Event) error) error {
+	for _, e := range s.events {
+		if err := fn(&e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type sliceSessions struct{ *sliceStore }
+
+func (s sliceSessions) Len() int { return len(s.sessions) }
+func (s sliceSessions) Each(fn func(*forensics.Session) error) error {
+	for _, x := range s.sessions {
+		if err := fn(&x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestBundleFromStores: a case whose events and sessions are served by
+// stores (Case.EventStore, Case.SessionStore, as analyze's spools serve
+// them) renders the bundle a case holding them renders, every file byte
+// for byte; and sessions held out of order render as sorted ones.
+func TestBundleFromStores(t *testing.T) {
+	for name, c := range map[string]*forensics.Case{"test": testCase(false), "hostile": testCase(true), "big": bigCase(300)} {
+		// Sessions in no campaign: the timeline's last lane.
+		for i := range 3 {
+			x := c.Sessions[0]
+			x.ID = fmt.Sprintf("se-other-%d", i)
+			x.Start = forensics.NewTime(x.Start.Add(time.Duration(i) * 7 * time.Minute))
+			x.End = forensics.NewTime(x.Start.Add(time.Minute))
+			c.Sessions = append(c.Sessions, x)
+		}
+		want := readDir(t, must(writeTestBundle(t, c, Options{CaseID: "c-1"})))
+		st := &sliceStore{events: c.Events, sessions: c.Sessions}
+		sc := *c
+		sc.Events, sc.Sessions = nil, nil
+		sc.EventStore, sc.SessionStore = st, sliceSessions{st}
+		got := readDir(t, must(writeTestBundle(t, &sc, Options{CaseID: "c-1"})))
+		shuffled := *c
+		shuffled.Sessions = slices.Clone(c.Sessions)
+		slices.Reverse(shuffled.Sessions)
+		unsorted := readDir(t, must(writeTestBundle(t, &shuffled, Options{CaseID: "c-1"})))
+		if v, err := newView(&shuffled, Options{}, nil, nil); err != nil || (v.sessions.others < 3 || v.sessions.othersSorted) {
+			t.Fatalf("%s: %d sessions in no campaign, sorted %v (%v): the case tests little", name, v.sessions.others, v.sessions.othersSorted, err)
+		}
+		for f, w := range want {
+			if !bytes.Equal(got[f], w) {
+				t.Errorf("%s: %s from stores differs (%d and %d bytes)", name, f, len(got[f]), len(w))
+			}
+			if f != FileReportJSON && f != FileSessions && f != FileManifest && f != FileSTIX && f != FileReportPDF && f != FileCustody && !bytes.Equal(unsorted[f], w) {
+				t.Errorf("%s: %s from unsorted sessions differs", name, f)
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s: %d files from stores, want %d", name, len(got), len(want))
+		}
+	}
+}
+
+func must[T, U any](v T, _ U) T { return v }

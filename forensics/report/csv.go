@@ -50,7 +50,13 @@ func renderCSV(b *bundle, v *view) error {
 		return err
 	}
 	if err := writeTable(b, FileSessions, func(w io.Writer) error {
-		return writeRecordsOrHeader(w, c.Sessions, "id,kind,src_ip,start,end,events,bytes")
+		if c.NumSessions() == 0 {
+			_, err := io.WriteString(w, "id,kind,src_ip,start,end,events,bytes\n")
+			return err
+		}
+		return writeCSVEach(w, func(fn func(any) error) error {
+			return c.EachSession(func(s *forensics.Session) error { return fn(s) })
+		})
 	}); err != nil {
 		return err
 	}

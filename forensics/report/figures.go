@@ -124,12 +124,13 @@ func parseWorldMap() []figPoly {
 	return out
 }
 
-func (v *view) figures() *figures {
+func (v *view) figures() (*figures, error) {
 	f := &figures{}
 	f.Map, f.MapPoints, f.MapCountries = v.mapFigure()
 	f.MapDrawn, f.MapLines = len(f.Map.Circles), f.Map.chains
-	f.Timeline, f.TimelineBars = v.timelineFigure()
-	return f
+	var err error
+	f.Timeline, f.TimelineBars, err = v.timelineFigure()
+	return f, err
 }
 
 func (v *view) mapFigure() (*figure, int, int) {
@@ -277,58 +278,48 @@ var tickSteps = []time.Duration{
 	91 * 24 * time.Hour, 365 * 24 * time.Hour,
 }
 
-func (v *view) timelineFigure() (*figure, int) {
+func (v *view) timelineFigure() (*figure, int, error) {
 	c := v.Case
+	// A lane draws its sessions; the last one, the sessions in no
+	// campaign (others), reads them from the case as it draws them, in
+	// their order (start, then ID), so that they are never held.
 	type lane struct {
-		label string
-		sess  []*forensics.Session
+		label  string
+		sess   []*forensics.Session
+		others bool
 	}
-	byID := map[string]*forensics.Session{}
-	for i := range c.Sessions {
-		byID[c.Sessions[i].ID] = &c.Sessions[i]
-	}
-	inCampaign := map[string]bool{}
+	members := v.sessions.members
 	var lanes []lane
 	for _, cp := range c.Campaigns {
 		l := lane{label: cp.ID + labelText(cp.Label)}
 		for _, id := range cp.Sessions {
-			inCampaign[id] = true
-			if s := byID[id]; s != nil {
+			if s := members[id]; s != nil {
 				l.sess = append(l.sess, s)
 			}
 		}
 		lanes = append(lanes, l)
 	}
-	other := lane{label: "sessions in no campaign"}
-	for i := range c.Sessions {
-		if !inCampaign[c.Sessions[i].ID] {
-			other.sess = append(other.sess, &c.Sessions[i])
-		}
-	}
-	if len(other.sess) > 0 {
-		lanes = append(lanes, other)
+	if v.sessions.others > 0 {
+		lanes = append(lanes, lane{label: "sessions in no campaign", others: true})
 	}
 	cut := 0
 	if len(lanes) > maxLanes {
 		cut = len(lanes) - maxLanes
 		lanes = lanes[:maxLanes]
 	}
-	var t0, t1 time.Time
+	var f0, f1 forensics.Time
 	for _, l := range lanes {
+		if l.others {
+			f0, f1 = widen(f0, f1, v.sessions.otherFirst)
+			f0, f1 = widen(f0, f1, v.sessions.otherLast)
+			continue
+		}
 		for _, s := range l.sess {
-			for _, t := range []time.Time{s.Start.Time, s.End.Time} {
-				if t.IsZero() {
-					continue
-				}
-				if t0.IsZero() || t.Before(t0) {
-					t0 = t
-				}
-				if t1.IsZero() || t.After(t1) {
-					t1 = t
-				}
-			}
+			f0, f1 = widen(f0, f1, s.Start)
+			f0, f1 = widen(f0, f1, s.End)
 		}
 	}
+	t0, t1 := f0.Time, f1.Time
 	h := tlTop + tlLane*float64(max(len(lanes), 1)) + tlBottom
 	if cut > 0 {
 		h += tlLane
@@ -336,7 +327,7 @@ func (v *view) timelineFigure() (*figure, int) {
 	fig := &figure{W: tlW, H: h, Label: "Timeline of sessions per campaign, UTC"}
 	if t0.IsZero() {
 		fig.Texts = append(fig.Texts, figText{X: tlW / 2, Y: h / 2, Text: "no timed sessions", Anchor: "middle", Class: "axis"})
-		return fig, 0
+		return fig, 0, nil
 	}
 	span := t1.Sub(t0)
 	if span < time.Minute {
@@ -385,13 +376,9 @@ func (v *view) timelineFigure() (*figure, int) {
 			label       string
 		}
 		var spans []span
-		sorted := slices.Clone(l.sess)
-		slices.SortFunc(sorted, func(a, b *forensics.Session) int {
-			return cmp.Or(a.Start.Compare(b.Start.Time), strings.Compare(a.ID, b.ID))
-		})
-		for _, s := range sorted {
+		visit := func(s *forensics.Session) {
 			if s.Start.IsZero() {
-				continue
+				return
 			}
 			end := s.End.Time
 			if end.Before(s.Start.Time) {
@@ -405,9 +392,20 @@ func (v *view) timelineFigure() (*figure, int) {
 					sp.last = end
 				}
 				sp.n++
-				continue
+				return
 			}
 			spans = append(spans, span{x0: x0, x1: x1, first: s.Start.Time, last: end, n: 1, label: s.ID + " " + s.SrcIP.String()})
+		}
+		if l.others {
+			if err := v.eachOther(visit); err != nil {
+				return nil, 0, err
+			}
+		} else {
+			sorted := slices.Clone(l.sess)
+			slices.SortFunc(sorted, compareSessionPtrs)
+			for _, s := range sorted {
+				visit(s)
+			}
 		}
 		for _, sp := range spans {
 			bars++
@@ -422,7 +420,39 @@ func (v *view) timelineFigure() (*figure, int) {
 	if cut > 0 {
 		fig.Texts = append(fig.Texts, figText{X: tlLeft, Y: h - tlBottom - 6, Text: strconv.Itoa(cut) + " more campaigns not drawn", Anchor: "start", Class: "axis"})
 	}
-	return fig, bars
+	return fig, bars, nil
+}
+
+func compareSessionPtrs(a, b *forensics.Session) int {
+	return cmp.Or(a.Start.Compare(b.Start.Time), strings.Compare(a.ID, b.ID))
+}
+
+// eachOther calls fn with the sessions in no campaign in (start, ID)
+// order: as the case gives them when they come in that order (a spooled
+// case's always do), else sorted in memory.
+func (v *view) eachOther(fn func(*forensics.Session)) error {
+	members := v.sessions.members
+	if v.sessions.othersSorted {
+		return v.Case.EachSession(func(s *forensics.Session) error {
+			if _, ok := members[s.ID]; !ok {
+				fn(s)
+			}
+			return nil
+		})
+	}
+	var others []*forensics.Session
+	err := v.Case.EachSession(func(s *forensics.Session) error {
+		if _, ok := members[s.ID]; !ok {
+			cp := *s
+			others = append(others, &cp)
+		}
+		return nil
+	})
+	slices.SortFunc(others, compareSessionPtrs)
+	for _, s := range others {
+		fn(s)
+	}
+	return err
 }
 
 // clip shortens s to n runes with an ellipsis.

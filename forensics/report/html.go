@@ -137,8 +137,12 @@ func renderHTML(b *bundle, v *view) error {
 	if err != nil {
 		return err
 	}
+	figs, err := v.figures()
+	if err != nil {
+		return err
+	}
 	var buf bytes.Buffer
-	d := htmlData{CSP: htmlCSP, CaseID: visibleString(v.CaseID), Tool: toolString(v.Case.Tool), Sections: v.sections(v.figures())}
+	d := htmlData{CSP: htmlCSP, CaseID: visibleString(v.CaseID), Tool: toolString(v.Case.Tool), Sections: v.sections(figs)}
 	if err := t.Execute(&buf, d); err != nil {
 		return err
 	}

@@ -67,7 +67,15 @@ func writeCase(jw *docWriter, c *forensics.Case) {
 			return emit(js)
 		})
 	})
-	jw.array(d, "sessions", len(c.Sessions), true, func(i int) ([]byte, error) { return jw.rec.encode(&c.Sessions[i]) })
+	jw.arrayEach(d, "sessions", c.NumSessions(), true, func(emit func(js []byte) error) error {
+		return c.EachSession(func(s *forensics.Session) error {
+			js, err := jw.rec.encode(s)
+			if err != nil {
+				return err
+			}
+			return emit(js)
+		})
+	})
 	if len(c.Campaigns) > 0 {
 		jw.member(d, "campaigns", c.Campaigns)
 	}

@@ -127,9 +127,13 @@ func renderPDF(b *bundle, v *view) (err error) {
 		f.CellFormat(pdfWidth, 3.5, "report.json SHA-256 "+digest+" (listed in manifest.json)", "", 0, "L", false, 0, "")
 		f.SetTextColor(0, 0, 0)
 	})
+	figs, err := v.figures()
+	if err != nil {
+		return err
+	}
 	r := &pdfR{f: f}
 	f.AddPage()
-	for i, s := range v.sections(v.figures()) {
+	for i, s := range v.sections(figs) {
 		r.section(i, s)
 	}
 	if err := f.Error(); err != nil {

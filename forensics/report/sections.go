@@ -330,10 +330,8 @@ func (v *view) span() (first, last forensics.Time) {
 		first, last = widen(first, last, c.Flows[i].Start)
 		first, last = widen(first, last, c.Flows[i].End)
 	}
-	for i := range c.Sessions {
-		first, last = widen(first, last, c.Sessions[i].Start)
-		first, last = widen(first, last, c.Sessions[i].End)
-	}
+	first, last = widen(first, last, v.sessions.first)
+	first, last = widen(first, last, v.sessions.last)
 	return first, last
 }
 
@@ -345,11 +343,7 @@ func (v *view) summary() []block {
 		bad += in.Malformed
 	}
 	out := []block{p("%d evidence file(s) were examined: %d record(s) read, %d malformed record(s) skipped and counted (section 10).", len(c.Inputs), recs, bad)}
-	srcs := map[string]bool{}
-	for i := range c.Sessions {
-		srcs[c.Sessions[i].SrcIP.String()] = true
-	}
-	out = append(out, p("They yield %d flow(s), %d event(s) and %d session(s) from %d distinct source address(es).", len(c.Flows), c.NumEvents(), len(c.Sessions), len(srcs)))
+	out = append(out, p("They yield %d flow(s), %d event(s) and %d session(s) from %d distinct source address(es).", len(c.Flows), c.NumEvents(), c.NumSessions(), v.sessions.sources))
 	switch len(c.Campaigns) {
 	case 0:
 		out = append(out, p("No campaign was formed: no two sessions shared links whose weights reach the threshold."))
@@ -432,10 +426,7 @@ func (v *view) campaignBlocks() (out []block) {
 	if len(c.Campaigns) == 0 {
 		return []block{p("No campaigns.")}
 	}
-	sess := map[string]*forensics.Session{}
-	for i := range c.Sessions {
-		sess[c.Sessions[i].ID] = &c.Sessions[i]
-	}
+	sess := v.sessions.members
 	campaigns := c.Campaigns
 	if len(campaigns) > maxCampaignsDetailed {
 		// The rest are listed, not detailed; campaigns.csv and report.json

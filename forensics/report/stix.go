@@ -372,11 +372,10 @@ func writeSTIX(b *bundle, v *view, chunk int) error {
 	}
 
 	// Sessions: an observed-data of the source address.
-	for i := range c.Sessions {
-		se := &c.Sessions[i]
+	err := c.EachSession(func(se *forensics.Session) error {
 		ref := s.ip(se.SrcIP)
 		if ref == "" || se.Start.IsZero() {
-			continue
+			return nil
 		}
 		od := s.sdo("observed-data", "session", se.ID)
 		od["first_observed"] = stixObserved(se.Start)
@@ -389,6 +388,10 @@ func writeSTIX(b *bundle, v *view, chunk int) error {
 		od["object_refs"] = refs
 		od["x_tracehop_session"] = se.ID
 		s.add(od)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read sessions: %w", err)
 	}
 
 	// Relays: infrastructure of type anonymization.
@@ -466,7 +469,7 @@ func writeSTIX(b *bundle, v *view, chunk int) error {
 
 	// One grouping holds everything but the marking.
 	var all []string
-	err := s.ids.Each(func(id *string) error {
+	err = s.ids.Each(func(id *string) error {
 		if n := len(all); n == 0 || all[n-1] != *id {
 			all = append(all, *id)
 		}

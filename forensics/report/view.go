@@ -27,9 +27,11 @@ type view struct {
 	Links        []LinkRow
 	Custody      []forensics.CustodyEntry
 
-	// events is what the report needs of the case's events, read once:
-	// they may be on disk (Case.EventStore).
-	events eventFacts
+	// events and sessions are what the report needs of the case's
+	// events and sessions, read once: they may be on disk
+	// (Case.EventStore, Case.SessionStore).
+	events   eventFacts
+	sessions sessionFacts
 
 	// digest is the SHA-256 of report.json (writeReportJSON), set
 	// before any other rendering runs.
@@ -75,6 +77,10 @@ func newView(c *forensics.Case, opts Options, inputs []InputCheck, signer *Signe
 	if err != nil {
 		return nil, err
 	}
+	sf, err := readSessionFacts(c)
+	if err != nil {
+		return nil, err
+	}
 	v := &view{
 		Case:         c,
 		CaseID:       cmp.Or(opts.CaseID, c.ID),
@@ -85,8 +91,9 @@ func newView(c *forensics.Case, opts Options, inputs []InputCheck, signer *Signe
 		Signer:       signer,
 		Custody:      opts.Custody,
 		events:       facts,
+		sessions:     sf,
 	}
-	v.IPs = collectIPs(c, &facts)
+	v.IPs = collectIPs(c, &sf.perIP, &facts.perIP)
 	v.Relays = collectRelays(c)
 	for _, cp := range c.Campaigns {
 		for _, l := range cp.Links {
@@ -96,35 +103,50 @@ func newView(c *forensics.Case, opts Options, inputs []InputCheck, signer *Signe
 	return v, nil
 }
 
-// eventFacts is what the report reads of the events: per address (the
-// event's actor) their count and richest enrichment, the earliest and
-// latest time, and the forwarded-for entries beyond the trusted proxies.
-type eventFacts struct {
-	ips         map[netip.Addr]*ipEvents
-	order       []netip.Addr // ips in the order first seen
-	first, last forensics.Time
-	claims      int
+// ipCounts counts records per address (the event's actor, the
+// session's source) with the richest enrichment among them, in the order
+// addresses were first seen.
+type ipCounts struct {
+	ips   map[netip.Addr]*ipCount
+	order []netip.Addr
 }
 
-type ipEvents struct {
+type ipCount struct {
 	n   int
 	geo *enrich.Record
 }
 
+func (m *ipCounts) add(ip netip.Addr, geo *enrich.Record) {
+	if !ip.IsValid() {
+		return
+	}
+	if m.ips == nil {
+		m.ips = map[netip.Addr]*ipCount{}
+	}
+	r := m.ips[ip]
+	if r == nil {
+		r = &ipCount{}
+		m.ips[ip] = r
+		m.order = append(m.order, ip)
+	}
+	r.n++
+	r.geo = richer(r.geo, geo)
+}
+
+// eventFacts is what the report reads of the events: per address their
+// count and richest enrichment, the earliest and latest time, and the
+// forwarded-for entries beyond the trusted proxies.
+type eventFacts struct {
+	perIP       ipCounts
+	first, last forensics.Time
+	claims      int
+}
+
 // readEventFacts reads the case's events once.
 func readEventFacts(c *forensics.Case) (eventFacts, error) {
-	f := eventFacts{ips: map[netip.Addr]*ipEvents{}}
+	var f eventFacts
 	err := c.EachEvent(func(e *forensics.Event) error {
-		if ip := e.Actor(); ip.IsValid() {
-			r := f.ips[ip]
-			if r == nil {
-				r = &ipEvents{}
-				f.ips[ip] = r
-				f.order = append(f.order, ip)
-			}
-			r.n++
-			r.geo = richer(r.geo, e.SrcGeo)
-		}
+		f.perIP.add(e.Actor(), e.SrcGeo)
 		f.first, f.last = widen(f.first, f.last, e.Time)
 		for _, h := range e.ProxyChain {
 			if !h.Trusted {
@@ -135,6 +157,64 @@ func readEventFacts(c *forensics.Case) (eventFacts, error) {
 	})
 	if err != nil {
 		return f, fmt.Errorf("read events: %w", err)
+	}
+	return f, nil
+}
+
+// sessionFacts is what the report reads of the sessions: per source
+// address their count and richest enrichment, their span, how many
+// distinct sources they have, the sessions of campaigns by ID (their
+// tables and timeline lanes), and the count and span of the others (the
+// timeline's last lane, drawn from a second read).
+type sessionFacts struct {
+	perIP                 ipCounts
+	first, last           forensics.Time
+	sources               int
+	members               map[string]*forensics.Session
+	others                int
+	otherFirst, otherLast forensics.Time
+	othersSorted          bool // the others came in (start, ID) order
+}
+
+// readSessionFacts reads the case's sessions once.
+func readSessionFacts(c *forensics.Case) (sessionFacts, error) {
+	f := sessionFacts{members: map[string]*forensics.Session{}, othersSorted: true}
+	var prev forensics.Session // the last of the others, as far as order goes
+	for _, cp := range c.Campaigns {
+		for _, id := range cp.Sessions {
+			f.members[id] = nil
+		}
+	}
+	invalid := false
+	err := c.EachSession(func(s *forensics.Session) error {
+		f.perIP.add(s.SrcIP, s.SrcGeo)
+		invalid = invalid || !s.SrcIP.IsValid()
+		f.first, f.last = widen(f.first, f.last, s.Start)
+		f.first, f.last = widen(f.first, f.last, s.End)
+		if m, ok := f.members[s.ID]; ok {
+			if m == nil { // the first of an ID, as a map by ID keeps the last
+				cp := *s
+				f.members[s.ID] = &cp
+			} else {
+				*m = *s
+			}
+			return nil
+		}
+		if f.others > 0 && compareSessionPtrs(&prev, s) > 0 {
+			f.othersSorted = false
+		}
+		prev.Start, prev.ID = s.Start, s.ID
+		f.others++
+		f.otherFirst, f.otherLast = widen(f.otherFirst, f.otherLast, s.Start)
+		f.otherFirst, f.otherLast = widen(f.otherFirst, f.otherLast, s.End)
+		return nil
+	})
+	if err != nil {
+		return f, fmt.Errorf("read sessions: %w", err)
+	}
+	f.sources = len(f.perIP.ips)
+	if invalid {
+		f.sources++
 	}
 	return f, nil
 }
@@ -192,7 +272,7 @@ func richer(a, b *enrich.Record) *enrich.Record {
 	return a
 }
 
-func collectIPs(c *forensics.Case, ev *eventFacts) []IPRow {
+func collectIPs(c *forensics.Case, sessions, events *ipCounts) []IPRow {
 	rows := map[netip.Addr]*IPRow{}
 	get := func(ip netip.Addr, geo *enrich.Record) *IPRow {
 		if !ip.IsValid() {
@@ -206,17 +286,17 @@ func collectIPs(c *forensics.Case, ev *eventFacts) []IPRow {
 		r.Geo = richer(r.Geo, geo)
 		return r
 	}
-	for i := range c.Sessions {
-		if r := get(c.Sessions[i].SrcIP, c.Sessions[i].SrcGeo); r != nil {
-			r.Sessions++
-		}
+	// The richest record of the sessions (then events) of an address is
+	// the first of the richest (richer keeps its first argument on a
+	// tie), so merging it here gives what merging every record in order
+	// would.
+	for _, ip := range sessions.order {
+		n := sessions.ips[ip]
+		get(ip, n.geo).Sessions += n.n
 	}
-	// The events' richest record per address is the first of the
-	// richest (richer keeps its first argument on a tie), so merging it
-	// here gives what merging every event in order would.
-	for _, ip := range ev.order {
-		e := ev.ips[ip]
-		get(ip, e.geo).Events += e.n
+	for _, ip := range events.order {
+		n := events.ips[ip]
+		get(ip, n.geo).Events += n.n
 	}
 	for i := range c.Flows {
 		f := &c.Flows[i]

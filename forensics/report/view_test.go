@@ -87,7 +87,10 @@ func TestMapCapped(t *testing.T) {
 		}
 		v.IPs = append(v.IPs, row)
 	}
-	f := v.figures()
+	f, err := v.figures()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if f.MapPoints != maxMapCircles+500 || f.MapDrawn != maxMapCircles || len(f.Map.Circles) != maxMapCircles {
 		t.Fatalf("points %d, drawn %d, circles %d", f.MapPoints, f.MapDrawn, len(f.Map.Circles))
 	}

@@ -17,8 +17,9 @@ import (
 	"github.com/tracehop/tracehop/forensics"
 )
 
-// TestRunSpooledMatchesRun: the Case of RunSpooled, its events read back
-// from the spool, is Run's byte for byte (JSON of the whole Case), with
+// TestRunSpooledMatchesRun: the Case of RunSpooled, its events and
+// sessions read back from the spools, is Run's byte for byte (JSON of the
+// whole Case), with
 // chunks small enough to spill and merge many runs, and as large as
 // analyze uses; reading the spool twice gives the same events.
 func TestRunSpooledMatchesRun(t *testing.T) {
@@ -82,18 +83,32 @@ func TestRunSpooledMatchesRun(t *testing.T) {
 						t.Errorf("chunk %d: a second read gives other events", chunk)
 					}
 				}
-				store := got.EventStore
+				if len(got.Sessions) != 0 || got.NumSessions() != len(want.Sessions) {
+					t.Fatalf("chunk %d: %d sessions held, %d stored; want 0 and %d", chunk, len(got.Sessions), got.NumSessions(), len(want.Sessions))
+				}
+				events, sessions := got.EventStore, got.SessionStore
 				if err := got.EachEvent(func(e *forensics.Event) error {
 					got.Events = append(got.Events, *e)
 					return nil
 				}); err != nil {
 					t.Fatal(err)
 				}
-				got.EventStore = nil
+				if err := got.EachSession(func(s *forensics.Session) error {
+					got.Sessions = append(got.Sessions, *s)
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				got.EventStore, got.SessionStore = nil, nil
 				if d := firstDiff(js(got), js(want)); d != "" {
 					t.Errorf("chunk %d: cases differ: %s", chunk, d)
 				}
-				got.EventStore = store
+				for i := range got.Sessions {
+					if g, w := got.Sessions[i].SrcGeo, want.Sessions[i].SrcGeo; (g == nil) != (w == nil) {
+						t.Fatalf("chunk %d: session %s: geo %v, want %v", chunk, got.Sessions[i].ID, g, w)
+					}
+				}
+				got.EventStore, got.SessionStore = events, sessions
 				if err := Release(got); err != nil {
 					t.Error(err)
 				}
@@ -176,4 +191,91 @@ func FuzzEventBin(f *testing.F) {
 			t.Fatalf("round trip changed the event:\n%+v\n%+v", back, e)
 		}
 	})
+}
+
+// sessionBinCases are sessions with every field set, and empty.
+func sessionBinCases() []forensics.Session {
+	full := forensics.Session{
+		ID: "se-1", Kind: "web", SrcIP: netip.MustParseAddr("2001:db8::7%eth0"),
+		Start: forensics.NewTime(time.Date(2025, 7, 14, 3, 4, 5, 6, time.UTC)), End: forensics.NewTime(time.Date(2025, 7, 14, 4, 0, 0, 0, time.UTC)),
+		Events: 12, Bytes: math.MaxInt64,
+		Indicators: forensics.Indicators{
+			Credential: "key-7", TokenKeyID: "kid", User: "u\xff", UserAgent: "UA|x", JA3: "771,1", JA4: "t13d", HASSH: "h",
+			PathTemplates: []string{"/a/{n}", ""}, Methods: map[string]int{"GET": 3, "OTHER": -1}, Statuses: map[string]int{"200": 9},
+			Objects: 4, FirstObject: -5, LastObject: math.MaxInt64, SeqTemplate: "/a/{n}", SeqRun: 3, Prefix: "2001:db8::/48",
+			ASN: math.MaxUint32, Country: "KR", Hosting: true, Anonymizer: true, Crawler: true, Failures: 1, NotFound: 2, ProbeHits: 3,
+			HourOfWeek: []forensics.HourCount{{Hour: 0, Count: 1}, {Hour: 167, Count: 9}}, BeaconPeriod: 60.5, BeaconScore: math.Inf(1),
+			Extra: []string{"note"},
+		},
+		SrcGeo:   &enrich.Record{Country: "KR"},
+		Evidence: []forensics.EvidenceRef{{File: "a.log", SHA256: "ab", Line: 3, Offset: 10}, {File: "b.pcap", Packet: math.MaxUint64, Offset: -1}},
+	}
+	return []forensics.Session{full, {}, {ID: "x", Start: forensics.NewTime(time.Unix(-62135596800, 0))}}
+}
+
+// TestSessionBinRoundTrip: a session comes back from appendSessionBin
+// as it went in (SrcGeo as whether it was set), and every field of
+// Session and Indicators is set in the first case, so a field the codec
+// does not know fails here.
+func TestSessionBinRoundTrip(t *testing.T) {
+	cases := sessionBinCases()
+	for _, v := range []reflect.Value{reflect.ValueOf(cases[0]), reflect.ValueOf(cases[0].Indicators)} {
+		for i := range v.NumField() {
+			if v.Field(i).IsZero() {
+				t.Errorf("field %s is not set in the test session: add it to appendSessionBin and decodeSessionBin", v.Type().Field(i).Name)
+			}
+		}
+	}
+	for i, s := range cases {
+		var got forensics.Session
+		geo, err := decodeSessionBin(appendSessionBin(nil, &s), &got)
+		if err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		if geo != (s.SrcGeo != nil) {
+			t.Errorf("case %d: geo %v", i, geo)
+		}
+		s.SrcGeo = nil
+		if !reflect.DeepEqual(got, s) {
+			t.Errorf("case %d: got %+v\nwant %+v", i, got, s)
+		}
+	}
+	b := appendSessionBin(nil, &cases[0])
+	for n := range len(b) {
+		var got forensics.Session
+		if _, err := decodeSessionBin(b[:n], &got); err == nil {
+			t.Errorf("cut at %d of %d: no error", n, len(b))
+		}
+	}
+}
+
+// FuzzSessionBin: arbitrary bytes decode or fail without a panic, and
+// what decodes encodes back to the same session.
+func FuzzSessionBin(f *testing.F) {
+	for _, s := range sessionBinCases() {
+		f.Add(appendSessionBin(nil, &s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var s forensics.Session
+		geo, err := decodeSessionBin(b, &s)
+		if err != nil {
+			return
+		}
+		if geo {
+			s.SrcGeo = &enrich.Record{}
+		}
+		var back forensics.Session
+		geo2, err := decodeSessionBin(appendSessionBin(nil, &s), &back)
+		if err != nil || geo2 != geo {
+			t.Fatalf("re-encoded session does not decode: %v", err)
+		}
+		s.SrcGeo = nil
+		if !reflect.DeepEqual(back, s) && !(hasNaN(s) || hasNaN(back)) {
+			t.Fatalf("round trip changed the session:\n%+v\n%+v", back, s)
+		}
+	})
+}
+
+func hasNaN(s forensics.Session) bool {
+	return math.IsNaN(s.Indicators.BeaconPeriod) || math.IsNaN(s.Indicators.BeaconScore)
 }

@@ -7,14 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"github.com/tracehop/tracehop/forensics/internal/extsort"
-	"slices"
 	"strings"
 	"sync/atomic"
 
 	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
 	"github.com/tracehop/tracehop/forensics/campaign"
-	"github.com/tracehop/tracehop/forensics/session"
 	"github.com/tracehop/tracehop/forensics/trace"
 )
 
@@ -26,10 +24,11 @@ const SpooledEventsChunk = 1 << 16
 // sessions, campaigns and distinct addresses rather than by the
 // evidence: the events go to SpooledEvents on disk as they are read and
 // the Case serves them from it (Case.EventStore; Events stays empty);
-// sessions are grouped from items as StreamSessions groups them and fed
-// to the campaign grouping as StreamCampaigns does; hop chains come from
-// the records they need (events with a forwarded-for path, and flows).
-// The Case holds the flows, sessions, campaigns and chains. It renders
+// sessions are grouped from items as StreamSessions groups them, fed to
+// the campaign grouping as StreamCampaigns does and spooled too
+// (Case.SessionStore); hop chains come from the records they need
+// (events with a forwarded-for path, and flows). The Case holds the
+// flows, campaigns and chains. It renders
 // the bytes Run's Case renders (TestRunSpooledMatchesRun). Release the
 // Case when done with it.
 func RunSpooled(ctx context.Context, aopts Options) (*forensics.Case, error) {
@@ -38,25 +37,24 @@ func RunSpooled(ctx context.Context, aopts Options) (*forensics.Case, error) {
 
 func runSpooled(ctx context.Context, aopts Options, itemChunk, eventChunk int) (*forensics.Case, error) {
 	sp := newSpooledEvents(eventChunk)
+	ss := newSpooledSessions(eventChunk, aopts.Enricher)
 	b := campaign.NewBuilder(campaignOptions(aopts))
-	var sessions []forensics.Session
 	emit := func(s *forensics.Session) {
 		b.Add(s)
-		sessions = append(sessions, *s)
+		ss.add(s)
 	}
 	c, err := groupSessions(ctx, aopts, itemChunk, true, sp, emit, func() error { return nil })
 	if c == nil || (err != nil && !errors.Is(err, ErrInput)) {
 		sp.Close()
+		ss.Close()
 		return c, err
 	}
 	sp.enr = aopts.Enricher
-	slices.SortFunc(sessions, session.CompareSessions)
-	c.Sessions = sessions
 	c.Campaigns, _ = b.Finish()
 	c.Chains = trace.Build(c.Events, c.Flows, c.Campaigns, TraceOptions(aopts))
 	// The kept events served hop chains only: every event comes from the
 	// spool.
-	c.Events, c.EventStore = nil, sp
+	c.Events, c.EventStore, c.SessionStore = nil, sp, ss
 	return c, errors.Join(err, ctx.Err())
 }
 
@@ -147,11 +145,88 @@ func (sp *SpooledEvents) Each(fn func(*forensics.Event) error) error {
 	})
 }
 
-// Release removes what c keeps on disk (the spool of RunSpooled).
+// Release removes what c keeps on disk (the spools of RunSpooled).
 func Release(c *forensics.Case) error {
+	var errs []error
 	if sp, ok := c.EventStore.(*SpooledEvents); ok {
-		return sp.Close()
+		errs = append(errs, sp.Close())
 	}
+	if sp, ok := c.SessionStore.(*SpooledSessions); ok {
+		errs = append(errs, sp.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// SpooledSessions holds a run's sessions on disk in output order (start,
+// then ID: session.CompareSessions), for a Case too large to hold them
+// (forensics.SessionStore). Sessions end out of order; each goes in as
+// it ends, without its enrichment, looked up again as it comes back out
+// (the record the grouping looked up: the address as of the start).
+type SpooledSessions struct {
+	s   *extsort.Sorter[spooledSession]
+	n   int
+	enr *enrich.Enricher
+}
+
+type spooledSession struct {
+	sec  int64
+	nsec int32
+	id   string
+	rec  []byte // appendSessionBin
+}
+
+func newSpooledSessions(chunk int, enr *enrich.Enricher) *SpooledSessions {
+	return &SpooledSessions{enr: enr, s: &extsort.Sorter[spooledSession]{Chunk: chunk, What: "sessions",
+		Cmp: func(a, b *spooledSession) int {
+			return cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.nsec, b.nsec), strings.Compare(a.id, b.id))
+		},
+		Enc: func(dst []byte, v *spooledSession) []byte {
+			dst = binary.AppendVarint(dst, v.sec)
+			dst = binary.AppendUvarint(dst, uint64(v.nsec))
+			dst = binary.AppendUvarint(dst, uint64(len(v.id)))
+			dst = append(dst, v.id...)
+			return append(dst, v.rec...)
+		},
+		Dec: func(b []byte, v *spooledSession) error {
+			r := &itemReader{b: b}
+			sec, nsec := r.varint(), r.uvarint()
+			id := r.bytes()
+			if r.err != nil || nsec >= 1e9 {
+				return errCorruptItem
+			}
+			*v = spooledSession{sec: sec, nsec: int32(nsec), id: string(id), rec: r.b}
+			return nil
+		}}}
+}
+
+// add spools one ended session (not safe for concurrent use: the
+// grouping hands sessions over one at a time).
+func (sp *SpooledSessions) add(s *forensics.Session) {
+	sp.s.Add(spooledSession{sec: s.Start.Unix(), nsec: int32(s.Start.Nanosecond()), id: s.ID, rec: appendSessionBin(nil, s)})
+	sp.n++
+}
+
+// Len is the number of sessions.
+func (sp *SpooledSessions) Len() int { return sp.n }
+
+// Each calls fn with every session in order; it may be called again.
+func (sp *SpooledSessions) Each(fn func(*forensics.Session) error) error {
+	var s forensics.Session
+	return sp.s.Each(func(v *spooledSession) error {
+		geo, err := decodeSessionBin(v.rec, &s)
+		if err != nil {
+			return fmt.Errorf("sessions spool: session %s: %w", v.id, err)
+		}
+		if geo && sp.enr != nil {
+			s.SrcGeo = sp.enr.LookupShared(s.SrcIP, s.Start.Time)
+		}
+		return fn(&s)
+	})
+}
+
+// Close removes the spool's files.
+func (sp *SpooledSessions) Close() error {
+	sp.s.Cleanup()
 	return nil
 }
 

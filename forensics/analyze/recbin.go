@@ -1,0 +1,363 @@
+package analyze
+
+import (
+	"encoding/binary"
+	"math"
+	"net/netip"
+	"time"
+
+	"github.com/tracehop/tracehop/forensics"
+)
+
+// The spilled form of an event (SpooledEvents): every field but SrcGeo
+// (the enricher's, looked up again), integers as varints, strings and
+// addresses behind their length, in the order of the struct. Strings
+// keep every byte (invalid UTF-8 included), so an event comes back as
+// it went in; decoding one is a single copy of its bytes, which every
+// string of the event then shares. TestEventBinRoundTrip and
+// FuzzEventBin hold the round trip, and fail when Event gains a field.
+
+func appendEventBin(dst []byte, e *forensics.Event) []byte {
+	str := func(s string) {
+		dst = binary.AppendUvarint(dst, uint64(len(s)))
+		dst = append(dst, s...)
+	}
+	addr := func(a netip.Addr) {
+		b, _ := a.MarshalBinary() // never fails
+		dst = binary.AppendUvarint(dst, uint64(len(b)))
+		dst = append(dst, b...)
+	}
+	str(e.ID)
+	dst = appendTime(dst, e.Time.Time)
+	str(e.TimeRaw)
+	str(e.SourceKind)
+	addr(e.SrcIP)
+	dst = binary.AppendUvarint(dst, uint64(e.SrcPort))
+	addr(e.ClientIP)
+	dst = binary.AppendUvarint(dst, uint64(len(e.ProxyChain)))
+	for _, h := range e.ProxyChain {
+		str(h.IP)
+		dst = append(dst, b2u(h.Trusted))
+	}
+	addr(e.DstIP)
+	dst = binary.AppendUvarint(dst, uint64(e.DstPort))
+	for _, s := range [...]string{e.Method, e.Host, e.Path} {
+		str(s)
+	}
+	dst = binary.AppendVarint(dst, int64(e.Status))
+	dst = binary.AppendVarint(dst, e.Bytes)
+	for _, s := range [...]string{e.UserAgent, e.Referrer, e.User, e.Credential, e.Action} {
+		str(s)
+	}
+	// A nil map and an empty one encode alike (omitempty): the length
+	// says which only as far as JSON can tell.
+	dst = binary.AppendUvarint(dst, uint64(len(e.Indicators)))
+	for k, v := range e.Indicators {
+		str(k)
+		str(v)
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(e.Flags)))
+	for _, f := range e.Flags {
+		str(f)
+	}
+	str(e.Evidence.File)
+	str(e.Evidence.SHA256)
+	dst = binary.AppendUvarint(dst, e.Evidence.Packet)
+	dst = binary.AppendUvarint(dst, e.Evidence.Line)
+	return binary.AppendVarint(dst, e.Evidence.Offset)
+}
+
+func b2u(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// binReader reads an encoded event; strings are cut from all, one copy
+// of the encoding. The first error sticks.
+type binReader struct {
+	all string
+	i   int
+	bad bool
+}
+
+func (r *binReader) uvarint() uint64 {
+	if r.bad {
+		return 0
+	}
+	var v uint64
+	var s uint
+	for n := 0; ; n++ {
+		if r.i >= len(r.all) || n == binary.MaxVarintLen64 {
+			r.bad = true
+			return 0
+		}
+		c := r.all[r.i]
+		r.i++
+		if c < 0x80 {
+			if n == binary.MaxVarintLen64-1 && c > 1 {
+				r.bad = true
+				return 0
+			}
+			return v | uint64(c)<<s
+		}
+		v |= uint64(c&0x7f) << s
+		s += 7
+	}
+}
+
+func (r *binReader) varint() int64 {
+	u := r.uvarint()
+	x := int64(u >> 1)
+	if u&1 != 0 {
+		x = ^x
+	}
+	return x
+}
+
+func (r *binReader) str() string {
+	n := r.uvarint()
+	if r.bad || n > uint64(len(r.all)-r.i) {
+		r.bad = true
+		return ""
+	}
+	s := r.all[r.i : r.i+int(n)]
+	r.i += int(n)
+	return s
+}
+
+func (r *binReader) addr() netip.Addr {
+	var a netip.Addr
+	if b := r.str(); !r.bad && a.UnmarshalBinary([]byte(b)) != nil {
+		r.bad = true
+	}
+	return a
+}
+
+// decodeEventBin decodes what appendEventBin wrote into e (SrcGeo nil).
+func decodeEventBin(b []byte, e *forensics.Event) error {
+	r := &binReader{all: string(b)}
+	*e = forensics.Event{ID: r.str()}
+	sec, nsec := r.varint(), r.uvarint()
+	if nsec >= 1e9 {
+		return errCorruptItem
+	}
+	e.Time = forensics.Time{Time: time.Unix(sec, int64(nsec)).UTC()}
+	e.TimeRaw, e.SourceKind = r.str(), r.str()
+	e.SrcIP = r.addr()
+	e.SrcPort = uint16(r.uvarint())
+	e.ClientIP = r.addr()
+	if n := r.uvarint(); n > 0 && n <= uint64(len(r.all)) {
+		e.ProxyChain = make([]forensics.ProxyHop, n)
+		for i := range e.ProxyChain {
+			e.ProxyChain[i].IP = r.str()
+			e.ProxyChain[i].Trusted = r.uvarint() == 1
+		}
+	}
+	e.DstIP = r.addr()
+	e.DstPort = uint16(r.uvarint())
+	e.Method, e.Host, e.Path = r.str(), r.str(), r.str()
+	e.Status = int(r.varint())
+	e.Bytes = r.varint()
+	e.UserAgent, e.Referrer, e.User, e.Credential, e.Action = r.str(), r.str(), r.str(), r.str(), r.str()
+	if n := r.uvarint(); n > 0 && n <= uint64(len(r.all)) {
+		e.Indicators = make(map[string]string, n)
+		for range n {
+			k := r.str()
+			e.Indicators[k] = r.str()
+		}
+	}
+	if n := r.uvarint(); n > 0 && n <= uint64(len(r.all)) {
+		e.Flags = make([]string, n)
+		for i := range e.Flags {
+			e.Flags[i] = r.str()
+		}
+	}
+	e.Evidence.File, e.Evidence.SHA256 = r.str(), r.str()
+	e.Evidence.Packet, e.Evidence.Line = r.uvarint(), r.uvarint()
+	e.Evidence.Offset = r.varint()
+	if r.bad || r.i != len(r.all) {
+		return errCorruptItem
+	}
+	return nil
+}
+
+// The spilled form of a session (SpooledSessions), as appendEventBin's of
+// an event: every field in the order of the struct, SrcGeo as whether it
+// was set (it is looked up again). TestSessionBinRoundTrip and
+// FuzzSessionBin hold the round trip.
+
+func appendSessionBin(dst []byte, s *forensics.Session) []byte {
+	str := func(v string) {
+		dst = binary.AppendUvarint(dst, uint64(len(v)))
+		dst = append(dst, v...)
+	}
+	strs := func(vs []string) {
+		dst = binary.AppendUvarint(dst, uint64(len(vs)))
+		for _, v := range vs {
+			str(v)
+		}
+	}
+	counts := func(m map[string]int) {
+		dst = binary.AppendUvarint(dst, uint64(len(m)))
+		for k, n := range m {
+			str(k)
+			dst = binary.AppendVarint(dst, int64(n))
+		}
+	}
+	vint := func(v int64) { dst = binary.AppendVarint(dst, v) }
+	str(s.ID)
+	str(s.Kind)
+	b, _ := s.SrcIP.MarshalBinary() // never fails
+	str(string(b))
+	dst = appendTime(dst, s.Start.Time)
+	dst = appendTime(dst, s.End.Time)
+	vint(int64(s.Events))
+	vint(s.Bytes)
+	in := &s.Indicators
+	for _, v := range [...]string{in.Credential, in.TokenKeyID, in.User, in.UserAgent, in.JA3, in.JA4, in.HASSH} {
+		str(v)
+	}
+	strs(in.PathTemplates)
+	counts(in.Methods)
+	counts(in.Statuses)
+	vint(int64(in.Objects))
+	vint(in.FirstObject)
+	vint(in.LastObject)
+	str(in.SeqTemplate)
+	vint(int64(in.SeqRun))
+	str(in.Prefix)
+	dst = binary.AppendUvarint(dst, uint64(in.ASN))
+	str(in.Country)
+	dst = append(dst, b2u(in.Hosting), b2u(in.Anonymizer), b2u(in.Crawler))
+	vint(int64(in.Failures))
+	vint(int64(in.NotFound))
+	vint(int64(in.ProbeHits))
+	dst = binary.AppendUvarint(dst, uint64(len(in.HourOfWeek)))
+	for _, h := range in.HourOfWeek {
+		vint(int64(h.Hour))
+		vint(int64(h.Count))
+	}
+	dst = binary.BigEndian.AppendUint64(dst, math.Float64bits(in.BeaconPeriod))
+	dst = binary.BigEndian.AppendUint64(dst, math.Float64bits(in.BeaconScore))
+	strs(in.Extra)
+	dst = append(dst, b2u(s.SrcGeo != nil))
+	dst = binary.AppendUvarint(dst, uint64(len(s.Evidence)))
+	for _, r := range s.Evidence {
+		str(r.File)
+		str(r.SHA256)
+		dst = binary.AppendUvarint(dst, r.Packet)
+		dst = binary.AppendUvarint(dst, r.Line)
+		vint(r.Offset)
+	}
+	return dst
+}
+
+func (r *binReader) byte() byte {
+	if r.bad || r.i >= len(r.all) {
+		r.bad = true
+		return 0
+	}
+	c := r.all[r.i]
+	r.i++
+	return c
+}
+
+func (r *binReader) float() float64 {
+	if r.bad || len(r.all)-r.i < 8 {
+		r.bad = true
+		return 0
+	}
+	v := binary.BigEndian.Uint64([]byte(r.all[r.i : r.i+8]))
+	r.i += 8
+	return math.Float64frombits(v)
+}
+
+// count reads a length, failing (0) when it cannot fit in what is left.
+func (r *binReader) count() int {
+	n := r.uvarint()
+	if n > uint64(len(r.all)-r.i) {
+		r.bad = true
+		return 0
+	}
+	return int(n)
+}
+
+func (r *binReader) strs() []string {
+	n := r.count()
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = r.str()
+	}
+	return out
+}
+
+func (r *binReader) counts() map[string]int {
+	n := r.count()
+	if n == 0 {
+		return nil
+	}
+	m := make(map[string]int, n)
+	for range n {
+		k := r.str()
+		m[k] = int(r.varint())
+	}
+	return m
+}
+
+// decodeSessionBin decodes what appendSessionBin wrote into s (SrcGeo
+// nil) and says whether it had a SrcGeo.
+func decodeSessionBin(b []byte, s *forensics.Session) (geo bool, err error) {
+	r := &binReader{all: string(b)}
+	*s = forensics.Session{ID: r.str(), Kind: r.str()}
+	s.SrcIP = r.addr()
+	for _, t := range [...]*forensics.Time{&s.Start, &s.End} {
+		sec, nsec := r.varint(), r.uvarint()
+		if nsec >= 1e9 {
+			return false, errCorruptItem
+		}
+		*t = forensics.Time{Time: time.Unix(sec, int64(nsec)).UTC()}
+	}
+	s.Events = int(r.varint())
+	s.Bytes = r.varint()
+	in := &s.Indicators
+	in.Credential, in.TokenKeyID, in.User, in.UserAgent = r.str(), r.str(), r.str(), r.str()
+	in.JA3, in.JA4, in.HASSH = r.str(), r.str(), r.str()
+	in.PathTemplates = r.strs()
+	in.Methods, in.Statuses = r.counts(), r.counts()
+	in.Objects = int(r.varint())
+	in.FirstObject, in.LastObject = r.varint(), r.varint()
+	in.SeqTemplate = r.str()
+	in.SeqRun = int(r.varint())
+	in.Prefix = r.str()
+	in.ASN = uint32(r.uvarint())
+	in.Country = r.str()
+	in.Hosting, in.Anonymizer, in.Crawler = r.byte() == 1, r.byte() == 1, r.byte() == 1
+	in.Failures, in.NotFound, in.ProbeHits = int(r.varint()), int(r.varint()), int(r.varint())
+	if n := r.count(); n > 0 {
+		in.HourOfWeek = make([]forensics.HourCount, n)
+		for i := range in.HourOfWeek {
+			in.HourOfWeek[i] = forensics.HourCount{Hour: int(r.varint()), Count: int(r.varint())}
+		}
+	}
+	in.BeaconPeriod, in.BeaconScore = r.float(), r.float()
+	in.Extra = r.strs()
+	geo = r.byte() == 1
+	if n := r.count(); n > 0 {
+		s.Evidence = make([]forensics.EvidenceRef, n)
+		for i := range s.Evidence {
+			e := &s.Evidence[i]
+			e.File, e.SHA256 = r.str(), r.str()
+			e.Packet, e.Line = r.uvarint(), r.uvarint()
+			e.Offset = r.varint()
+		}
+	}
+	if r.bad || r.i != len(r.all) {
+		return false, errCorruptItem
+	}
+	return geo, nil
+}
