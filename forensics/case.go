@@ -31,64 +31,52 @@ type Case struct {
 	SessionStore SessionStore `json:"-"`
 }
 
-// SessionStore is a case's sessions held outside the Case.
-type SessionStore interface {
-	// Len is the number of sessions.
+// RecordStore holds records of a case outside the Case (Case.EventStore,
+// Case.SessionStore).
+type RecordStore[T any] interface {
+	// Len is the number of records.
 	Len() int
-	// Each calls fn with every session in output order (start, then ID)
-	// until fn fails. The session is fn's for the call only; its SrcGeo
-	// may be shared and is read-only.
-	Each(fn func(*Session) error) error
+	// Each calls fn with every record in output order (events: time,
+	// then ID; sessions: start, then ID) until fn fails. The record is
+	// fn's for the call only; its enrichment may be shared and is
+	// read-only.
+	Each(fn func(*T) error) error
 }
 
-// NumSessions is the number of the case's sessions, held or stored.
-func (c *Case) NumSessions() int {
-	if c.SessionStore != nil {
-		return c.SessionStore.Len()
-	}
-	return len(c.Sessions)
-}
-
-// EachSession calls fn with every session of the case in order, from
-// Sessions or from the SessionStore, until fn fails.
-func (c *Case) EachSession(fn func(*Session) error) error {
-	if c.SessionStore != nil {
-		return c.SessionStore.Each(fn)
-	}
-	for i := range c.Sessions {
-		if err := fn(&c.Sessions[i]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// EventStore is a case's events held outside the Case.
-type EventStore interface {
-	// Len is the number of events.
-	Len() int
-	// Each calls fn with every event in output order (time, then ID)
-	// until fn fails. The event is fn's for the call only; its SrcGeo may
-	// be shared and is read-only.
-	Each(fn func(*Event) error) error
-}
+type (
+	// EventStore is a case's events held outside the Case.
+	EventStore = RecordStore[Event]
+	// SessionStore is a case's sessions held outside the Case.
+	SessionStore = RecordStore[Session]
+)
 
 // NumEvents is the number of the case's events, held or stored.
-func (c *Case) NumEvents() int {
-	if c.EventStore != nil {
-		return c.EventStore.Len()
-	}
-	return len(c.Events)
-}
+func (c *Case) NumEvents() int { return count(c.EventStore, c.Events) }
 
 // EachEvent calls fn with every event of the case in order, from Events
 // or from the EventStore, until fn fails.
-func (c *Case) EachEvent(fn func(*Event) error) error {
-	if c.EventStore != nil {
-		return c.EventStore.Each(fn)
+func (c *Case) EachEvent(fn func(*Event) error) error { return each(c.EventStore, c.Events, fn) }
+
+// NumSessions is the number of the case's sessions, held or stored.
+func (c *Case) NumSessions() int { return count(c.SessionStore, c.Sessions) }
+
+// EachSession calls fn with every session of the case in order, from
+// Sessions or from the SessionStore, until fn fails.
+func (c *Case) EachSession(fn func(*Session) error) error { return each(c.SessionStore, c.Sessions, fn) }
+
+func count[T any](store RecordStore[T], held []T) int {
+	if store != nil {
+		return store.Len()
 	}
-	for i := range c.Events {
-		if err := fn(&c.Events[i]); err != nil {
+	return len(held)
+}
+
+func each[T any](store RecordStore[T], held []T, fn func(*T) error) error {
+	if store != nil {
+		return store.Each(fn)
+	}
+	for i := range held {
+		if err := fn(&held[i]); err != nil {
 			return err
 		}
 	}

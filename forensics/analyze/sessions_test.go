@@ -241,37 +241,15 @@ func normalItem(si sortItem) sortItem {
 // demo case (campaigns), the relay case (a relay seen from two captures),
 // hard logs with forwarded-for chains and the corpus when present.
 func TestStreamCampaignsMatchesRun(t *testing.T) {
-	enr, err := enrich.New(enrich.Options{Home: "KR"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer enr.Close()
-	cases := map[string][]string{
-		"demo":      {filepath.Join("..", "..", "testdata", "demo")},
-		"relay":     {filepath.Join("..", "..", "testdata", "relay")},
-		"synthetic": append(writeSessionLogs(t), writeXFFLog(t)),
-	}
-	corpus := filepath.Join("..", "..", "..", "shared", "corpus")
-	if _, err := os.Stat(corpus); err == nil {
-		cases["corpus"] = []string{filepath.Join(corpus, "logs"), filepath.Join(corpus, "pcap")}
-	}
+	enr := homeEnricher(t)
 	js := func(v any) string {
 		b, _ := json.Marshal(v)
 		return string(b)
 	}
-	cases["relay, clock offset"] = cases["relay"]
-	for name, inputs := range cases {
+	for name, inputs := range matchCases(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			opts := DefaultOptions()
-			opts.Inputs, opts.Enricher, opts.Home = inputs, enr, "KR"
-			if strings.Contains(name, "offset") {
-				opts.ClockOffsets = map[string]time.Duration{"victim.pcap": 30 * time.Millisecond}
-			}
-			want, runErr := Run(ctx, opts)
-			if want == nil || (runErr != nil && !errors.Is(runErr, ErrInput)) {
-				t.Fatal(runErr)
-			}
+			opts, want, runErr := runMatchCase(t, name, inputs, enr)
 			relay := strings.HasPrefix(name, "relay")
 			if (name != "corpus" && !relay && len(want.Campaigns) == 0) || (name != "corpus" && name != "demo" && len(want.Chains) == 0) {
 				t.Fatalf("%d campaigns, %d chains: the case tests little", len(want.Campaigns), len(want.Chains))
@@ -305,6 +283,51 @@ func TestStreamCampaignsMatchesRun(t *testing.T) {
 			}
 		})
 	}
+}
+
+// homeEnricher is the embedded data with home country KR, closed when
+// the test ends.
+func homeEnricher(t *testing.T) *enrich.Enricher {
+	enr, err := enrich.New(enrich.Options{Home: "KR"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { enr.Close() })
+	return enr
+}
+
+// matchCases are the inputs the streamed paths are held to Run on: the
+// sample case, the relay case (also with a clock offset, applied by
+// tests whose case name says "offset"), logs made to be hard and logs
+// behind proxies, and the corpus when it is present.
+func matchCases(t *testing.T) map[string][]string {
+	cases := map[string][]string{
+		"demo":      {filepath.Join("..", "..", "testdata", "demo")},
+		"relay":     {filepath.Join("..", "..", "testdata", "relay")},
+		"synthetic": append(writeSessionLogs(t), writeXFFLog(t)),
+	}
+	corpus := filepath.Join("..", "..", "..", "shared", "corpus")
+	if _, err := os.Stat(corpus); err == nil {
+		cases["corpus"] = []string{filepath.Join(corpus, "logs"), filepath.Join(corpus, "pcap")}
+	}
+	cases["relay, clock offset"] = cases["relay"]
+	return cases
+}
+
+// runMatchCase runs Run on a case of matchCases: the options it used,
+// its Case and its error (unusable inputs only).
+func runMatchCase(t *testing.T, name string, inputs []string, enr *enrich.Enricher) (Options, *forensics.Case, error) {
+	t.Helper()
+	opts := DefaultOptions()
+	opts.Inputs, opts.Enricher, opts.Home = inputs, enr, "KR"
+	if strings.Contains(name, "offset") {
+		opts.ClockOffsets = map[string]time.Duration{"victim.pcap": 30 * time.Millisecond}
+	}
+	want, runErr := Run(context.Background(), opts)
+	if want == nil || (runErr != nil && !errors.Is(runErr, ErrInput)) {
+		t.Fatal(runErr)
+	}
+	return opts, want, runErr
 }
 
 // writeXFFLog writes ECS lines behind proxies: forwarded-for paths of

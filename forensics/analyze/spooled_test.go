@@ -3,11 +3,8 @@ package analyze
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"math"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -23,21 +20,7 @@ import (
 // chunks small enough to spill and merge many runs, and as large as
 // analyze uses; reading the spool twice gives the same events.
 func TestRunSpooledMatchesRun(t *testing.T) {
-	enr, err := enrich.New(enrich.Options{Home: "KR"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer enr.Close()
-	cases := map[string][]string{
-		"demo":      {filepath.Join("..", "..", "testdata", "demo")},
-		"relay":     {filepath.Join("..", "..", "testdata", "relay")},
-		"synthetic": append(writeSessionLogs(t), writeXFFLog(t)),
-	}
-	corpus := filepath.Join("..", "..", "..", "shared", "corpus")
-	if _, err := os.Stat(corpus); err == nil {
-		cases["corpus"] = []string{filepath.Join(corpus, "logs"), filepath.Join(corpus, "pcap")}
-	}
-	cases["relay, clock offset"] = cases["relay"]
+	enr := homeEnricher(t)
 	js := func(v any) string {
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -45,18 +28,10 @@ func TestRunSpooledMatchesRun(t *testing.T) {
 		}
 		return string(b)
 	}
-	for name, inputs := range cases {
+	for name, inputs := range matchCases(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			opts := DefaultOptions()
-			opts.Inputs, opts.Enricher, opts.Home = inputs, enr, "KR"
-			if strings.Contains(name, "offset") {
-				opts.ClockOffsets = map[string]time.Duration{"victim.pcap": 30 * time.Millisecond}
-			}
-			want, runErr := Run(ctx, opts)
-			if want == nil || (runErr != nil && !errors.Is(runErr, ErrInput)) {
-				t.Fatal(runErr)
-			}
+			opts, want, runErr := runMatchCase(t, name, inputs, enr)
 			if len(want.Events) == 0 && !strings.HasPrefix(name, "relay") {
 				t.Fatal("no events: the case tests little")
 			}

@@ -58,24 +58,8 @@ func writeCase(jw *docWriter, c *forensics.Case) {
 		jw.member(d, "parameters", c.Params)
 	}
 	jw.array(d, "flows", len(c.Flows), true, func(i int) ([]byte, error) { return jw.rec.encode(&c.Flows[i]) })
-	jw.arrayEach(d, "events", c.NumEvents(), true, func(emit func(js []byte) error) error {
-		return c.EachEvent(func(e *forensics.Event) error {
-			js, err := jw.rec.encode(e)
-			if err != nil {
-				return err
-			}
-			return emit(js)
-		})
-	})
-	jw.arrayEach(d, "sessions", c.NumSessions(), true, func(emit func(js []byte) error) error {
-		return c.EachSession(func(s *forensics.Session) error {
-			js, err := jw.rec.encode(s)
-			if err != nil {
-				return err
-			}
-			return emit(js)
-		})
-	})
+	jw.arrayEach(d, "events", c.NumEvents(), true, encodeEach(jw, c.EachEvent))
+	jw.arrayEach(d, "sessions", c.NumSessions(), true, encodeEach(jw, c.EachSession))
 	if len(c.Campaigns) > 0 {
 		jw.member(d, "campaigns", c.Campaigns)
 	}
@@ -89,6 +73,20 @@ func writeCase(jw *docWriter, c *forensics.Case) {
 		jw.member(d, "caps_hit", c.Caps)
 	}
 	jw.close(1, '}')
+}
+
+// encodeEach turns a walk over records into arrayEach's: each record
+// encoded as it comes.
+func encodeEach[T any](jw *docWriter, each func(fn func(*T) error) error) func(emit func(js []byte) error) error {
+	return func(emit func(js []byte) error) error {
+		return each(func(v *T) error {
+			js, err := jw.rec.encode(v)
+			if err != nil {
+				return err
+			}
+			return emit(js)
+		})
+	}
 }
 
 // docWriter writes indented JSON a member or an array element at a time.
