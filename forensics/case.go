@@ -62,7 +62,9 @@ func (c *Case) NumSessions() int { return count(c.SessionStore, c.Sessions) }
 
 // EachSession calls fn with every session of the case in order, from
 // Sessions or from the SessionStore, until fn fails.
-func (c *Case) EachSession(fn func(*Session) error) error { return each(c.SessionStore, c.Sessions, fn) }
+func (c *Case) EachSession(fn func(*Session) error) error {
+	return each(c.SessionStore, c.Sessions, fn)
+}
 
 func count[T any](store RecordStore[T], held []T) int {
 	if store != nil {
