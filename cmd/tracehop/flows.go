@@ -143,6 +143,10 @@ func printProblems(w io.Writer, c *forensics.Case) {
 		fmt.Fprintf(w, "%s%s: %s\n", report.TerminalSafe(p.File), pos, report.TerminalSafe(reason))
 	}
 	for _, h := range c.Caps {
+		if h.File == "" { // a limit of the whole run (hop chains)
+			fmt.Fprintf(w, "cap hit: %s: %d\n", h.Cap, h.Count)
+			continue
+		}
 		fmt.Fprintf(w, "cap hit: %s in %s: %d\n", h.Cap, report.TerminalSafe(h.File), h.Count)
 	}
 }

@@ -98,7 +98,9 @@ func runTrace(ctx context.Context, opts *traceOptions) error {
 	chains := c.Chains
 	if opts.CampaignID == "" {
 		// Hops enriched as in the campaigns' chains.
-		chains = trace.Build(c.Events, c.Flows, nil, analyze.TraceOptions(*aopts))
+		var caps []forensics.CapHit
+		chains, caps = trace.BuildCaps(c.Events, c.Flows, nil, analyze.TraceOptions(*aopts))
+		c.Caps = append(c.Caps, caps...)
 	}
 	switch {
 	case opts.CampaignID != "":

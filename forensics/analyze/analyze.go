@@ -343,7 +343,11 @@ func SortRecords(c *forensics.Case) {
 	slices.SortStableFunc(c.Problems, func(a, b forensics.Problem) int {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Packet, b.Packet), cmp.Compare(a.Offset, b.Offset), cmp.Compare(a.Reason, b.Reason))
 	})
-	slices.SortStableFunc(c.Caps, func(a, b forensics.CapHit) int {
+	sortCaps(c.Caps)
+}
+
+func sortCaps(caps []forensics.CapHit) {
+	slices.SortStableFunc(caps, func(a, b forensics.CapHit) int {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Cap, b.Cap))
 	})
 }
@@ -366,8 +370,20 @@ func Correlate(ctx context.Context, c *forensics.Case, opts Options) error {
 	if opts.Until < StageAll {
 		return nil
 	}
-	c.Chains = trace.Build(c.Events, c.Flows, c.Campaigns, TraceOptions(opts))
+	buildChains(c, opts)
 	return ctx.Err()
+}
+
+// buildChains sets the case's hop chains from its records (and its
+// campaigns' hops) and adds the limits the tracing reached to its caps,
+// in their order.
+func buildChains(c *forensics.Case, opts Options) {
+	var caps []forensics.CapHit
+	c.Chains, caps = trace.BuildCaps(c.Events, c.Flows, c.Campaigns, TraceOptions(opts))
+	if len(caps) > 0 {
+		c.Caps = append(c.Caps, caps...)
+		sortCaps(c.Caps)
+	}
 }
 
 // campaignOptions are opts.Campaign with the run's home country.

@@ -21,7 +21,6 @@ import (
 	"github.com/tracehop/tracehop/forensics/campaign"
 	"github.com/tracehop/tracehop/forensics/report"
 	"github.com/tracehop/tracehop/forensics/session"
-	"github.com/tracehop/tracehop/forensics/trace"
 )
 
 // SessionItemChunk is how many session items StreamSessions sorts in
@@ -82,7 +81,7 @@ func streamCampaigns(ctx context.Context, aopts Options, chunk int) (*forensics.
 	}
 	c.Campaigns, _ = b.Finish()
 	if aopts.Until >= StageAll {
-		c.Chains = trace.Build(c.Events, c.Flows, c.Campaigns, TraceOptions(aopts))
+		buildChains(c, aopts)
 	}
 	return c, errors.Join(err, ctx.Err())
 }

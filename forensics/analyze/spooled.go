@@ -13,7 +13,6 @@ import (
 	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
 	"github.com/tracehop/tracehop/forensics/campaign"
-	"github.com/tracehop/tracehop/forensics/trace"
 )
 
 // SpooledEventsChunk is how many events SpooledEvents sorts in memory
@@ -51,7 +50,7 @@ func runSpooled(ctx context.Context, aopts Options, itemChunk, eventChunk int) (
 	}
 	sp.enr = aopts.Enricher
 	c.Campaigns, _ = b.Finish()
-	c.Chains = trace.Build(c.Events, c.Flows, c.Campaigns, TraceOptions(aopts))
+	buildChains(c, aopts)
 	// The kept events served hop chains only: every event comes from the
 	// spool.
 	c.Events, c.EventStore, c.SessionStore = nil, sp, ss

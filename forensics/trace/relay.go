@@ -65,7 +65,7 @@ func correlate(a, b []span, delta time.Duration) Correlation {
 
 // merge turns flows into ON periods: each flow's Activity (or its whole
 // span when the reader tracked none), joined when the gap is below idle.
-func merge(flows []*forensics.Flow, idle time.Duration, maxPeriods int) []span {
+func merge(flows []*forensics.Flow, idle time.Duration, maxPeriods int) (periods []span, capped bool) {
 	var raw []span
 	for _, f := range flows {
 		if len(f.Activity) > 0 {
@@ -84,14 +84,16 @@ func merge(flows []*forensics.Flow, idle time.Duration, maxPeriods int) []span {
 			continue
 		}
 		if len(out) >= maxPeriods {
-			break
+			return out, true
 		}
 		out = append(out, s)
 	}
-	return out
+	return out, false
 }
 
-func groups(flows []*forensics.Flow, peer func(*forensics.Flow) netip.Addr, opts Options) []*group {
+// groups gathers flows by peer; capped counts the groups whose ON
+// periods were cut at opts.MaxPeriods.
+func groups(flows []*forensics.Flow, peer func(*forensics.Flow) netip.Addr, opts Options, capped *int) []*group {
 	by := map[netip.Addr]*group{}
 	for _, f := range flows {
 		p := peer(f)
@@ -106,16 +108,24 @@ func groups(flows []*forensics.Flow, peer func(*forensics.Flow) netip.Addr, opts
 	}
 	out := make([]*group, 0, len(by))
 	for _, g := range by {
-		g.periods = merge(g.flows, opts.Idle, opts.MaxPeriods)
+		var cut bool
+		if g.periods, cut = merge(g.flows, opts.Idle, opts.MaxPeriods); cut {
+			*capped++
+		}
 		out = append(out, g)
 	}
 	slices.SortFunc(out, func(a, b *group) int { return a.peer.Compare(b.peer) })
 	return out
 }
 
+// relayCaps counts what relayChains left out: relays with more inbound ×
+// outbound groups than opts.MaxPairs (the rest not compared), and groups
+// with more ON periods than opts.MaxPeriods (the rest not correlated).
+type relayCaps struct{ pairs, periods int }
+
 // relayChains finds addresses that receive flows and send flows, and pairs
 // their inbound and outbound traffic by ON/OFF correlation.
-func relayChains(flows []forensics.Flow, opts Options) []forensics.Chain {
+func relayChains(flows []forensics.Flow, opts Options, caps *relayCaps) []forensics.Chain {
 	in := map[netip.Addr][]*forensics.Flow{}
 	out := map[netip.Addr][]*forensics.Flow{}
 	for i := range flows {
@@ -135,16 +145,18 @@ func relayChains(flows []forensics.Flow, opts Options) []forensics.Chain {
 	slices.SortFunc(relays, func(a, b netip.Addr) int { return a.Compare(b) })
 	var chains []forensics.Chain
 	for _, r := range relays {
-		ins := groups(in[r], func(f *forensics.Flow) netip.Addr { return f.SrcIP }, opts)
-		outs := groups(out[r], func(f *forensics.Flow) netip.Addr { return f.DstIP }, opts)
+		ins := groups(in[r], func(f *forensics.Flow) netip.Addr { return f.SrcIP }, opts, &caps.periods)
+		outs := groups(out[r], func(f *forensics.Flow) netip.Addr { return f.DstIP }, opts, &caps.periods)
 		pairs := 0
+	pairing:
 		for _, gi := range ins {
 			for _, gout := range outs {
 				if gi.peer == gout.peer {
 					continue
 				}
 				if pairs++; pairs > opts.MaxPairs {
-					break
+					caps.pairs++
+					break pairing
 				}
 				// time overlap first: cheap, and unrelated traffic at other
 				// times never pairs

@@ -122,9 +122,26 @@ func (o Options) withDefaults() Options {
 // place, to the chains with a hop on one of the campaign's IPs (as origin,
 // proxy, relay or target), so campaigns carry their hops.
 func Build(events []forensics.Event, flows []forensics.Flow, campaigns []forensics.Campaign, opts Options) []forensics.Chain {
+	chains, _ := BuildCaps(events, flows, campaigns, opts)
+	return chains
+}
+
+// BuildCaps is Build with the limits it reached, to be reported with the
+// case's: trace.max_pairs counts relays whose inbound × outbound groups
+// were not all compared, trace.max_periods groups whose ON periods were
+// not all correlated.
+func BuildCaps(events []forensics.Event, flows []forensics.Flow, campaigns []forensics.Campaign, opts Options) ([]forensics.Chain, []forensics.CapHit) {
 	opts = opts.withDefaults()
 	chains := xffChains(events, opts)
-	chains = append(chains, relayChains(flows, opts)...)
+	var rc relayCaps
+	chains = append(chains, relayChains(flows, opts, &rc)...)
+	var caps []forensics.CapHit
+	if rc.pairs > 0 {
+		caps = append(caps, forensics.CapHit{Cap: "trace.max_pairs", Count: int64(rc.pairs)})
+	}
+	if rc.periods > 0 {
+		caps = append(caps, forensics.CapHit{Cap: "trace.max_periods", Count: int64(rc.periods)})
+	}
 	slices.SortFunc(chains, func(a, b forensics.Chain) int {
 		if c := a.Hops[0].FirstSeen.Compare(b.Hops[0].FirstSeen.Time); c != 0 {
 			return c
@@ -132,7 +149,7 @@ func Build(events []forensics.Event, flows []forensics.Flow, campaigns []forensi
 		return strings.Compare(a.ID, b.ID)
 	})
 	Attach(campaigns, chains)
-	return chains
+	return chains, caps
 }
 
 // Attach sets each campaign's Hops to the chains that have a hop on one of

@@ -194,3 +194,26 @@ func TestAttachMatchesScan(t *testing.T) {
 		t.Fatal("the case tests little")
 	}
 }
+
+// TestRelayCaps: the pairs a relay's groups would need beyond MaxPairs,
+// and the ON periods beyond MaxPeriods, are counted as caps, not dropped
+// silently; within the limits there is none.
+func TestRelayCaps(t *testing.T) {
+	const o, r, tg, u = "203.0.113.10", "198.51.100.20", "192.0.2.80", "203.0.113.77"
+	var flows []forensics.Flow
+	for _, x := range offsets(1000, 3500, 4200, 8800, 10100, 13900, 15000, 19500) {
+		flows = append(flows, flow(o, r, 3128, x, 150*time.Millisecond))
+		flows = append(flows, flow(r, tg, 443, x.Add(25*time.Millisecond), 150*time.Millisecond))
+		flows = append(flows, flow(u, r, 3128, x.Add(900*time.Millisecond), 120*time.Millisecond))
+	}
+	if _, caps := BuildCaps(nil, flows, nil, DefaultOptions()); len(caps) != 0 {
+		t.Errorf("caps %+v within the limits", caps)
+	}
+	o2 := DefaultOptions()
+	o2.MaxPairs, o2.MaxPeriods = 1, 3
+	_, caps := BuildCaps(nil, flows, nil, o2)
+	want := []forensics.CapHit{{Cap: "trace.max_pairs", Count: 1}, {Cap: "trace.max_periods", Count: 3}}
+	if !slices.Equal(caps, want) {
+		t.Errorf("caps %+v, want %+v", caps, want)
+	}
+}
