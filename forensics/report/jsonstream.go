@@ -11,7 +11,8 @@ import (
 // without ever holding them. The document of a million-line log is
 // gigabytes of indented JSON; marshalling it whole held it two or three
 // times over. The tables that grow with the evidence (ips, and the case's
-// flows, events and sessions) are written element by element, the events
+// flows, events and sessions, and the relays, campaigns and chains, which
+// hop chains can multiply) are written element by element, the events
 // and flows through the hand-written encoder; everything else goes
 // through encoding/json as before. TestWriteDocumentMatchesMarshal holds
 // the bytes to marshalIndent, and TestDocumentFieldsKnown fails when
@@ -24,7 +25,7 @@ func writeDocument(w io.Writer, d *Document) error {
 	jw.member(1, "cover", d.Cover)
 	jw.member(1, "input_checks", d.Inputs)
 	jw.array(1, "ips", len(d.IPs), false, func(i int) ([]byte, error) { return jw.rec.encode(&d.IPs[i]) })
-	jw.member(1, "relays", d.Relays)
+	jw.array(1, "relays", len(d.Relays), false, func(i int) ([]byte, error) { return jw.rec.encode(&d.Relays[i]) })
 	if d.Case == nil {
 		jw.member(1, "case", nil)
 	} else {
@@ -60,12 +61,8 @@ func writeCase(jw *docWriter, c *forensics.Case) {
 	jw.array(d, "flows", len(c.Flows), true, func(i int) ([]byte, error) { return jw.rec.encode(&c.Flows[i]) })
 	jw.arrayEach(d, "events", c.NumEvents(), true, encodeEach(jw, c.EachEvent))
 	jw.arrayEach(d, "sessions", c.NumSessions(), true, encodeEach(jw, c.EachSession))
-	if len(c.Campaigns) > 0 {
-		jw.member(d, "campaigns", c.Campaigns)
-	}
-	if len(c.Chains) > 0 {
-		jw.member(d, "chains", c.Chains)
-	}
+	jw.array(d, "campaigns", len(c.Campaigns), true, func(i int) ([]byte, error) { return jw.rec.encode(&c.Campaigns[i]) })
+	jw.array(d, "chains", len(c.Chains), true, func(i int) ([]byte, error) { return jw.rec.encode(&c.Chains[i]) })
 	if len(c.Problems) > 0 {
 		jw.member(d, "problems", c.Problems)
 	}
