@@ -74,11 +74,11 @@ func runAnalyze(ctx context.Context, opts *analyzeOptions) error {
 	if opts.Case != "" {
 		c, runErr = analyzeIntoCase(ctx, opts, aopts)
 	} else {
-		// The events stay on disk until the bundle is written.
 		c, runErr = g.runStage(ctx, aopts, analyze.RunSpooled)
-		if c != nil {
-			defer analyze.Release(c)
-		}
+	}
+	if c != nil {
+		// The events and sessions stay on disk until the bundle is written.
+		defer analyze.Release(c)
 	}
 	if c == nil || (runErr != nil && !errors.Is(runErr, analyze.ErrInput)) {
 		return outcome(c, runErr)
@@ -109,7 +109,7 @@ func printSummary(w io.Writer, c *forensics.Case, out string, files int) {
 	fmt.Fprintf(tw, "inputs\t%d\t(%d unusable)\n", len(c.Inputs), failed)
 	fmt.Fprintf(tw, "records\t%d\t(%d flows, %d events)\n", records, len(c.Flows), c.NumEvents())
 	fmt.Fprintf(tw, "skipped\t%d\tmalformed records\n", malformed)
-	fmt.Fprintf(tw, "sessions\t%d\t\n", len(c.Sessions))
+	fmt.Fprintf(tw, "sessions\t%d\t\n", c.NumSessions())
 	fmt.Fprintf(tw, "campaigns\t%d\t\n", len(c.Campaigns))
 	fmt.Fprintf(tw, "bundle\t%s\t(%d files)\n", out, files)
 	tw.Flush()

@@ -370,8 +370,11 @@ func TestCaseAnalyze(t *testing.T) {
 		if err != nil {
 			t.Fatalf("run %d: %v", run+1, err)
 		}
-		if c.ID != "A-1" || c.Examiner != "Lee" || len(c.Inputs) != len(inputs) || len(c.Sessions) == 0 {
-			t.Errorf("run %d: case %q by %q with %d inputs, %d sessions", run+1, c.ID, c.Examiner, len(c.Inputs), len(c.Sessions))
+		if c.ID != "A-1" || c.Examiner != "Lee" || len(c.Inputs) != len(inputs) || c.NumSessions() == 0 {
+			t.Errorf("run %d: case %q by %q with %d inputs, %d sessions", run+1, c.ID, c.Examiner, len(c.Inputs), c.NumSessions())
+		}
+		if err := analyze.Release(c); err != nil {
+			t.Error(err)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode"
@@ -252,5 +253,21 @@ func TestYearForEveryCommand(t *testing.T) {
 	}
 	if _, _, code := runCLI(t, "sessions", "--year", "-1", in); code != exitUsage {
 		t.Errorf("--year -1: exit %d, want usage error", code)
+	}
+}
+
+// TestAnalyzeSummary: the table analyze prints at the end counts the
+// records and sessions it kept on disk (they are not in the Case's
+// slices).
+func TestAnalyzeSummary(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "bundle")
+	_, errOut, code := runCLI(t, "analyze", repoFile("testdata/demo"), "--home", "KR", "--no-enrich", "--out", out, "--formats", "json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	for _, re := range []string{`(?m)^records\s+[1-9]\d*\s+\([1-9]\d* flows, [1-9]\d* events\)`, `(?m)^sessions\s+[1-9]\d*`, `(?m)^campaigns\s+[1-9]\d*`} {
+		if !regexp.MustCompile(re).MatchString(errOut) {
+			t.Errorf("summary lacks %s:\n%s", re, errOut)
+		}
 	}
 }

@@ -66,6 +66,7 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 	if err != nil {
 		return caseError(err)
 	}
+	defer analyze.Release(c)
 	paths := []string{opts.Case}
 	for _, in := range c.Inputs {
 		paths = append(paths, in.Path)

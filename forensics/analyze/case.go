@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -210,7 +211,9 @@ func mergeDatabases(have []enrich.DatabaseInfo, e *enrich.Enricher) []enrich.Dat
 // LoadCase reads a case file (read-only, concurrently with a writer) as
 // the Case that `report CASEFILE` renders: everything stored, records in
 // the order Correlate leaves them, so the bundle equals what `analyze`
-// over the same inputs writes.
+// over the same inputs writes. The events and sessions are copied to
+// spools (Case.EventStore, Case.SessionStore) with their stored
+// enrichment, not held: Release the Case when done with it.
 func LoadCase(ctx context.Context, casePath string) (*forensics.Case, error) {
 	cf, err := casefile.Open(ctx, casePath, casefile.OpenOptions{})
 	if err != nil {
@@ -225,11 +228,62 @@ func loadCase(ctx context.Context, cf *casefile.File) (*forensics.Case, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := cf.Load(ctx, casefile.LoadOptions{})
+	c, err := cf.Load(ctx, casefile.LoadOptions{NoEvents: true, NoSessions: true})
 	if err != nil {
+		return nil, err
+	}
+	geos := &geoTable{}
+	events := newSpooledEvents(SpooledEventsChunk)
+	events.geos = geos
+	sessions := newStoredSessions(SpooledEventsChunk, geos)
+	c.EventStore, c.SessionStore = events, sessions
+	if err := spoolStored(ctx, cf, events, sessions, geos); err != nil {
+		Release(c)
 		return nil, err
 	}
 	SortRecords(c)
 	c.ID, c.Examiner, c.Home, c.Tool, c.Params = meta.CaseID, meta.Examiner, meta.Home, meta.Tool, meta.Params
 	return c, nil
+}
+
+// spoolStored copies a case file's events and sessions to spools, in the
+// order Load reads them (events are sorted by the spool as SortRecords
+// sorts them; sessions keep their stored order), each with its stored
+// enrichment interned in geos.
+func spoolStored(ctx context.Context, cf *casefile.File, events *SpooledEvents, sessions *SpooledSessions, geos *geoTable) error {
+	var se spoolEvent
+	var seq int64
+	err := cf.Records(ctx, casefile.KindEvents, func(line []byte) error {
+		if !decodeEventLine(line, &se) {
+			se = spoolEvent{}
+			if err := json.Unmarshal(line, &se); err != nil {
+				return fmt.Errorf("stored event: %w", err)
+			}
+		}
+		geo, err := geos.intern(se.SrcGeo)
+		if err != nil {
+			return fmt.Errorf("stored event %s: %w", se.ID, err)
+		}
+		seq++
+		events.addGeo(0, seq, &se.Event, geo)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return cf.Records(ctx, casefile.KindSessions, func(line []byte) error {
+		var s struct {
+			forensics.Session
+			SrcGeo json.RawMessage `json:"src_geo"`
+		}
+		if err := json.Unmarshal(line, &s); err != nil {
+			return fmt.Errorf("stored session: %w", err)
+		}
+		geo, err := geos.intern(s.SrcGeo)
+		if err != nil {
+			return fmt.Errorf("stored session %s: %w", s.ID, err)
+		}
+		sessions.addGeo(&s.Session, geo)
+		return nil
+	})
 }

@@ -54,6 +54,10 @@ func TestAddToCaseMatchesRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got.EventStore == nil || got.SessionStore == nil {
+		t.Fatal("LoadCase holds the events or sessions")
+	}
+	holdRecords(t, got)
 	o := opts
 	o.Inputs = []string{demo}
 	want, err := Run(ctx, o)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/tracehop/tracehop/forensics/internal/extsort"
@@ -68,6 +69,7 @@ type SpooledEvents struct {
 	n    atomic.Int64
 	sums []string // input i's SHA-256
 	enr  *enrich.Enricher
+	geos *geoTable // the stored enrichment of events read from a case file
 }
 
 // spooledEvent is one event's place in the order and the event
@@ -77,6 +79,7 @@ type spooledEvent struct {
 	nsec  int32
 	input int32
 	seq   int64
+	geo   uint32 // a stored enrichment (geoTable index + 1), or 0
 	id    string
 	rec   []byte
 }
@@ -95,6 +98,7 @@ func appendSpooledEvent(dst []byte, v *spooledEvent) []byte {
 	dst = binary.AppendUvarint(dst, uint64(v.nsec))
 	dst = binary.AppendVarint(dst, int64(v.input))
 	dst = binary.AppendVarint(dst, v.seq)
+	dst = binary.AppendUvarint(dst, uint64(v.geo))
 	dst = binary.AppendUvarint(dst, uint64(len(v.id)))
 	dst = append(dst, v.id...)
 	return append(dst, v.rec...)
@@ -104,19 +108,25 @@ func appendSpooledEvent(dst []byte, v *spooledEvent) []byte {
 // the run's next read.
 func decodeSpooledEvent(b []byte, v *spooledEvent) error {
 	r := &itemReader{b: b}
-	sec, nsec, input, seq := r.varint(), r.uvarint(), r.varint(), r.varint()
+	sec, nsec, input, seq, geo := r.varint(), r.uvarint(), r.varint(), r.varint(), r.uvarint()
 	id := r.bytes()
-	if r.err != nil || nsec >= 1e9 || input < 0 || input >= 1<<31 {
+	if r.err != nil || nsec >= 1e9 || input < 0 || input >= 1<<31 || geo >= 1<<32 {
 		return errCorruptItem
 	}
-	*v = spooledEvent{sec: sec, nsec: int32(nsec), input: int32(input), seq: seq, id: string(id), rec: r.b}
+	*v = spooledEvent{sec: sec, nsec: int32(nsec), input: int32(input), seq: seq, geo: uint32(geo), id: string(id), rec: r.b}
 	return nil
 }
 
 // add spools event e of input at its place seq in the input's reading
 // order. Safe for concurrent use.
 func (sp *SpooledEvents) add(input int32, seq int64, e *forensics.Event) {
-	sp.s.Add(spooledEvent{sec: e.Time.Unix(), nsec: int32(e.Time.Nanosecond()), input: input, seq: seq, id: e.ID, rec: appendEventBin(nil, e)})
+	sp.addGeo(input, seq, e, 0)
+}
+
+// addGeo is add for an event with a stored enrichment (geo: its geoTable
+// index + 1; 0: none stored, looked up again when an enricher is set).
+func (sp *SpooledEvents) addGeo(input int32, seq int64, e *forensics.Event, geo uint32) {
+	sp.s.Add(spooledEvent{sec: e.Time.Unix(), nsec: int32(e.Time.Nanosecond()), input: input, seq: seq, geo: geo, id: e.ID, rec: appendEventBin(nil, e)})
 	sp.n.Add(1)
 }
 
@@ -135,7 +145,10 @@ func (sp *SpooledEvents) Each(fn func(*forensics.Event) error) error {
 		if int(v.input) < len(sp.sums) {
 			e.Evidence.SHA256 = sp.sums[v.input]
 		}
-		if sp.enr != nil {
+		switch {
+		case v.geo > 0:
+			e.SrcGeo = sp.geos.record(v.geo)
+		case sp.enr != nil:
 			if ip := e.Actor(); ip.IsValid() {
 				e.SrcGeo = sp.enr.LookupShared(ip, e.Time.Time)
 			}
@@ -162,47 +175,68 @@ func Release(c *forensics.Case) error {
 // it ends, without its enrichment, looked up again as it comes back out
 // (the record the grouping looked up: the address as of the start).
 type SpooledSessions struct {
-	s   *extsort.Sorter[spooledSession]
-	n   int
-	enr *enrich.Enricher
+	s    *extsort.Sorter[spooledSession]
+	n    int
+	enr  *enrich.Enricher
+	geos *geoTable // the stored enrichment of sessions read from a case file
 }
 
 type spooledSession struct {
 	sec  int64
 	nsec int32
+	seq  int64  // the order sessions came in (sessions read from a case file keep it)
+	geo  uint32 // a stored enrichment (geoTable index + 1), or 0
 	id   string
 	rec  []byte // appendSessionBin
 }
 
 func newSpooledSessions(chunk int, enr *enrich.Enricher) *SpooledSessions {
-	return &SpooledSessions{enr: enr, s: &extsort.Sorter[spooledSession]{Chunk: chunk, What: "sessions",
-		Cmp: func(a, b *spooledSession) int {
-			return cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.nsec, b.nsec), strings.Compare(a.id, b.id))
-		},
+	return &SpooledSessions{enr: enr, s: sessionSorter(chunk, func(a, b *spooledSession) int {
+		return cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.nsec, b.nsec), strings.Compare(a.id, b.id))
+	})}
+}
+
+// newStoredSessions is a spool of sessions read back from a case file:
+// in the order they come in (the order they were stored in), each with
+// its stored enrichment.
+func newStoredSessions(chunk int, geos *geoTable) *SpooledSessions {
+	return &SpooledSessions{geos: geos, s: sessionSorter(chunk, func(a, b *spooledSession) int { return cmp.Compare(a.seq, b.seq) })}
+}
+
+func sessionSorter(chunk int, order func(a, b *spooledSession) int) *extsort.Sorter[spooledSession] {
+	return &extsort.Sorter[spooledSession]{Chunk: chunk, What: "sessions", Cmp: order,
 		Enc: func(dst []byte, v *spooledSession) []byte {
 			dst = binary.AppendVarint(dst, v.sec)
 			dst = binary.AppendUvarint(dst, uint64(v.nsec))
+			dst = binary.AppendVarint(dst, v.seq)
+			dst = binary.AppendUvarint(dst, uint64(v.geo))
 			dst = binary.AppendUvarint(dst, uint64(len(v.id)))
 			dst = append(dst, v.id...)
 			return append(dst, v.rec...)
 		},
 		Dec: func(b []byte, v *spooledSession) error {
 			r := &itemReader{b: b}
-			sec, nsec := r.varint(), r.uvarint()
+			sec, nsec, seq, geo := r.varint(), r.uvarint(), r.varint(), r.uvarint()
 			id := r.bytes()
-			if r.err != nil || nsec >= 1e9 {
+			if r.err != nil || nsec >= 1e9 || geo >= 1<<32 {
 				return errCorruptItem
 			}
-			*v = spooledSession{sec: sec, nsec: int32(nsec), id: string(id), rec: r.b}
+			*v = spooledSession{sec: sec, nsec: int32(nsec), seq: seq, geo: uint32(geo), id: string(id), rec: r.b}
 			return nil
-		}}}
+		}}
 }
 
 // add spools one ended session (not safe for concurrent use: the
 // grouping hands sessions over one at a time).
 func (sp *SpooledSessions) add(s *forensics.Session) {
-	sp.s.Add(spooledSession{sec: s.Start.Unix(), nsec: int32(s.Start.Nanosecond()), id: s.ID, rec: appendSessionBin(nil, s)})
+	sp.addGeo(s, 0)
+}
+
+// addGeo spools a session with a stored enrichment (geo: its geoTable
+// index + 1).
+func (sp *SpooledSessions) addGeo(s *forensics.Session, geo uint32) {
 	sp.n++
+	sp.s.Add(spooledSession{sec: s.Start.Unix(), nsec: int32(s.Start.Nanosecond()), seq: int64(sp.n), geo: geo, id: s.ID, rec: appendSessionBin(nil, s)})
 }
 
 // Len is the number of sessions.
@@ -216,7 +250,10 @@ func (sp *SpooledSessions) Each(fn func(*forensics.Session) error) error {
 		if err != nil {
 			return fmt.Errorf("sessions spool: session %s: %w", v.id, err)
 		}
-		if geo && sp.enr != nil {
+		switch {
+		case v.geo > 0:
+			s.SrcGeo = sp.geos.record(v.geo)
+		case geo && sp.enr != nil:
 			s.SrcGeo = sp.enr.LookupShared(s.SrcIP, s.Start.Time)
 		}
 		return fn(&s)
@@ -233,4 +270,41 @@ func (sp *SpooledSessions) Close() error {
 func (sp *SpooledEvents) Close() error {
 	sp.s.Cleanup()
 	return nil
+}
+
+// geoTable interns the enrichment records stored with a case file's
+// records: one decoded record per distinct JSON, shared by every record
+// that carries it (as Load's records share theirs), held while the spools
+// are; a record refers to it by index + 1.
+type geoTable struct {
+	index map[string]uint32
+	recs  []*enrich.Record
+}
+
+// intern returns raw's index + 1, or 0 for no record (absent or null).
+func (t *geoTable) intern(raw []byte) (uint32, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, nil
+	}
+	if i, ok := t.index[string(raw)]; ok {
+		return i, nil
+	}
+	r := new(enrich.Record)
+	if err := json.Unmarshal(raw, r); err != nil {
+		return 0, fmt.Errorf("stored enrichment: %w", err)
+	}
+	if t.index == nil {
+		t.index = map[string]uint32{}
+	}
+	t.recs = append(t.recs, r)
+	i := uint32(len(t.recs))
+	t.index[string(raw)] = i
+	return i, nil
+}
+
+func (t *geoTable) record(i uint32) *enrich.Record {
+	if t == nil || i == 0 || int(i) > len(t.recs) {
+		return nil
+	}
+	return t.recs[i-1]
 }

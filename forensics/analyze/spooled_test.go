@@ -61,20 +61,7 @@ func TestRunSpooledMatchesRun(t *testing.T) {
 				if len(got.Sessions) != 0 || got.NumSessions() != len(want.Sessions) {
 					t.Fatalf("chunk %d: %d sessions held, %d stored; want 0 and %d", chunk, len(got.Sessions), got.NumSessions(), len(want.Sessions))
 				}
-				events, sessions := got.EventStore, got.SessionStore
-				if err := got.EachEvent(func(e *forensics.Event) error {
-					got.Events = append(got.Events, *e)
-					return nil
-				}); err != nil {
-					t.Fatal(err)
-				}
-				if err := got.EachSession(func(s *forensics.Session) error {
-					got.Sessions = append(got.Sessions, *s)
-					return nil
-				}); err != nil {
-					t.Fatal(err)
-				}
-				got.EventStore, got.SessionStore = nil, nil
+				holdRecords(t, got)
 				if d := firstDiff(js(got), js(want)); d != "" {
 					t.Errorf("chunk %d: cases differ: %s", chunk, d)
 				}
@@ -83,13 +70,27 @@ func TestRunSpooledMatchesRun(t *testing.T) {
 						t.Fatalf("chunk %d: session %s: geo %v, want %v", chunk, got.Sessions[i].ID, g, w)
 					}
 				}
-				got.EventStore, got.SessionStore = events, sessions
-				if err := Release(got); err != nil {
-					t.Error(err)
-				}
 			}
 		})
 	}
+}
+
+// holdRecords reads a Case's stored events and sessions into its slices
+// and releases the stores.
+func holdRecords(t *testing.T, c *forensics.Case) {
+	t.Helper()
+	var evs []forensics.Event
+	var ss []forensics.Session
+	if err := c.EachEvent(func(e *forensics.Event) error { evs = append(evs, *e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.EachSession(func(s *forensics.Session) error { ss = append(ss, *s); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := Release(c); err != nil {
+		t.Error(err)
+	}
+	c.Events, c.Sessions, c.EventStore, c.SessionStore = evs, ss, nil, nil
 }
 
 // eventBinCases are events with every field set, empty, or at its

@@ -16,6 +16,9 @@ type LoadOptions struct {
 	// NoDerived leaves sessions, campaigns and chains out (the records
 	// correlation recomputes anyway).
 	NoDerived bool
+	// NoEvents and NoSessions leave the events or the sessions out, for
+	// a caller that reads them with Records instead of holding them.
+	NoEvents, NoSessions bool
 }
 
 // Load reads the case back as a forensics.Case: metadata, inputs in the
@@ -43,13 +46,19 @@ func (f *File) Load(ctx context.Context, opts LoadOptions) (*forensics.Case, err
 	steps := []step{
 		{`SELECT json FROM databases ORDER BY ord`, appendJSON(&c.Databases)},
 		{KindFlows, appendLines(&c.Flows)},
-		{KindEvents, appendLines(&c.Events)},
-		{`SELECT json FROM problems ORDER BY id`, appendJSON(&c.Problems)},
-		{`SELECT json FROM caps ORDER BY id`, appendJSON(&c.Caps)},
 	}
+	if !opts.NoEvents {
+		steps = append(steps, step{KindEvents, appendLines(&c.Events)})
+	}
+	steps = append(steps,
+		step{`SELECT json FROM problems ORDER BY id`, appendJSON(&c.Problems)},
+		step{`SELECT json FROM caps ORDER BY id`, appendJSON(&c.Caps)},
+	)
 	if !opts.NoDerived {
+		if !opts.NoSessions {
+			steps = append(steps, step{KindSessions, appendLines(&c.Sessions)})
+		}
 		steps = append(steps,
-			step{KindSessions, appendLines(&c.Sessions)},
 			step{`SELECT json FROM campaigns ORDER BY id`, appendJSON(&c.Campaigns)},
 			step{`SELECT json FROM chains ORDER BY id`, appendJSON(&c.Chains)},
 		)
@@ -119,6 +128,22 @@ func appendJSON[T any](dst *[]T) func([]byte) error {
 		*dst = append(*dst, v)
 		return nil
 	}
+}
+
+// Records calls fn with the JSON of every stored record of kind (flows,
+// events or sessions) in the order Load reads them, one line at a time;
+// the line is fn's for the call only.
+func (f *File) Records(ctx context.Context, kind string, fn func(line []byte) error) error {
+	return f.scanBlocks(ctx, kind, func(js []byte) error {
+		for len(js) > 0 {
+			line, rest, _ := bytes.Cut(js, []byte{'\n'})
+			js = rest
+			if err := fn(line); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // appendLines decodes a block's JSON lines.
