@@ -11,8 +11,10 @@ import (
 
 	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
+	"github.com/tracehop/tracehop/forensics/campaign"
 	"github.com/tracehop/tracehop/forensics/casefile"
 	"github.com/tracehop/tracehop/forensics/evidence"
+	"github.com/tracehop/tracehop/forensics/session"
 )
 
 // CaseOptions say who adds to a case and how it is logged.
@@ -152,15 +154,11 @@ func AddToCase(ctx context.Context, casePath string, opts Options, co CaseOption
 
 	// Recompute over the whole case, also when nothing new came in: a run
 	// killed after its last input but before this step is finished here.
-	c, err := cf.Load(ctx, casefile.LoadOptions{NoDerived: true})
+	c, sessions, err := correlateStored(ctx, cf, opts, SessionItemChunk)
 	if err != nil {
 		return res, err
 	}
-	c.Home = opts.Home
-	c.Databases = mergeDatabases(c.Databases, opts.Enricher)
-	if err := Correlate(ctx, c, opts); err != nil {
-		return res, err
-	}
+	defer sessions.Close()
 	meta.Params = params
 	meta.Tool = co.Tool
 	if meta.Home == "" {
@@ -175,13 +173,129 @@ func AddToCase(ctx context.Context, casePath string, opts Options, co CaseOption
 		entry.Inputs = append(entry.Inputs, forensics.FileHash{Path: in.Path, Size: in.Size, SHA256: in.SHA256})
 	}
 	err = cf.ReplaceDerived(ctx, &casefile.Derived{
-		Sessions: c.Sessions, Campaigns: c.Campaigns, Chains: c.Chains, Databases: c.Databases,
+		SessionStore: sessions, Campaigns: c.Campaigns, Chains: c.Chains, Databases: c.Databases,
 		Meta: &meta, Custody: &entry,
 	})
 	if err != nil {
 		return res, err
 	}
 	return res, errors.Join(inputErrs...)
+}
+
+// correlateStored is Correlate over every record stored in cf (what
+// Load gives), without holding the events: they are read back from the
+// case file into session items (with the enrichment stored with them,
+// not looked up again), sorted externally (chunk items in memory) and
+// grouped as the streamed commands group them; sessions go to a spool
+// and into the campaign grouping; hop chains come from the flows and the
+// events with a forwarded-for path, held. The Case holds the provenance,
+// those records, the campaigns and the chains; the sessions are the
+// spool's (close it). TestCorrelateStoredMatchesCorrelate holds the
+// result to Correlate's.
+func correlateStored(ctx context.Context, cf *casefile.File, opts Options, chunk int) (*forensics.Case, *SpooledSessions, error) {
+	c, err := cf.Load(ctx, casefile.LoadOptions{NoEvents: true, NoDerived: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	c.Home = opts.Home
+	c.Databases = mergeDatabases(c.Databases, opts.Enricher)
+	// Items drop their SHA-256 when spilled; a record's input is its
+	// SHA-256's place in the order inputs were added, which is also the
+	// order their records are stored in (ties in grouping keep it).
+	inputOf := map[string]int32{}
+	sums := make([]string, 0, len(c.Inputs))
+	for _, in := range c.Inputs {
+		if _, ok := inputOf[in.SHA256]; !ok {
+			inputOf[in.SHA256] = int32(len(sums))
+			sums = append(sums, in.SHA256)
+		}
+	}
+	input := func(sha string) int32 {
+		i, ok := inputOf[sha]
+		if !ok {
+			i = int32(len(sums))
+			inputOf[sha] = i
+			sums = append(sums, sha)
+		}
+		return i
+	}
+	geos := &geoTable{}
+	intern := func(r *enrich.Record) (uint32, error) {
+		if r == nil {
+			return 0, nil
+		}
+		js, err := forensics.AppendRecordJSON(nil, r)
+		if err != nil {
+			return 0, err
+		}
+		return geos.intern(js)
+	}
+	sorter := newItemSorter(chunk)
+	defer sorter.Cleanup()
+	var seq int64
+	for i := range c.Flows {
+		f := &c.Flows[i]
+		geo, err := intern(f.SrcGeo)
+		if err != nil {
+			return nil, nil, fmt.Errorf("stored flow %s: %w", f.ID, err)
+		}
+		seq++
+		sorter.Add(sortItem{it: session.FlowItem(f), input: input(f.Evidence.SHA256), seq: seq, geo: geo})
+	}
+	var se spoolEvent
+	err = cf.Records(ctx, casefile.KindEvents, func(line []byte) error {
+		if !decodeEventLine(line, &se) {
+			se = spoolEvent{}
+			if err := json.Unmarshal(line, &se); err != nil {
+				return fmt.Errorf("stored event: %w", err)
+			}
+		}
+		geo, err := geos.intern(se.SrcGeo)
+		if err != nil {
+			return fmt.Errorf("stored event %s: %w", se.ID, err)
+		}
+		e := &se.Event
+		e.SrcGeo = geos.record(geo)
+		seq++
+		sorter.Add(sortItem{it: session.EventItem(e), input: input(e.Evidence.SHA256), seq: seq, geo: geo})
+		if len(e.ProxyChain) >= 2 {
+			c.Events = append(c.Events, *e) // hop chains read these
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	SortRecords(c)
+	// Sessions end out of order; the spool sorts them as Correlate's are
+	// (start, then ID).
+	sessions := newSpooledSessions(SpooledEventsChunk, nil)
+	sessions.geos = geos
+	b := campaign.NewBuilder(campaignOptions(opts))
+	st := session.NewStream(opts.Session, func(s *forensics.Session) {
+		b.Add(s)
+		sessions.addGeo(s, geos.indexOf(s.SrcGeo))
+	})
+	n := 0
+	err = sorter.Each(func(si *sortItem) error {
+		if n++; n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		si.it.Evidence.SHA256 = sums[si.input]
+		si.it.Geo = geos.record(si.geo)
+		st.Add(&si.it)
+		return nil
+	})
+	if err != nil {
+		sessions.Close()
+		return nil, nil, err
+	}
+	st.Close()
+	c.Campaigns, _ = b.Finish()
+	buildChains(c, opts)
+	return c, sessions, ctx.Err()
 }
 
 // toolString names the build in custody entries as forensics/report does.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,4 +100,79 @@ func TestAddToCaseMatchesRun(t *testing.T) {
 		t.Errorf("AddToCase while another writer holds the case: %v", err)
 	}
 	w.Close()
+}
+
+// TestCorrelateStoredMatchesCorrelate: grouping a case file's stored
+// records from the file (items spilled in runs of 5 and in one chunk)
+// gives the sessions, campaigns, chains and caps that Correlate gives
+// over the records Load holds, on every case of matchCases added in two
+// batches.
+func TestCorrelateStoredMatchesCorrelate(t *testing.T) {
+	enr := homeEnricher(t)
+	ctx := context.Background()
+	js := func(v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for name, inputs := range matchCases(t) {
+		t.Run(name, func(t *testing.T) {
+			opts := DefaultOptions()
+			opts.Enricher, opts.Home = enr, "KR"
+			if strings.Contains(name, "offset") {
+				opts.ClockOffsets = map[string]time.Duration{"victim.pcap": 30 * time.Millisecond}
+			}
+			path := filepath.Join(t.TempDir(), "c.thcase")
+			cf, err := casefile.Create(ctx, path, casefile.Meta{Home: "KR"}, forensics.CustodyEntry{Action: "case new"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cf.Close()
+			half := (len(inputs) + 1) / 2
+			for _, batch := range [][]string{inputs[:half], inputs[half:]} {
+				o := opts
+				o.Inputs = batch
+				if _, err := AddToCase(ctx, path, o, CaseOptions{}); err != nil && !errors.Is(err, ErrInput) {
+					t.Fatal(err)
+				}
+			}
+			cf, err = casefile.Open(ctx, path, casefile.OpenOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cf.Close()
+			want, err := cf.Load(ctx, casefile.LoadOptions{NoDerived: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want.Home = "KR"
+			if err := Correlate(ctx, want, opts); err != nil {
+				t.Fatal(err)
+			}
+			if len(want.Sessions) == 0 {
+				t.Fatal("no sessions: the case tests little")
+			}
+			for _, chunk := range []int{5, SessionItemChunk} {
+				got, sessions, err := correlateStored(ctx, cf, opts, chunk)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got.SessionStore = sessions
+				holdRecords(t, got)
+				for _, part := range []struct {
+					name      string
+					got, want any
+				}{
+					{"sessions", got.Sessions, want.Sessions}, {"campaigns", got.Campaigns, want.Campaigns},
+					{"chains", got.Chains, want.Chains}, {"caps", got.Caps, want.Caps},
+				} {
+					if d := firstDiff(js(part.got), js(part.want)); d != "" {
+						t.Errorf("chunk %d: %s differ (%d vs %d bytes): %s", chunk, part.name, len(js(part.got)), len(js(part.want)), d)
+					}
+				}
+			}
+		})
+	}
 }

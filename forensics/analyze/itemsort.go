@@ -19,6 +19,7 @@ type sortItem struct {
 	it    session.Item
 	input int32
 	seq   int64
+	geo   uint32 // a stored enrichment (geoTable index + 1), or 0
 }
 
 func newItemSorter(chunk int) *extsort.Sorter[sortItem] {
@@ -62,6 +63,7 @@ func appendItem(dst []byte, si *sortItem) []byte {
 	}
 	dst = binary.AppendVarint(dst, int64(si.input))
 	dst = binary.AppendVarint(dst, si.seq)
+	dst = binary.AppendUvarint(dst, uint64(si.geo))
 	dst = binary.AppendUvarint(dst, it.Evidence.Packet)
 	dst = binary.AppendUvarint(dst, it.Evidence.Line)
 	dst = binary.AppendVarint(dst, it.Evidence.Offset)
@@ -146,7 +148,7 @@ func decodeItem(b []byte, si *sortItem) error {
 	if it.Flow {
 		it.End = r.time()
 	}
-	input, seq := r.varint(), r.varint()
+	input, seq, geo := r.varint(), r.varint(), r.uvarint()
 	it.Evidence.Packet = r.uvarint()
 	it.Evidence.Line = r.uvarint()
 	it.Evidence.Offset = r.varint()
@@ -164,7 +166,10 @@ func decodeItem(b []byte, si *sortItem) error {
 	if r.err != nil {
 		return r.err
 	}
-	*si = sortItem{it: it, input: int32(input), seq: seq}
+	if geo >= 1<<32 {
+		return errCorruptItem
+	}
+	*si = sortItem{it: it, input: int32(input), seq: seq, geo: uint32(geo)}
 	return nil
 }
 

@@ -200,7 +200,7 @@ func TestItemRoundTrip(t *testing.T) {
 		{},
 		{it: session.Item{Flow: true, Time: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), End: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC),
 			ID: "fl-1", IP: netip.MustParseAddr("fe80::1%eth0"), Kind: "flow", Fingerprint: "ja4:t13d", Bytes: 1 << 61,
-			Evidence: forensics.EvidenceRef{File: "a.pcap", Packet: 1 << 40, Offset: -1}}, input: 3, seq: 1 << 50},
+			Evidence: forensics.EvidenceRef{File: "a.pcap", Packet: 1 << 40, Offset: -1}}, input: 3, seq: 1 << 50, geo: 1<<32 - 1},
 		{it: session.Item{Time: time.Unix(-62135596800, 0).UTC(), ID: "ev-\xff", IP: netip.MustParseAddr("198.51.100.7"), Kind: "web",
 			UserAgent: "ua \xfe\x00", Credential: "k", Method: "GET", Path: "/a/1", User: "u", Action: "failure", Status: -3, Bytes: 5,
 			KeyID: "kid", Issuer: "iss", JA3: "j3", JA4: "j4", HASSH: "h", Evidence: forensics.EvidenceRef{File: "b.log", Line: 9, Offset: 1234}}, input: 1, seq: 2},

@@ -279,6 +279,7 @@ func (sp *SpooledEvents) Close() error {
 type geoTable struct {
 	index map[string]uint32
 	recs  []*enrich.Record
+	of    map[*enrich.Record]uint32
 }
 
 // intern returns raw's index + 1, or 0 for no record (absent or null).
@@ -299,7 +300,17 @@ func (t *geoTable) intern(raw []byte) (uint32, error) {
 	t.recs = append(t.recs, r)
 	i := uint32(len(t.recs))
 	t.index[string(raw)] = i
+	if t.of == nil {
+		t.of = map[*enrich.Record]uint32{}
+	}
+	t.of[r] = i
 	return i, nil
+}
+
+// indexOf is the index + 1 of a record the table handed out, 0 for any
+// other (nil included).
+func (t *geoTable) indexOf(r *enrich.Record) uint32 {
+	return t.of[r]
 }
 
 func (t *geoTable) record(i uint32) *enrich.Record {

@@ -303,10 +303,12 @@ func (w *rowWriter) enrichmentJSON(r *enrich.Record, js string) error {
 // Derived is what correlation computes over the whole case; it replaces
 // the previous derived records as a whole.
 type Derived struct {
-	Sessions  []forensics.Session
-	Campaigns []forensics.Campaign
-	Chains    []forensics.Chain
-	Databases []enrich.DatabaseInfo
+	Sessions []forensics.Session
+	// SessionStore, when set, gives the sessions instead of Sessions.
+	SessionStore forensics.SessionStore
+	Campaigns    []forensics.Campaign
+	Chains       []forensics.Chain
+	Databases    []enrich.DatabaseInfo
 	// Meta, when set, replaces the case metadata in the same transaction
 	// (parameters and tool of the latest correlation).
 	Meta    *Meta
@@ -353,14 +355,15 @@ func (w *rowWriter) derived(d *Derived) error {
 			campaignOf[s] = c.ID
 		}
 	}
-	for i := range d.Sessions {
-		s := &d.Sessions[i]
+	c := forensics.Case{Sessions: d.Sessions, SessionStore: d.SessionStore}
+	err := c.EachSession(func(s *forensics.Session) error {
 		if err := w.record(KindSessions, nil, sessionKey(s, campaignOf[s.ID]), s); err != nil {
 			return fmt.Errorf("session %s: %w", s.ID, err)
 		}
-		if err := w.enrichment(s.SrcGeo); err != nil {
-			return err
-		}
+		return w.enrichment(s.SrcGeo)
+	})
+	if err != nil {
+		return err
 	}
 	if err := w.flush(); err != nil {
 		return err
