@@ -83,6 +83,7 @@ func AddToCase(ctx context.Context, casePath string, opts Options, co CaseOption
 	res := &AddResult{}
 	var inputErrs []error
 	var todo []string
+	sums := map[string]string{} // a file's SHA-256 before reading
 	for _, f := range files {
 		if f == "-" {
 			todo = append(todo, f) // stdin is hashed as it is read
@@ -108,48 +109,94 @@ func AddToCase(ctx context.Context, casePath string, opts Options, co CaseOption
 			continue
 		}
 		todo = append(todo, f)
+		sums[f] = sum
 	}
 
 	params := Params(opts)
-	if len(todo) > 0 {
-		iopts := opts
-		iopts.Inputs = todo
-		err = Ingest(ctx, iopts, func(r *InputResult) error {
-			if r.Input.SHA256 == "" {
-				// Never hashed to the end: nothing trustworthy to store.
-				res.Failed = append(res.Failed, r.Input)
-				inputErrs = append(inputErrs, r.Err)
-				return nil
-			}
-			if r.Err != nil {
-				inputErrs = append(inputErrs, r.Err)
-			}
-			entry := forensics.CustodyEntry{
-				Time: co.now(), Action: "ingest", Args: co.Args, ToolVersion: toolString(co.Tool), User: co.User,
-				Inputs: []forensics.FileHash{{Path: r.Input.Path, Size: r.Input.Size, SHA256: r.Input.SHA256}},
-			}
-			b := &casefile.Batch{Input: r.Input, AddedAt: entry.Time.Time, AddedBy: co.User, Params: params,
-				Flows: r.Flows, Events: r.Events, Problems: r.Problems, Caps: r.Caps, Custody: &entry}
-			if r.Err != nil && len(r.Problems) == 0 {
-				b.Problems = []forensics.Problem{{File: r.Input.Path, Reason: r.Input.Error}}
-			}
-			added, err := cf.AddEvidence(ctx, b)
-			if err != nil {
-				return err
-			}
-			if added {
-				res.Added = append(res.Added, r.Input)
-			} else {
-				res.Present = append(res.Present, r.Input)
-			}
-			if co.Added != nil {
-				co.Added(r.Input, added)
-			}
+	// batch is what a read input stores besides its records, with its
+	// custody entry; nil when it was never hashed to the end (nothing
+	// trustworthy to store).
+	batch := func(r *InputResult) *casefile.Batch {
+		if r.Input.SHA256 == "" {
+			res.Failed = append(res.Failed, r.Input)
+			inputErrs = append(inputErrs, r.Err)
 			return nil
+		}
+		if r.Err != nil {
+			inputErrs = append(inputErrs, r.Err)
+		}
+		entry := forensics.CustodyEntry{
+			Time: co.now(), Action: "ingest", Args: co.Args, ToolVersion: toolString(co.Tool), User: co.User,
+			Inputs: []forensics.FileHash{{Path: r.Input.Path, Size: r.Input.Size, SHA256: r.Input.SHA256}},
+		}
+		b := &casefile.Batch{Input: r.Input, AddedAt: entry.Time.Time, AddedBy: co.User, Params: params,
+			Flows: r.Flows, Events: r.Events, Problems: r.Problems, Caps: r.Caps, Custody: &entry}
+		if r.Err != nil && len(r.Problems) == 0 {
+			b.Problems = []forensics.Problem{{File: r.Input.Path, Reason: r.Input.Error}}
+		}
+		return b
+	}
+	stored := func(in forensics.Input, added bool) {
+		if added {
+			res.Added = append(res.Added, in)
+		} else {
+			res.Present = append(res.Present, in)
+		}
+		if co.Added != nil {
+			co.Added(in, added)
+		}
+	}
+	for _, f := range todo {
+		if f == "-" {
+			// stdin cannot be hashed before it is read: read whole.
+			iopts := opts
+			iopts.Inputs = []string{f}
+			err = Ingest(ctx, iopts, func(r *InputResult) error {
+				b := batch(r)
+				if b == nil {
+					return nil
+				}
+				added, err := cf.AddEvidence(ctx, b)
+				if err == nil {
+					stored(r.Input, added)
+				}
+				return err
+			})
+			if err != nil {
+				return res, err
+			}
+			continue
+		}
+		// A file is stored as it is read, a chunk of records at a time,
+		// in one transaction: memory holds a chunk, not the input.
+		var r *InputResult
+		errNotHashed := errors.New("not hashed to the end")
+		added, err := cf.AddEvidenceStream(ctx, sums[f], func(rw *casefile.RecordWriter) (*casefile.Batch, error) {
+			r = ingestOne(ctx, f, opts, &itemSink{store: rw, sha: sums[f], enr: opts.Enricher})
+			b := batch(r)
+			if b == nil {
+				return nil, errNotHashed
+			}
+			return b, nil
 		})
-		if err != nil {
+		switch {
+		case errors.Is(err, errNotHashed):
+			continue // listed as failed by batch
+		case err != nil && r != nil && r.Input.SHA256 != "" && r.Input.SHA256 != sums[f]:
+			// Changed between the hash and the read: stored as nothing.
+			in := r.Input
+			in.Error = err.Error()
+			res.Failed = append(res.Failed, in)
+			inputErrs = append(inputErrs, fmt.Errorf("%w: %w", ErrInput, err))
+			continue
+		case err != nil:
 			return res, err
 		}
+		if r == nil {
+			// Already in the case (another writer stored it meanwhile).
+			r = &InputResult{Input: forensics.Input{Path: f, SHA256: sums[f]}}
+		}
+		stored(r.Input, added)
 	}
 
 	// Recompute over the whole case, also when nothing new came in: a run

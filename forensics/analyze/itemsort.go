@@ -7,6 +7,7 @@ import (
 	"github.com/tracehop/tracehop/forensics/internal/extsort"
 	"time"
 
+	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
 	"github.com/tracehop/tracehop/forensics/session"
 )
@@ -185,6 +186,15 @@ type itemSink struct {
 	input  int32
 	seq    int64
 	offset time.Duration // --clock-offset of a capture (logs apply their own)
+	// store, when set, takes every record as ingestOne would finish it
+	// (the input's SHA-256, sha, taken before reading; a capture's clock
+	// offset; enrichment by enr), as it is read.
+	store interface {
+		Flow(forensics.Flow)
+		Event(forensics.Event)
+	}
+	sha string
+	enr *enrich.Enricher
 }
 
 func (k *itemSink) event(e *forensics.Event) (keep bool) {
@@ -195,20 +205,36 @@ func (k *itemSink) event(e *forensics.Event) (keep bool) {
 	if k.events != nil {
 		k.events.add(k.input, k.seq, e)
 	}
+	if k.store != nil {
+		ev := *e
+		ev.Evidence.SHA256 = k.sha
+		if ip := ev.Actor(); k.enr != nil && ip.IsValid() {
+			ev.SrcGeo = k.enr.LookupShared(ip, ev.Time.Time)
+		}
+		k.store.Event(ev)
+	}
 	return k.keep && len(e.ProxyChain) >= 2
 }
 
 // flow takes a flow as read: a capture's clock offset is applied to its
 // item here, and to a kept flow by ingestOne as to every flow of Run.
 func (k *itemSink) flow(f *forensics.Flow, capture bool) (keep bool) {
+	if k.s == nil && k.store == nil {
+		return k.keep
+	}
+	g := *f
+	if capture && k.offset != 0 {
+		g.Start = forensics.NewTime(g.Start.Add(k.offset))
+		g.End = forensics.NewTime(g.End.Add(k.offset))
+	}
 	if k.s != nil {
-		g := *f
-		if capture && k.offset != 0 {
-			g.Start = forensics.NewTime(g.Start.Add(k.offset))
-			g.End = forensics.NewTime(g.End.Add(k.offset))
-		}
 		k.seq++
 		k.s.Add(sortItem{it: session.FlowItem(&g), input: k.input, seq: k.seq})
+	}
+	if k.store != nil {
+		g.Evidence.SHA256 = k.sha
+		enrichFlow(k.enr, &g)
+		k.store.Flow(g)
 	}
 	return k.keep
 }

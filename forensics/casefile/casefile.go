@@ -60,6 +60,8 @@ type File struct {
 	db       *sql.DB
 	lock     *lockFile // nil for readers
 	readOnly bool
+	// chunk is RecordWriter's chunk (0: streamChunk); tests set it small.
+	chunk int
 
 	zdec *zstd.Decoder // made on first use
 	zbuf []byte        // decompressed block JSON

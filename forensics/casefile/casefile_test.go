@@ -211,3 +211,79 @@ func TestUnixNanoClamps(t *testing.T) {
 		t.Errorf("clamped times out of order: %d %d", unixNano(early), unixNano(far))
 	}
 }
+
+// TestAddEvidenceStream: an input stored as it is read (records handed
+// over one by one, stored in chunks) loads back as AddEvidence stores
+// it; a read that fails or names another SHA-256 stores nothing; an
+// input the case holds is not read again.
+func TestAddEvidenceStream(t *testing.T) {
+	ctx := context.Background()
+	stream := func(f *File, b *Batch, sha string, fail error) (bool, error) {
+		return f.AddEvidenceStream(ctx, sha, func(rw *RecordWriter) (*Batch, error) {
+			for _, fl := range b.Flows {
+				rw.Flow(fl)
+			}
+			for _, e := range b.Events {
+				rw.Event(e)
+			}
+			nb := *b
+			nb.Flows, nb.Events = nil, nil
+			return &nb, fail
+		})
+	}
+	b1, b2 := testBatch(1, 300, 100), testBatch(2, 200, 7)
+	_, want := newTestCase(t)
+	for _, b := range []*Batch{b1, b2} {
+		if _, err := want.AddEvidence(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, got := newTestCase(t)
+	got.chunk = 64 // several chunks, and one cut short
+	for _, b := range []*Batch{b1, b2} {
+		if added, err := stream(got, b, b.Input.SHA256, nil); err != nil || !added {
+			t.Fatalf("%s: added %v, %v", b.Input.Path, added, err)
+		}
+	}
+	lw, err := want.Load(ctx, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lg, err := got.Load(ctx, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, w := mustJSON(t, lg), mustJSON(t, lw); g != w {
+		t.Errorf("streamed case differs\n got %.400s\nwant %.400s", g, w)
+	}
+	sw, _ := want.Summary(ctx)
+	sg, _ := got.Summary(ctx)
+	if g, w := mustJSON(t, sg.Evidence), mustJSON(t, sw.Evidence); g != w {
+		t.Errorf("evidence items differ\n got %s\nwant %s", g, w)
+	}
+	// Already there: not read.
+	added, err := got.AddEvidenceStream(ctx, b1.Input.SHA256, func(*RecordWriter) (*Batch, error) {
+		t.Error("read an input the case holds")
+		return nil, nil
+	})
+	if added || err != nil {
+		t.Errorf("present input: added %v, %v", added, err)
+	}
+	b3 := testBatch(3, 700, 0)
+	for _, c := range []struct {
+		name string
+		sha  string
+		fail error
+	}{{"read error", b3.Input.SHA256, errors.New("disk gone")}, {"changed while read", "00" + b3.Input.SHA256[2:], nil}} {
+		if added, err := stream(got, b3, c.sha, c.fail); err == nil || added {
+			t.Errorf("%s: added %v, error %v", c.name, added, err)
+		}
+	}
+	s, err := got.Summary(ctx)
+	if err != nil || s.Events != 500 || len(s.Evidence) != 2 {
+		t.Errorf("after failed adds: %d events, %d inputs, %v", s.Events, len(s.Evidence), err)
+	}
+	if err := got.IntegrityCheck(ctx); err != nil {
+		t.Error(err)
+	}
+}

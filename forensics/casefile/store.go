@@ -2,6 +2,7 @@ package casefile
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -118,6 +119,10 @@ func (f *File) insertBatch(ctx context.Context, tx *sql.Tx, b *Batch) error {
 	if err := writeBlocks(w, KindEvents, evID, b.Events, eventKey, eventKind); err != nil {
 		return err
 	}
+	return w.problemsAndCaps(evID, b)
+}
+
+func (w *rowWriter) problemsAndCaps(evID int64, b *Batch) error {
 	for i := range b.Problems {
 		if err := w.insertJSON(&w.problem, `INSERT INTO problems(evidence_id, json) VALUES(?, ?)`, evID, &b.Problems[i]); err != nil {
 			return err
@@ -129,6 +134,133 @@ func (f *File) insertBatch(ctx context.Context, tx *sql.Tx, b *Batch) error {
 		}
 	}
 	return w.err
+}
+
+// streamChunk is how many records of a kind a RecordWriter holds before
+// it stores them: a multiple of blockRecords, so that blocks start where
+// storing the whole input at once starts them.
+const streamChunk = 128 * blockRecords
+
+// RecordWriter takes one input's records as they are read, inside the
+// transaction of AddEvidenceStream, and stores them streamChunk at a
+// time: memory holds a chunk, not the input.
+type RecordWriter struct {
+	w               *rowWriter
+	evID            int64
+	chunk           int
+	flows           []forensics.Flow
+	events          []forensics.Event
+	nFlows, nEvents int64
+	err             error
+}
+
+// Flow stores f (its evidence and enrichment complete).
+func (rw *RecordWriter) Flow(f forensics.Flow) {
+	rw.flows = append(rw.flows, f)
+	rw.nFlows++
+	if len(rw.flows) == rw.chunk {
+		rw.flush()
+	}
+}
+
+// Event stores e (its evidence and enrichment complete).
+func (rw *RecordWriter) Event(e forensics.Event) {
+	rw.events = append(rw.events, e)
+	rw.nEvents++
+	if len(rw.events) == rw.chunk {
+		rw.flush()
+	}
+}
+
+// flush stores the records held: flows, then events.
+func (rw *RecordWriter) flush() {
+	if rw.err == nil && len(rw.flows) > 0 {
+		rw.err = writeBlocks(rw.w, KindFlows, rw.evID, rw.flows, flowKey, flowKind)
+	}
+	if rw.err == nil && len(rw.events) > 0 {
+		rw.err = writeBlocks(rw.w, KindEvents, rw.evID, rw.events, eventKey, eventKind)
+	}
+	clear(rw.flows)
+	clear(rw.events)
+	rw.flows, rw.events = rw.flows[:0], rw.events[:0]
+}
+
+// AddEvidenceStream is AddEvidence for an input read while it is stored:
+// read hands its records to the RecordWriter as it reads them and
+// returns the batch (input, problems, caps, custody; Flows and Events
+// unused). sha is the input's SHA-256 taken before reading: the batch
+// must name the same, or the input changed while it was read. Anything
+// read returns an error for, or another hash, rolls the transaction back,
+// so the case holds all of the input or none of it. It returns false,
+// calling read not at all, when the case already holds sha.
+func (f *File) AddEvidenceStream(ctx context.Context, sha string, read func(rw *RecordWriter) (*Batch, error)) (added bool, err error) {
+	if f.readOnly {
+		return false, ErrReadOnly
+	}
+	if sha == "" {
+		return false, errors.New("add to case: no SHA-256")
+	}
+	var path string
+	err = f.tx(ctx, func(tx *sql.Tx) error {
+		var id int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM evidence WHERE sha256 = ?`, sha).Scan(&id)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		added = true
+		// The row first, for the blocks to refer to; completed at the end.
+		res, err := tx.ExecContext(ctx, `INSERT INTO evidence(sha256, path, size, kind, added_at, added_by, custody_seq, json) VALUES(?, '', 0, '', 0, '', 0, '{}')`, sha)
+		if err != nil {
+			return err
+		}
+		evID, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		w := newRowWriter(ctx, tx)
+		defer w.close()
+		w.compress = true
+		rw := &RecordWriter{w: w, evID: evID, chunk: cmp.Or(f.chunk, streamChunk)}
+		b, err := read(rw)
+		if b != nil {
+			path = b.Input.Path
+		}
+		if err != nil {
+			return err
+		}
+		if b.Input.SHA256 != sha {
+			return fmt.Errorf("SHA-256 %s while read, %s before: the input changed", b.Input.SHA256, sha)
+		}
+		if rw.flush(); rw.err != nil {
+			return rw.err
+		}
+		seq := 0
+		if b.Custody != nil {
+			if err := appendCustody(ctx, tx, b.Custody); err != nil {
+				return err
+			}
+			seq = b.Custody.Seq
+		}
+		item := EvidenceItem{Input: b.Input, AddedAt: forensics.NewTime(b.AddedAt), AddedBy: b.AddedBy, CustodySeq: seq,
+			Params: b.Params, Flows: rw.nFlows, Events: rw.nEvents}
+		js, err := json.Marshal(item)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE evidence SET path = ?, size = ?, kind = ?, added_at = ?, added_by = ?, custody_seq = ?, json = ? WHERE id = ?`,
+			b.Input.Path, b.Input.Size, b.Input.Kind, b.AddedAt.UnixNano(), b.AddedBy, seq, string(js), evID)
+		if err != nil {
+			return err
+		}
+		return w.problemsAndCaps(evID, b)
+	})
+	if err != nil {
+		return false, fmt.Errorf("add %s to case %s: %w", path, f.path, err)
+	}
+	return added, nil
 }
 
 // Blocks close at blockRecords records or blockBytes of JSON, whichever
