@@ -289,20 +289,7 @@ func correlateStored(ctx context.Context, cf *casefile.File, opts Options, chunk
 		seq++
 		sorter.Add(sortItem{it: session.FlowItem(f), input: input(f.Evidence.SHA256), seq: seq, geo: geo})
 	}
-	var se spoolEvent
-	err = cf.Records(ctx, casefile.KindEvents, func(line []byte) error {
-		if !decodeEventLine(line, &se) {
-			se = spoolEvent{}
-			if err := json.Unmarshal(line, &se); err != nil {
-				return fmt.Errorf("stored event: %w", err)
-			}
-		}
-		geo, err := geos.intern(se.SrcGeo)
-		if err != nil {
-			return fmt.Errorf("stored event %s: %w", se.ID, err)
-		}
-		e := &se.Event
-		e.SrcGeo = geos.record(geo)
+	err = eachStoredEvent(ctx, cf, geos, func(e *forensics.Event, geo uint32) error {
 		seq++
 		sorter.Add(sortItem{it: session.EventItem(e), input: input(e.Evidence.SHA256), seq: seq, geo: geo})
 		if len(e.ProxyChain) >= 2 {
@@ -323,26 +310,40 @@ func correlateStored(ctx context.Context, cf *casefile.File, opts Options, chunk
 		b.Add(s)
 		sessions.addGeo(s, geos.indexOf(s.SrcGeo))
 	})
-	n := 0
-	err = sorter.Each(func(si *sortItem) error {
-		if n++; n%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
+	err = feedStream(ctx, sorter, st, func(si *sortItem) error {
 		si.it.Evidence.SHA256 = sums[si.input]
 		si.it.Geo = geos.record(si.geo)
-		st.Add(&si.it)
 		return nil
 	})
 	if err != nil {
 		sessions.Close()
 		return nil, nil, err
 	}
-	st.Close()
 	c.Campaigns, _ = b.Finish()
 	buildChains(c, opts)
 	return c, sessions, ctx.Err()
+}
+
+// eachStoredEvent calls fn with every event stored in cf, in the order
+// Load reads them, its stored enrichment interned in geos (geo: its
+// index + 1, also set as the event's SrcGeo). The event is fn's for the
+// call only.
+func eachStoredEvent(ctx context.Context, cf *casefile.File, geos *geoTable, fn func(e *forensics.Event, geo uint32) error) error {
+	var se spoolEvent
+	return cf.Records(ctx, casefile.KindEvents, func(line []byte) error {
+		if !decodeEventLine(line, &se) {
+			se = spoolEvent{}
+			if err := json.Unmarshal(line, &se); err != nil {
+				return fmt.Errorf("stored event: %w", err)
+			}
+		}
+		geo, err := geos.intern(se.SrcGeo)
+		if err != nil {
+			return fmt.Errorf("stored event %s: %w", se.ID, err)
+		}
+		se.Event.SrcGeo = geos.record(geo)
+		return fn(&se.Event, geo)
+	})
 }
 
 // toolString names the build in custody entries as forensics/report does.
@@ -412,21 +413,10 @@ func loadCase(ctx context.Context, cf *casefile.File) (*forensics.Case, error) {
 // sorts them; sessions keep their stored order), each with its stored
 // enrichment interned in geos.
 func spoolStored(ctx context.Context, cf *casefile.File, events *SpooledEvents, sessions *SpooledSessions, geos *geoTable) error {
-	var se spoolEvent
 	var seq int64
-	err := cf.Records(ctx, casefile.KindEvents, func(line []byte) error {
-		if !decodeEventLine(line, &se) {
-			se = spoolEvent{}
-			if err := json.Unmarshal(line, &se); err != nil {
-				return fmt.Errorf("stored event: %w", err)
-			}
-		}
-		geo, err := geos.intern(se.SrcGeo)
-		if err != nil {
-			return fmt.Errorf("stored event %s: %w", se.ID, err)
-		}
+	err := eachStoredEvent(ctx, cf, geos, func(e *forensics.Event, geo uint32) error {
 		seq++
-		events.addGeo(0, seq, &se.Event, geo)
+		events.addGeo(0, seq, e, geo)
 		return nil
 	})
 	if err != nil {

@@ -135,25 +135,41 @@ func groupSessions(ctx context.Context, aopts Options, chunk int, keep bool, eve
 		// As enrichResult does for the first record of the session.
 		st.Geo = func(ip netip.Addr, at time.Time) *enrich.Record { return e.LookupShared(ip, at) }
 	}
-	n := 0
-	err = sorter.Each(func(si *sortItem) error {
-		if n++; n%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
+	err = feedStream(ctx, sorter, st, func(si *sortItem) error {
 		si.it.Evidence.SHA256 = sums[si.input]
-		st.Add(&si.it)
 		return failed()
 	})
 	if err != nil {
 		return c, err
 	}
-	st.Close()
 	if err := failed(); err != nil {
 		return c, err
 	}
 	return c, inputErr
+}
+
+// feedStream hands the sorted items to st in order and closes it;
+// restore gives each item back what its spill dropped (and may stop the
+// feed with an error). ctx is polled every 4096 items.
+func feedStream(ctx context.Context, sorter *extsort.Sorter[sortItem], st *session.Stream, restore func(*sortItem) error) error {
+	n := 0
+	err := sorter.Each(func(si *sortItem) error {
+		if n++; n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if err := restore(si); err != nil {
+			return err
+		}
+		st.Add(&si.it)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	st.Close()
+	return nil
 }
 
 // SessionSpool holds a run's sessions as JSON lines in a temporary file,
