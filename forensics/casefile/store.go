@@ -101,12 +101,7 @@ func (f *File) insertBatch(ctx context.Context, tx *sql.Tx, b *Batch) error {
 	if err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO evidence(sha256, path, size, kind, added_at, added_by, custody_seq, json) VALUES(?, ?, ?, ?, ?, ?, ?, ?)`,
-		b.Input.SHA256, b.Input.Path, b.Input.Size, b.Input.Kind, b.AddedAt.UnixNano(), b.AddedBy, seq, string(js))
-	if err != nil {
-		return err
-	}
-	evID, err := res.LastInsertId()
+	evID, err := insertEvidence(ctx, tx, b.Input.SHA256, b.Input.Path, b.Input.Size, b.Input.Kind, b.AddedAt.UnixNano(), b.AddedBy, seq, string(js))
 	if err != nil {
 		return err
 	}
@@ -120,6 +115,16 @@ func (f *File) insertBatch(ctx context.Context, tx *sql.Tx, b *Batch) error {
 		return err
 	}
 	return w.problemsAndCaps(evID, b)
+}
+
+// insertEvidence adds an evidence row (sha256, path, size, kind,
+// added_at, added_by, custody_seq, json) and returns its id.
+func insertEvidence(ctx context.Context, tx *sql.Tx, cols ...any) (int64, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO evidence(sha256, path, size, kind, added_at, added_by, custody_seq, json) VALUES(?, ?, ?, ?, ?, ?, ?, ?)`, cols...)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
 }
 
 func (w *rowWriter) problemsAndCaps(evID int64, b *Batch) error {
@@ -212,11 +217,7 @@ func (f *File) AddEvidenceStream(ctx context.Context, sha string, read func(rw *
 		}
 		added = true
 		// The row first, for the blocks to refer to; completed at the end.
-		res, err := tx.ExecContext(ctx, `INSERT INTO evidence(sha256, path, size, kind, added_at, added_by, custody_seq, json) VALUES(?, '', 0, '', 0, '', 0, '{}')`, sha)
-		if err != nil {
-			return err
-		}
-		evID, err := res.LastInsertId()
+		evID, err := insertEvidence(ctx, tx, sha, "", 0, "", 0, "", 0, "{}")
 		if err != nil {
 			return err
 		}
