@@ -110,13 +110,7 @@ func TestAddToCaseMatchesRun(t *testing.T) {
 func TestCorrelateStoredMatchesCorrelate(t *testing.T) {
 	enr := homeEnricher(t)
 	ctx := context.Background()
-	js := func(v any) string {
-		b, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
+	js := func(v any) string { return mustJSON(t, v) }
 	for name, inputs := range matchCases(t) {
 		t.Run(name, func(t *testing.T) {
 			opts := DefaultOptions()

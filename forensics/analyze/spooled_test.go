@@ -21,13 +21,7 @@ import (
 // analyze uses; reading the spool twice gives the same events.
 func TestRunSpooledMatchesRun(t *testing.T) {
 	enr := homeEnricher(t)
-	js := func(v any) string {
-		b, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
+	js := func(v any) string { return mustJSON(t, v) }
 	for name, inputs := range matchCases(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
@@ -73,6 +67,16 @@ func TestRunSpooledMatchesRun(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mustJSON is v's JSON; a value that does not encode fails the test.
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // holdRecords reads a Case's stored events and sessions into its slices
