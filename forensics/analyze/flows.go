@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/tracehop/tracehop/forensics/internal/extsort"
 	"io"
 	"os"
 	"runtime"
@@ -20,6 +19,7 @@ import (
 	"github.com/tracehop/tracehop/forensics"
 	"github.com/tracehop/tracehop/forensics/capture"
 	"github.com/tracehop/tracehop/forensics/evidence"
+	"github.com/tracehop/tracehop/forensics/internal/extsort"
 )
 
 // StreamFlows reads every input into a FlowSorter so memory stays bounded

@@ -4,11 +4,11 @@ import (
 	"cmp"
 	"encoding/binary"
 	"errors"
-	"github.com/tracehop/tracehop/forensics/internal/extsort"
 	"time"
 
 	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
+	"github.com/tracehop/tracehop/forensics/internal/extsort"
 	"github.com/tracehop/tracehop/forensics/session"
 )
 

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/tracehop/tracehop/forensics/internal/extsort"
 	"net/netip"
 	"os"
 	"slices"
@@ -19,6 +18,7 @@ import (
 	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
 	"github.com/tracehop/tracehop/forensics/campaign"
+	"github.com/tracehop/tracehop/forensics/internal/extsort"
 	"github.com/tracehop/tracehop/forensics/report"
 	"github.com/tracehop/tracehop/forensics/session"
 )

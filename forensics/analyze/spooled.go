@@ -7,17 +7,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/tracehop/tracehop/forensics/internal/extsort"
 	"strings"
 	"sync/atomic"
 
 	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
 	"github.com/tracehop/tracehop/forensics/campaign"
+	"github.com/tracehop/tracehop/forensics/internal/extsort"
 )
 
-// SpooledEventsChunk is how many events SpooledEvents sorts in memory
-// before it spills them (their JSON, a few hundred bytes each).
+// SpooledEventsChunk is how many events (or sessions) a spool sorts in
+// memory before it spills them (their binary form, a few hundred bytes
+// each).
 const SpooledEventsChunk = 1 << 16
 
 // RunSpooled is Run for `tracehop analyze`, in memory bounded by the
@@ -28,9 +29,8 @@ const SpooledEventsChunk = 1 << 16
 // the campaign grouping as StreamCampaigns does and spooled too
 // (Case.SessionStore); hop chains come from the records they need
 // (events with a forwarded-for path, and flows). The Case holds the
-// flows, campaigns and chains. It renders
-// the bytes Run's Case renders (TestRunSpooledMatchesRun). Release the
-// Case when done with it.
+// flows, campaigns and chains. It renders the bytes Run's Case renders
+// (TestRunSpooledMatchesRun). Release the Case when done with it.
 func RunSpooled(ctx context.Context, aopts Options) (*forensics.Case, error) {
 	return runSpooled(ctx, aopts, SessionItemChunk, SpooledEventsChunk)
 }
@@ -63,7 +63,7 @@ func runSpooled(ctx context.Context, aopts Options, itemChunk, eventChunk int) (
 // large to hold them (forensics.EventStore). Events go in as they are
 // read, without their input's SHA-256 (known at its end) or enrichment;
 // both are filled as they come back out, as ingestOne and enrichResult
-// fill them.
+// fill them. Events read back from a case file keep theirs (geos).
 type SpooledEvents struct {
 	s    *extsort.Sorter[spooledEvent]
 	n    atomic.Int64

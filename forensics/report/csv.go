@@ -3,10 +3,11 @@ package report
 import (
 	"bufio"
 	"fmt"
-	"github.com/tracehop/tracehop/forensics"
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/tracehop/tracehop/forensics"
 )
 
 // renderCSV writes the tables a spreadsheet user wants: campaigns, links,

@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/tracehop/tracehop/forensics"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/tracehop/tracehop/forensics"
 )
 
 // The STIX 2.1 JSON schemas (oasis-open/cti-stix2-json-schemas) are not

@@ -1,10 +1,10 @@
 package report
 
 import (
-	"github.com/tracehop/tracehop/enrich"
 	"net/netip"
 	"testing"
 
+	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
 )
 
