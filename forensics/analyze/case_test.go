@@ -170,3 +170,47 @@ func TestCorrelateStoredMatchesCorrelate(t *testing.T) {
 		})
 	}
 }
+
+// TestCaseFlowsStoredInOrder: a capture's flows are stored by start then
+// ID (its flow-table shards end them in an order that varies from run to
+// run), so two cases of the same input store the same bytes.
+func TestCaseFlowsStoredInOrder(t *testing.T) {
+	ctx := context.Background()
+	var stored [2][]string
+	for i := range stored {
+		path := filepath.Join(t.TempDir(), "c.thcase")
+		cf, err := casefile.Create(ctx, path, casefile.Meta{Home: "KR"}, forensics.CustodyEntry{Action: "case new"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cf.Close()
+		opts := DefaultOptions()
+		opts.Inputs = []string{filepath.Join("..", "..", "testdata", "relay")}
+		if _, err := AddToCase(ctx, path, opts, CaseOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if cf, err = casefile.Open(ctx, path, casefile.OpenOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		var prev forensics.Flow
+		err = cf.Records(ctx, casefile.KindFlows, func(line []byte) error {
+			var f forensics.Flow
+			if err := json.Unmarshal(line, &f); err != nil {
+				return err
+			}
+			if f.Evidence.SHA256 == prev.Evidence.SHA256 && (f.Start.Before(prev.Start.Time) || (f.Start.Equal(prev.Start.Time) && f.ID < prev.ID)) {
+				t.Errorf("flow %s stored after %s", f.ID, prev.ID)
+			}
+			prev = f
+			stored[i] = append(stored[i], string(line))
+			return nil
+		})
+		cf.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(stored[0]) < 10 || strings.Join(stored[0], "\n") != strings.Join(stored[1], "\n") {
+		t.Errorf("two cases of the same capture store %d and %d flows, or other bytes", len(stored[0]), len(stored[1]))
+	}
+}
