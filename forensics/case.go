@@ -20,6 +20,9 @@ type Case struct {
 	Chains    []Chain               `json:"chains,omitempty"`
 	Problems  []Problem             `json:"problems,omitempty"`
 	Caps      []CapHit              `json:"caps_hit,omitempty"`
+	// FlowStore, when set, holds the flows in place of Flows, as
+	// EventStore does the events. Read them through NumFlows and EachFlow.
+	FlowStore FlowStore `json:"-"`
 	// EventStore, when set, holds the events in place of Events: a case
 	// whose events are too many to hold in memory (analyze spools them
 	// to disk). Read events through NumEvents and EachEvent, which
@@ -31,24 +34,33 @@ type Case struct {
 	SessionStore SessionStore `json:"-"`
 }
 
-// RecordStore holds records of a case outside the Case (Case.EventStore,
-// Case.SessionStore).
+// RecordStore holds records of a case outside the Case (Case.FlowStore,
+// Case.EventStore, Case.SessionStore).
 type RecordStore[T any] interface {
 	// Len is the number of records.
 	Len() int
 	// Each calls fn with every record in output order (events: time,
-	// then ID; sessions: start, then ID) until fn fails. The record is
+	// then ID; flows and sessions: start, then ID) until fn fails. The record is
 	// fn's for the call only; its enrichment may be shared and is
 	// read-only.
 	Each(fn func(*T) error) error
 }
 
 type (
+	// FlowStore is a case's flows held outside the Case.
+	FlowStore = RecordStore[Flow]
 	// EventStore is a case's events held outside the Case.
 	EventStore = RecordStore[Event]
 	// SessionStore is a case's sessions held outside the Case.
 	SessionStore = RecordStore[Session]
 )
+
+// NumFlows is the number of the case's flows, held or stored.
+func (c *Case) NumFlows() int { return count(c.FlowStore, c.Flows) }
+
+// EachFlow calls fn with every flow of the case in order, from Flows or
+// from the FlowStore, until fn fails.
+func (c *Case) EachFlow(fn func(*Flow) error) error { return each(c.FlowStore, c.Flows, fn) }
 
 // NumEvents is the number of the case's events, held or stored.
 func (c *Case) NumEvents() int { return count(c.EventStore, c.Events) }

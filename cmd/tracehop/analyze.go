@@ -107,7 +107,7 @@ func printSummary(w io.Writer, c *forensics.Case, out string, files int) {
 		}
 	}
 	fmt.Fprintf(tw, "inputs\t%d\t(%d unusable)\n", len(c.Inputs), failed)
-	fmt.Fprintf(tw, "records\t%d\t(%d flows, %d events)\n", records, len(c.Flows), c.NumEvents())
+	fmt.Fprintf(tw, "records\t%d\t(%d flows, %d events)\n", records, c.NumFlows(), c.NumEvents())
 	fmt.Fprintf(tw, "skipped\t%d\tmalformed records\n", malformed)
 	fmt.Fprintf(tw, "sessions\t%d\t\n", c.NumSessions())
 	fmt.Fprintf(tw, "campaigns\t%d\t\n", len(c.Campaigns))

@@ -370,20 +370,31 @@ func Correlate(ctx context.Context, c *forensics.Case, opts Options) error {
 	if opts.Until < StageAll {
 		return nil
 	}
-	buildChains(c, opts)
+	if err := buildChains(c, opts); err != nil {
+		return err
+	}
 	return ctx.Err()
 }
 
 // buildChains sets the case's hop chains from its records (and its
 // campaigns' hops) and adds the limits the tracing reached to its caps,
-// in their order.
-func buildChains(c *forensics.Case, opts Options) {
+// in their order. Of flows in a FlowStore, only those through a relay
+// are held (trace.RelayFlows).
+func buildChains(c *forensics.Case, opts Options) error {
+	flows := c.Flows
+	if c.FlowStore != nil {
+		var err error
+		if flows, err = trace.RelayFlows(c.EachFlow); err != nil {
+			return fmt.Errorf("hop chains: %w", err)
+		}
+	}
 	var caps []forensics.CapHit
-	c.Chains, caps = trace.BuildCaps(c.Events, c.Flows, c.Campaigns, TraceOptions(opts))
+	c.Chains, caps = trace.BuildCaps(c.Events, flows, c.Campaigns, TraceOptions(opts))
 	if len(caps) > 0 {
 		c.Caps = append(c.Caps, caps...)
 		sortCaps(c.Caps)
 	}
+	return nil
 }
 
 // campaignOptions are opts.Campaign with the run's home country.

@@ -1,9 +1,7 @@
 package analyze
 
 import (
-	"cmp"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +14,6 @@ import (
 	"github.com/tracehop/tracehop/forensics/campaign"
 	"github.com/tracehop/tracehop/forensics/casefile"
 	"github.com/tracehop/tracehop/forensics/evidence"
-	"github.com/tracehop/tracehop/forensics/internal/extsort"
 	"github.com/tracehop/tracehop/forensics/session"
 )
 
@@ -176,7 +173,7 @@ func AddToCase(ctx context.Context, casePath string, opts Options, co CaseOption
 		errNotHashed := errors.New("not hashed to the end")
 		added, err := cf.AddEvidenceStream(ctx, sums[f], func(rw *casefile.RecordWriter) (*casefile.Batch, error) {
 			st := newCaseStore(rw, opts.Enricher)
-			defer st.flows.Cleanup()
+			defer st.flows.Close()
 			r = ingestOne(ctx, f, opts, &itemSink{store: st, sha: sums[f]})
 			b := batch(r)
 			if b == nil {
@@ -325,7 +322,10 @@ func correlateStored(ctx context.Context, cf *casefile.File, opts Options, chunk
 		return nil, nil, err
 	}
 	c.Campaigns, _ = b.Finish()
-	buildChains(c, opts)
+	if err := buildChains(c, opts); err != nil {
+		sessions.Close()
+		return nil, nil, err
+	}
 	return c, sessions, ctx.Err()
 }
 
@@ -338,44 +338,14 @@ func correlateStored(ctx context.Context, cf *casefile.File, opts Options, chunk
 type caseStore struct {
 	rw    *casefile.RecordWriter
 	enr   *enrich.Enricher
-	flows *extsort.Sorter[spooledFlow]
+	flows *SpooledFlows
 	seq   int64
-	err   error
-}
-
-// spooledFlow is a flow's place in start, ID order and its JSON (before
-// enrichment).
-type spooledFlow struct {
-	sec  int64
-	nsec int32
-	seq  int64
-	id   string
-	js   []byte
 }
 
 func newCaseStore(rw *casefile.RecordWriter, enr *enrich.Enricher) *caseStore {
-	return &caseStore{rw: rw, enr: enr, flows: &extsort.Sorter[spooledFlow]{Chunk: SpooledEventsChunk, What: "flows",
-		Cmp: func(a, b *spooledFlow) int {
-			return cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.nsec, b.nsec), strings.Compare(a.id, b.id), cmp.Compare(a.seq, b.seq))
-		},
-		Enc: func(dst []byte, v *spooledFlow) []byte {
-			dst = binary.AppendVarint(dst, v.sec)
-			dst = binary.AppendUvarint(dst, uint64(v.nsec))
-			dst = binary.AppendVarint(dst, v.seq)
-			dst = binary.AppendUvarint(dst, uint64(len(v.id)))
-			dst = append(dst, v.id...)
-			return append(dst, v.js...)
-		},
-		Dec: func(b []byte, v *spooledFlow) error {
-			r := &itemReader{b: b}
-			sec, nsec, seq := r.varint(), r.uvarint(), r.varint()
-			id := r.bytes()
-			if r.err != nil || nsec >= 1e9 {
-				return errCorruptItem
-			}
-			*v = spooledFlow{sec: sec, nsec: int32(nsec), seq: seq, id: string(id), js: r.b}
-			return nil
-		}}}
+	flows := newSpooledFlows(SpooledEventsChunk)
+	flows.enr = enr
+	return &caseStore{rw: rw, enr: enr, flows: flows}
 }
 
 func (st *caseStore) Event(e forensics.Event) {
@@ -386,27 +356,14 @@ func (st *caseStore) Event(e forensics.Event) {
 }
 
 func (st *caseStore) Flow(f forensics.Flow) {
-	js, err := forensics.AppendFlowJSON(nil, &f) // not enriched yet: no error
-	if err != nil {
-		st.err = cmp.Or(st.err, err)
-		return
-	}
 	st.seq++
-	st.flows.Add(spooledFlow{sec: f.Start.Unix(), nsec: int32(f.Start.Nanosecond()), seq: st.seq, id: f.ID, js: js})
+	st.flows.add(0, st.seq, &f)
 }
 
-// finish stores the flows in order.
+// finish stores the flows in order, enriched.
 func (st *caseStore) finish() error {
-	if st.err != nil {
-		return st.err
-	}
-	return st.flows.Each(func(v *spooledFlow) error {
-		var f forensics.Flow
-		if err := json.Unmarshal(v.js, &f); err != nil {
-			return fmt.Errorf("flow %s: %w", v.id, err)
-		}
-		enrichFlow(st.enr, &f)
-		st.rw.Flow(f)
+	return st.flows.Each(func(f *forensics.Flow) error {
+		st.rw.Flow(*f)
 		return nil
 	})
 }

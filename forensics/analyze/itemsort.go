@@ -182,6 +182,7 @@ func decodeItem(b []byte, si *sortItem) error {
 type itemSink struct {
 	s      *extsort.Sorter[sortItem]
 	events *SpooledEvents // when set, every event also goes here
+	flows  *SpooledFlows  // when set, every flow goes here instead of the result
 	keep   bool
 	input  int32
 	seq    int64
@@ -217,9 +218,10 @@ func (k *itemSink) event(e *forensics.Event) (keep bool) {
 }
 
 // flow takes a flow as read: a capture's clock offset is applied to its
-// item here, and to a kept flow by ingestOne as to every flow of Run.
+// item and its spooled copy here, and to a kept flow by ingestOne as to
+// every flow of Run.
 func (k *itemSink) flow(f *forensics.Flow, capture bool) (keep bool) {
-	if k.s == nil && k.store == nil {
+	if k.s == nil && k.store == nil && k.flows == nil {
 		return k.keep
 	}
 	g := *f
@@ -227,9 +229,15 @@ func (k *itemSink) flow(f *forensics.Flow, capture bool) (keep bool) {
 		g.Start = forensics.NewTime(g.Start.Add(k.offset))
 		g.End = forensics.NewTime(g.End.Add(k.offset))
 	}
-	if k.s != nil {
+	if k.s != nil || k.flows != nil {
 		k.seq++
+	}
+	if k.s != nil {
 		k.s.Add(sortItem{it: session.FlowItem(&g), input: k.input, seq: k.seq})
+	}
+	if k.flows != nil {
+		k.flows.add(k.input, k.seq, &g)
+		return false
 	}
 	if k.store != nil {
 		g.Evidence.SHA256 = k.sha

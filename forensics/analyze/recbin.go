@@ -361,3 +361,143 @@ func decodeSessionBin(b []byte, s *forensics.Session) (geo bool, err error) {
 	}
 	return geo, nil
 }
+
+// The spilled form of a flow (SpooledFlows), as appendEventBin's of an
+// event: every field in the order of the struct but SrcGeo and DstGeo
+// (looked up again), each metadata block behind whether it is set.
+// TestFlowBinRoundTrip and FuzzFlowBin hold the round trip.
+
+func appendFlowBin(dst []byte, f *forensics.Flow) []byte {
+	str := func(v string) {
+		dst = binary.AppendUvarint(dst, uint64(len(v)))
+		dst = append(dst, v...)
+	}
+	strs := func(vs []string) {
+		dst = binary.AppendUvarint(dst, uint64(len(vs)))
+		for _, v := range vs {
+			str(v)
+		}
+	}
+	addr := func(a netip.Addr) {
+		b, _ := a.MarshalBinary() // never fails
+		str(string(b))
+	}
+	uv := func(v uint64) { dst = binary.AppendUvarint(dst, v) }
+	str(f.ID)
+	str(f.CommunityID)
+	str(f.Proto)
+	addr(f.SrcIP)
+	uv(uint64(f.SrcPort))
+	addr(f.DstIP)
+	uv(uint64(f.DstPort))
+	dst = appendTime(dst, f.Start.Time)
+	dst = appendTime(dst, f.End.Time)
+	uv(f.PktsOut)
+	uv(f.PktsIn)
+	uv(f.BytesOut)
+	uv(f.BytesIn)
+	str(f.State)
+	str(f.Tunnel)
+	uv(uint64(len(f.VLAN)))
+	for _, v := range f.VLAN {
+		uv(uint64(v))
+	}
+	dst = append(dst, b2u(f.HTTP != nil))
+	if h := f.HTTP; h != nil {
+		for _, v := range [...]string{h.Method, h.Host, h.Path, h.UserAgent, h.XFF} {
+			str(v)
+		}
+	}
+	dst = append(dst, b2u(f.TLS != nil))
+	if t := f.TLS; t != nil {
+		str(t.Version)
+		str(t.SNI)
+		strs(t.ALPN)
+		for _, v := range [...]string{t.JA3, t.JA3Hash, t.JA3S, t.JA3SHash, t.JA4} {
+			str(v)
+		}
+	}
+	dst = append(dst, b2u(f.SSH != nil))
+	if s := f.SSH; s != nil {
+		for _, v := range [...]string{s.Client, s.Server, s.HASSH, s.HASSHServer} {
+			str(v)
+		}
+	}
+	dst = append(dst, b2u(f.DNS != nil))
+	if d := f.DNS; d != nil {
+		str(d.Query)
+		str(d.QType)
+		str(d.RCode)
+		strs(d.Answers)
+	}
+	str(f.Evidence.File)
+	str(f.Evidence.SHA256)
+	uv(f.Evidence.Packet)
+	uv(f.Evidence.Line)
+	dst = binary.AppendVarint(dst, f.Evidence.Offset)
+	uv(uint64(len(f.Activity)))
+	for _, p := range f.Activity {
+		dst = appendTime(dst, p.Start.Time)
+		dst = appendTime(dst, p.End.Time)
+	}
+	return dst
+}
+
+func (r *binReader) time() forensics.Time {
+	sec, nsec := r.varint(), r.uvarint()
+	if nsec >= 1e9 {
+		r.bad = true
+		return forensics.Time{}
+	}
+	return forensics.Time{Time: time.Unix(sec, int64(nsec)).UTC()}
+}
+
+// decodeFlowBin decodes what appendFlowBin wrote into f (SrcGeo and
+// DstGeo nil).
+func decodeFlowBin(b []byte, f *forensics.Flow) error {
+	r := &binReader{all: string(b)}
+	*f = forensics.Flow{ID: r.str(), CommunityID: r.str(), Proto: r.str()}
+	f.SrcIP = r.addr()
+	f.SrcPort = uint16(r.uvarint())
+	f.DstIP = r.addr()
+	f.DstPort = uint16(r.uvarint())
+	f.Start, f.End = r.time(), r.time()
+	f.PktsOut, f.PktsIn, f.BytesOut, f.BytesIn = r.uvarint(), r.uvarint(), r.uvarint(), r.uvarint()
+	f.State, f.Tunnel = r.str(), r.str()
+	if n := r.count(); n > 0 {
+		f.VLAN = make([]uint16, n)
+		for i := range f.VLAN {
+			f.VLAN[i] = uint16(r.uvarint())
+		}
+	}
+	if r.byte() == 1 {
+		f.HTTP = &forensics.HTTPMeta{Method: r.str(), Host: r.str(), Path: r.str(), UserAgent: r.str(), XFF: r.str()}
+	}
+	if r.byte() == 1 {
+		t := &forensics.TLSMeta{Version: r.str(), SNI: r.str()}
+		t.ALPN = r.strs()
+		t.JA3, t.JA3Hash, t.JA3S, t.JA3SHash, t.JA4 = r.str(), r.str(), r.str(), r.str(), r.str()
+		f.TLS = t
+	}
+	if r.byte() == 1 {
+		f.SSH = &forensics.SSHMeta{Client: r.str(), Server: r.str(), HASSH: r.str(), HASSHServer: r.str()}
+	}
+	if r.byte() == 1 {
+		d := &forensics.DNSMeta{Query: r.str(), QType: r.str(), RCode: r.str()}
+		d.Answers = r.strs()
+		f.DNS = d
+	}
+	f.Evidence.File, f.Evidence.SHA256 = r.str(), r.str()
+	f.Evidence.Packet, f.Evidence.Line = r.uvarint(), r.uvarint()
+	f.Evidence.Offset = r.varint()
+	if n := r.count(); n > 0 {
+		f.Activity = make([]forensics.Period, n)
+		for i := range f.Activity {
+			f.Activity[i] = forensics.Period{Start: r.time(), End: r.time()}
+		}
+	}
+	if r.bad || r.i != len(r.all) {
+		return errCorruptItem
+	}
+	return nil
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/tracehop/tracehop/forensics/internal/extsort"
 	"github.com/tracehop/tracehop/forensics/report"
 	"github.com/tracehop/tracehop/forensics/session"
+	"github.com/tracehop/tracehop/forensics/trace"
 )
 
 // SessionItemChunk is how many session items StreamSessions sorts in
@@ -48,7 +49,7 @@ func streamSessions(ctx context.Context, aopts Options, cols *report.CSVColumns,
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := groupSessions(ctx, aopts, chunk, false, nil, sp.add, func() error { return sp.err })
+	c, err := groupSessions(ctx, aopts, chunk, false, nil, nil, sp.add, func() error { return sp.err })
 	if c == nil || (err != nil && !errors.Is(err, ErrInput)) {
 		sp.Close()
 		return nil, c, err
@@ -65,41 +66,62 @@ func streamSessions(ctx context.Context, aopts Options, cols *report.CSVColumns,
 // sessions go from the grouping straight into the campaign grouping,
 // whose compact state is all it keeps of them (it does not depend on
 // the order sessions come in: TestDeterministicShuffled), and hop chains
-// are built from the records they need alone, kept as Run keeps them:
-// events with a forwarded-for path, and flows. The Case holds the
+// are built from the records they need alone: events with a forwarded-for
+// path, kept as Run keeps them, and flows through a relay (the flows are
+// spooled and read twice: trace.RelayFlows). The Case holds the
 // campaigns and chains (Run's, byte for byte:
-// TestStreamCampaignsMatchesRun), those records and the provenance.
+// TestStreamCampaignsMatchesRun), those events and the provenance.
 func StreamCampaigns(ctx context.Context, aopts Options) (*forensics.Case, error) {
 	return streamCampaigns(ctx, aopts, SessionItemChunk)
 }
 
 func streamCampaigns(ctx context.Context, aopts Options, chunk int) (*forensics.Case, error) {
 	b := campaign.NewBuilder(campaignOptions(aopts))
-	c, err := groupSessions(ctx, aopts, chunk, aopts.Until >= StageAll, nil, b.Add, func() error { return nil })
+	chains := aopts.Until >= StageAll
+	var flows *SpooledFlows
+	if chains {
+		flows = newSpooledFlows(chunk)
+		defer flows.Close()
+	}
+	c, err := groupSessions(ctx, aopts, chunk, chains, nil, flows, b.Add, func() error { return nil })
 	if c == nil || (err != nil && !errors.Is(err, ErrInput)) {
 		return c, err
 	}
 	c.Campaigns, _ = b.Finish()
-	if aopts.Until >= StageAll {
-		buildChains(c, aopts)
+	if chains {
+		flows.enr = aopts.Enricher
+		c.FlowStore = flows
+		err = errors.Join(err, buildChains(c, aopts))
+		c.FlowStore = nil
 	}
 	return c, errors.Join(err, ctx.Err())
 }
 
 // TraceRecords is Run to StageIngest (`tracehop trace` without
 // --campaign) keeping only the records hop chains need: events with a
-// forwarded-for path, and flows, hashed and enriched as Run does them,
+// forwarded-for path, and flows through a relay (the rest spooled and
+// read twice: trace.RelayFlows), hashed and enriched as Run does them,
 // then sorted as Correlate sorts them. (Chains keep the evidence of the
 // first records of each path; a capture's flows arrive in the order its
 // flow-table shards end them, so unsorted records could give other
 // evidence from run to run.) The returned error joins unusable inputs as
 // Run's does.
 func TraceRecords(ctx context.Context, aopts Options) (*forensics.Case, error) {
-	c, inputErr, err := ingestCase(ctx, aopts, func(int) *itemSink { return &itemSink{keep: true} })
+	flows := newSpooledFlows(SpooledEventsChunk)
+	defer flows.Close()
+	c, inputErr, err := ingestCase(ctx, aopts, func(i int) *itemSink { return &itemSink{keep: true, flows: flows, input: int32(i)} })
 	if err != nil {
 		return c, err
 	}
+	flows.sums = make([]string, len(c.Inputs))
+	for i := range c.Inputs {
+		flows.sums[i] = c.Inputs[i].SHA256
+	}
+	flows.enr = aopts.Enricher
 	SortRecords(c)
+	if c.Flows, err = trace.RelayFlows(flows.Each); err != nil {
+		return c, fmt.Errorf("hop chains: %w", err)
+	}
 	return c, inputErr
 }
 
@@ -108,13 +130,14 @@ func TraceRecords(ctx context.Context, aopts Options) (*forensics.Case, error) {
 // session.Stream that hands each ended session to emit; failed is polled
 // for emit's error. With keep, the Case also holds the records hop chains
 // need (itemSink); with events, every event also goes to that spool,
-// which gets the inputs' SHA-256 sums. The Case is nil, or the error not
+// and with flows every flow goes to that one instead of the Case; both
+// get the inputs' SHA-256 sums. The Case is nil, or the error not
 // ErrInput alone, when the run failed.
-func groupSessions(ctx context.Context, aopts Options, chunk int, keep bool, events *SpooledEvents, emit func(*forensics.Session), failed func() error) (*forensics.Case, error) {
+func groupSessions(ctx context.Context, aopts Options, chunk int, keep bool, events *SpooledEvents, flows *SpooledFlows, emit func(*forensics.Session), failed func() error) (*forensics.Case, error) {
 	sorter := newItemSorter(chunk)
 	defer sorter.Cleanup()
 	c, inputErr, err := ingestCase(ctx, aopts, func(i int) *itemSink {
-		return &itemSink{s: sorter, events: events, keep: keep, input: int32(i)}
+		return &itemSink{s: sorter, events: events, flows: flows, keep: keep, input: int32(i)}
 	})
 	if err != nil {
 		return c, err
@@ -128,6 +151,9 @@ func groupSessions(ctx context.Context, aopts Options, chunk int, keep bool, eve
 	}
 	if events != nil {
 		events.sums = sums
+	}
+	if flows != nil {
+		flows.sums = sums
 	}
 	SortRecords(c) // and the records kept
 	st := session.NewStream(aopts.Session, emit)

@@ -28,8 +28,9 @@ const SpooledEventsChunk = 1 << 16
 // sessions are grouped from items as StreamSessions groups them, fed to
 // the campaign grouping as StreamCampaigns does and spooled too
 // (Case.SessionStore); hop chains come from the records they need
-// (events with a forwarded-for path, and flows). The Case holds the
-// flows, campaigns and chains. It renders the bytes Run's Case renders
+// (events with a forwarded-for path, and flows through a relay, read
+// from the flow spool, Case.FlowStore). The Case holds the campaigns and
+// chains. It renders the bytes Run's Case renders
 // (TestRunSpooledMatchesRun). Release the Case when done with it.
 func RunSpooled(ctx context.Context, aopts Options) (*forensics.Case, error) {
 	return runSpooled(ctx, aopts, SessionItemChunk, SpooledEventsChunk)
@@ -37,21 +38,26 @@ func RunSpooled(ctx context.Context, aopts Options) (*forensics.Case, error) {
 
 func runSpooled(ctx context.Context, aopts Options, itemChunk, eventChunk int) (*forensics.Case, error) {
 	sp := newSpooledEvents(eventChunk)
+	fl := newSpooledFlows(eventChunk)
 	ss := newSpooledSessions(eventChunk, aopts.Enricher)
 	b := campaign.NewBuilder(campaignOptions(aopts))
 	emit := func(s *forensics.Session) {
 		b.Add(s)
 		ss.add(s)
 	}
-	c, err := groupSessions(ctx, aopts, itemChunk, true, sp, emit, func() error { return nil })
+	c, err := groupSessions(ctx, aopts, itemChunk, true, sp, fl, emit, func() error { return nil })
 	if c == nil || (err != nil && !errors.Is(err, ErrInput)) {
 		sp.Close()
+		fl.Close()
 		ss.Close()
 		return c, err
 	}
-	sp.enr = aopts.Enricher
+	sp.enr, fl.enr = aopts.Enricher, aopts.Enricher
 	c.Campaigns, _ = b.Finish()
-	buildChains(c, aopts)
+	c.Flows, c.FlowStore = nil, fl
+	if cerr := buildChains(c, aopts); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
 	// The kept events served hop chains only: every event comes from the
 	// spool.
 	c.Events, c.EventStore, c.SessionStore = nil, sp, ss
@@ -161,6 +167,9 @@ func (sp *SpooledEvents) Each(fn func(*forensics.Event) error) error {
 func Release(c *forensics.Case) error {
 	var errs []error
 	if sp, ok := c.EventStore.(*SpooledEvents); ok {
+		errs = append(errs, sp.Close())
+	}
+	if sp, ok := c.FlowStore.(*SpooledFlows); ok {
 		errs = append(errs, sp.Close())
 	}
 	if sp, ok := c.SessionStore.(*SpooledSessions); ok {

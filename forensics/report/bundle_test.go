@@ -298,38 +298,23 @@ func TestRewriteRemovesStale(t *testing.T) {
 	}
 }
 
-// sliceStore serves a case's events and sessions as a spool would (a
-// copy per call, in order), for TestBundleFromStores.
-type sliceStore struct {
-	events   []forensics.Event
-	sessions []forensics.Session
-}
+// sliceOf serves a case's records as a spool would (a copy per call, in
+// order), for TestBundleFromStores.
+type sliceOf[T any] []T
 
-func (s *sliceStore) Len() int { return len(s.events) }
-func (s *sliceStore) Each(fn func(*forensics.Event) error) error {
-	for _, e := range s.events {
-		if err := fn(&e); err != nil {
+func (s sliceOf[T]) Len() int { return len(s) }
+func (s sliceOf[T]) Each(fn func(*T) error) error {
+	for _, v := range s {
+		if err := fn(&v); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-type sliceSessions struct{ *sliceStore }
-
-func (s sliceSessions) Len() int { return len(s.sessions) }
-func (s sliceSessions) Each(fn func(*forensics.Session) error) error {
-	for _, x := range s.sessions {
-		if err := fn(&x); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// TestBundleFromStores: a case whose events and sessions are served by
-// stores (Case.EventStore, Case.SessionStore, as analyze's spools serve
-// them) renders the bundle a case holding them renders, every file byte
+// TestBundleFromStores: a case whose flows, events and sessions are
+// served by stores (Case.FlowStore, Case.EventStore, Case.SessionStore,
+// as analyze's spools serve them) renders the bundle a case holding them renders, every file byte
 // for byte; and sessions held out of order render as sorted ones.
 func TestBundleFromStores(t *testing.T) {
 	for name, c := range map[string]*forensics.Case{"test": testCase(false), "hostile": testCase(true), "big": bigCase(300)} {
@@ -342,10 +327,12 @@ func TestBundleFromStores(t *testing.T) {
 			c.Sessions = append(c.Sessions, x)
 		}
 		want := readDir(t, must(writeTestBundle(t, c, Options{CaseID: "c-1"})))
-		st := &sliceStore{events: c.Events, sessions: c.Sessions}
+		if len(c.Flows) == 0 {
+			t.Fatalf("%s: no flows: the case tests little", name)
+		}
 		sc := *c
-		sc.Events, sc.Sessions = nil, nil
-		sc.EventStore, sc.SessionStore = st, sliceSessions{st}
+		sc.Flows, sc.Events, sc.Sessions = nil, nil, nil
+		sc.FlowStore, sc.EventStore, sc.SessionStore = sliceOf[forensics.Flow](c.Flows), sliceOf[forensics.Event](c.Events), sliceOf[forensics.Session](c.Sessions)
 		got := readDir(t, must(writeTestBundle(t, &sc, Options{CaseID: "c-1"})))
 		shuffled := *c
 		shuffled.Sessions = slices.Clone(c.Sessions)

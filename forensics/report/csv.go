@@ -76,8 +76,13 @@ func renderCSV(b *bundle, v *view) error {
 			return err
 		}
 	}
-	if len(c.Flows) > 0 {
-		if err := writeTable(b, FileFlows, func(w io.Writer) error { return WriteRecords(w, "csv", c.Flows) }); err != nil {
+	if c.NumFlows() > 0 {
+		err := writeTable(b, FileFlows, func(w io.Writer) error {
+			return writeCSVEach(w, func(fn func(any) error) error {
+				return c.EachFlow(func(f *forensics.Flow) error { return fn(f) })
+			})
+		})
+		if err != nil {
 			return err
 		}
 	}

@@ -233,7 +233,7 @@ func TestDocumentFieldsKnown(t *testing.T) {
 		want string
 	}{
 		{reflect.TypeFor[Document](), "schema_version cover input_checks ips relays case"},
-		{reflect.TypeFor[forensics.Case](), "case_id,omitempty examiner,omitempty home,omitempty tool inputs databases,omitempty parameters,omitempty flows,omitempty events,omitempty sessions,omitempty campaigns,omitempty chains,omitempty problems,omitempty caps_hit,omitempty - -"},
+		{reflect.TypeFor[forensics.Case](), "case_id,omitempty examiner,omitempty home,omitempty tool inputs databases,omitempty parameters,omitempty flows,omitempty events,omitempty sessions,omitempty campaigns,omitempty chains,omitempty problems,omitempty caps_hit,omitempty - - -"},
 	} {
 		var tags []string
 		for f := range c.typ.Fields() {

@@ -2,6 +2,9 @@ package report
 
 import (
 	"bufio"
+	"bytes"
+	"cmp"
+	"fmt"
 	"io"
 
 	"github.com/tracehop/tracehop/forensics"
@@ -58,7 +61,7 @@ func writeCase(jw *docWriter, c *forensics.Case) {
 	if len(c.Params) > 0 {
 		jw.member(d, "parameters", c.Params)
 	}
-	jw.array(d, "flows", len(c.Flows), true, func(i int) ([]byte, error) { return jw.rec.encode(&c.Flows[i]) })
+	jw.arrayEach(d, "flows", c.NumFlows(), true, encodeEach(jw, c.EachFlow))
 	jw.arrayEach(d, "events", c.NumEvents(), true, encodeEach(jw, c.EachEvent))
 	jw.arrayEach(d, "sessions", c.NumSessions(), true, encodeEach(jw, c.EachSession))
 	jw.array(d, "campaigns", len(c.Campaigns), true, func(i int) ([]byte, error) { return jw.rec.encode(&c.Campaigns[i]) })
@@ -194,6 +197,55 @@ func (jw *docWriter) arrayEach(depth int, key string, n int, omitEmpty bool, eac
 		return
 	}
 	jw.close(depth, ']')
+}
+
+// elementSpliced writes one element of an array whose elements sit at
+// depth, as arrayEach's emit does, with the last "mark" string of js
+// replaced by the strings each hands over, in order, as array elements:
+// an array too long to hold (the STIX grouping's references). each must
+// hand over at least one string.
+func (jw *docWriter) elementSpliced(depth int, js []byte, mark string, each func(fn func(string) error) error) error {
+	if jw.err != nil {
+		return jw.err
+	}
+	ind := appendIndented(nil, js, depth)
+	q := []byte(`"` + mark + `"`)
+	i := bytes.LastIndex(ind, q)
+	if i < 0 {
+		return fmt.Errorf("splice: %q not in the element", mark)
+	}
+	indent := ind[bytes.LastIndexByte(ind[:i], '\n'):i] // the newline and indentation of an element
+	if !jw.first {
+		jw.out = append(jw.out, ',')
+	}
+	jw.first = false
+	jw.out = newline(jw.out, depth)
+	jw.out = append(jw.out, ind[:i]...)
+	n := 0
+	err := each(func(v string) error {
+		if n > 0 {
+			jw.out = append(jw.out, ',')
+			jw.out = append(jw.out, indent...)
+		}
+		n++
+		js, err := jw.rec.encode(v)
+		if err != nil {
+			return err
+		}
+		jw.out = append(jw.out, js...)
+		jw.maybeFlush()
+		return jw.err
+	})
+	if err == nil && n == 0 {
+		err = fmt.Errorf("splice: no %s", mark)
+	}
+	if err != nil {
+		jw.err = cmp.Or(jw.err, err)
+		return err
+	}
+	jw.out = append(jw.out, ind[i+len(q):]...)
+	jw.maybeFlush()
+	return jw.err
 }
 
 func (jw *docWriter) maybeFlush() {

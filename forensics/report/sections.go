@@ -324,12 +324,9 @@ func anonText(a *enrich.Anonymous) string {
 
 // span is the earliest and latest time of any record.
 func (v *view) span() (first, last forensics.Time) {
-	c := v.Case
 	first, last = v.events.first, v.events.last
-	for i := range c.Flows {
-		first, last = widen(first, last, c.Flows[i].Start)
-		first, last = widen(first, last, c.Flows[i].End)
-	}
+	first, last = widen(first, last, v.flows.first)
+	first, last = widen(first, last, v.flows.last)
 	first, last = widen(first, last, v.sessions.first)
 	first, last = widen(first, last, v.sessions.last)
 	return first, last
@@ -343,7 +340,7 @@ func (v *view) summary() []block {
 		bad += in.Malformed
 	}
 	out := []block{p("%d evidence file(s) were examined: %d record(s) read, %d malformed record(s) skipped and counted (section 10).", len(c.Inputs), recs, bad)}
-	out = append(out, p("They yield %d flow(s), %d event(s) and %d session(s) from %d distinct source address(es).", len(c.Flows), c.NumEvents(), c.NumSessions(), v.sessions.sources))
+	out = append(out, p("They yield %d flow(s), %d event(s) and %d session(s) from %d distinct source address(es).", c.NumFlows(), c.NumEvents(), c.NumSessions(), v.sessions.sources))
 	switch len(c.Campaigns) {
 	case 0:
 		out = append(out, p("No campaign was formed: no two sessions shared links whose weights reach the threshold."))

@@ -161,12 +161,13 @@ func scoID(obj map[string]any) string {
 // external sort by (type order, ID, order made), so that a case with a
 // million flows and sessions never holds its objects: they are read back
 // sorted, the first made of each ID kept. The IDs of the grouping go to a
-// second sort.
+// second sort, read as the grouping is written.
 type stixBuilder struct {
 	v       *view
 	enc     *recordEncoder
 	objs    *extsort.Sorter[stixObject]
 	ids     *extsort.Sorter[string]
+	nids    int
 	seq     int64
 	err     error
 	stamp   string // created/modified of SDOs and SROs
@@ -254,8 +255,25 @@ func (s *stixBuilder) add(obj map[string]any) string {
 	s.objs.Add(stixObject{order: stixOrder(typ), id: id, seq: s.seq, js: slices.Clone(js)})
 	if typ != "marking-definition" && typ != "grouping" {
 		s.ids.Add(id)
+		s.nids++
 	}
 	return id
+}
+
+// groupingRefs stands for the grouping's references in its encoding
+// until they are written (jw.elementSpliced): no object ID looks like it.
+const groupingRefs = "tracehop:object-refs"
+
+// eachID hands fn every ID the grouping refers to, sorted, once each.
+func (s *stixBuilder) eachID(fn func(string) error) error {
+	prev, n := "", 0
+	return s.ids.Each(func(id *string) error {
+		if n > 0 && *id == prev {
+			return nil
+		}
+		prev, n = *id, n+1
+		return fn(*id)
+	})
 }
 
 func (s *stixBuilder) sdo(typ string, key ...string) map[string]any {
@@ -329,8 +347,7 @@ func writeSTIX(b *bundle, v *view, chunk int) error {
 	}
 
 	// Flows: network-traffic with Community ID, each in an observed-data.
-	for i := range c.Flows {
-		f := &c.Flows[i]
+	err := c.EachFlow(func(f *forensics.Flow) error {
 		nt := map[string]any{"type": "network-traffic", "spec_version": "2.1", "protocols": flowProtocols(f)}
 		if ref := s.ip(f.SrcIP); ref != "" {
 			nt["src_ref"] = ref
@@ -339,7 +356,7 @@ func writeSTIX(b *bundle, v *view, chunk int) error {
 			nt["dst_ref"] = ref
 		}
 		if nt["src_ref"] == nil && nt["dst_ref"] == nil {
-			continue
+			return nil
 		}
 		if !f.Start.IsZero() {
 			nt["start"] = stixObserved(f.Start)
@@ -369,10 +386,14 @@ func writeSTIX(b *bundle, v *view, chunk int) error {
 		od["object_refs"] = compact(ntID, nt["src_ref"], nt["dst_ref"])
 		od["x_tracehop_evidence"] = f.Evidence.String()
 		s.add(od)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read flows: %w", err)
 	}
 
 	// Sessions: an observed-data of the source address.
-	err := c.EachSession(func(se *forensics.Session) error {
+	err = c.EachSession(func(se *forensics.Session) error {
 		ref := s.ip(se.SrcIP)
 		if ref == "" || se.Start.IsZero() {
 			return nil
@@ -467,23 +488,15 @@ func writeSTIX(b *bundle, v *view, chunk int) error {
 		}
 	}
 
-	// One grouping holds everything but the marking.
-	var all []string
-	err = s.ids.Each(func(id *string) error {
-		if n := len(all); n == 0 || all[n-1] != *id {
-			all = append(all, *id)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if len(all) > 0 {
+	// One grouping holds everything but the marking. Its references,
+	// one per object, are read from their sort as it is written.
+	groupID := ""
+	if s.nids > 0 {
 		g := s.sdo("grouping", "case")
 		g["name"] = "tracehop case " + or(v.CaseID, "(no case ID)")
 		g["context"] = "suspicious-activity"
-		g["object_refs"] = all
-		s.add(g)
+		g["object_refs"] = []string{groupingRefs}
+		groupID = s.add(g)
 	}
 	if s.err != nil {
 		return s.err
@@ -506,6 +519,9 @@ func writeSTIX(b *bundle, v *view, chunk int) error {
 				return nil // a later copy of an ID
 			}
 			last = o.id
+			if o.id == groupID {
+				return jw.elementSpliced(2, o.js, groupingRefs, s.eachID)
+			}
 			return emit(o.js)
 		})
 	})

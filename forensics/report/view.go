@@ -32,6 +32,7 @@ type view struct {
 	// (Case.EventStore, Case.SessionStore).
 	events   eventFacts
 	sessions sessionFacts
+	flows    flowFacts
 
 	// digest is the SHA-256 of report.json (writeReportJSON), set
 	// before any other rendering runs.
@@ -81,6 +82,10 @@ func newView(c *forensics.Case, opts Options, inputs []InputCheck, signer *Signe
 	if err != nil {
 		return nil, err
 	}
+	ff, err := readFlowFacts(c)
+	if err != nil {
+		return nil, err
+	}
 	v := &view{
 		Case:         c,
 		CaseID:       cmp.Or(opts.CaseID, c.ID),
@@ -92,9 +97,10 @@ func newView(c *forensics.Case, opts Options, inputs []InputCheck, signer *Signe
 		Custody:      opts.Custody,
 		events:       facts,
 		sessions:     sf,
+		flows:        ff,
 	}
-	v.IPs = collectIPs(c, &sf.perIP, &facts.perIP)
-	v.Relays = collectRelays(c)
+	v.IPs = collectIPs(c, &sf.perIP, &facts.perIP, &ff.perIP)
+	v.Relays = collectRelays(c, ff.protos)
 	for _, cp := range c.Campaigns {
 		for _, l := range cp.Links {
 			v.Links = append(v.Links, LinkRow{Campaign: cp.ID, Link: l})
@@ -157,6 +163,43 @@ func readEventFacts(c *forensics.Case) (eventFacts, error) {
 	})
 	if err != nil {
 		return f, fmt.Errorf("read events: %w", err)
+	}
+	return f, nil
+}
+
+// flowFacts is what the report reads of the flows: per address (source
+// and destination) their count and richest enrichment, the earliest and
+// latest time, and the transport protocols of the flows touching each
+// relay or proxy hop of the case's chains (relayProtos).
+type flowFacts struct {
+	perIP       ipCounts
+	first, last forensics.Time
+	protos      map[netip.Addr]string
+}
+
+// readFlowFacts reads the case's flows once.
+func readFlowFacts(c *forensics.Case) (flowFacts, error) {
+	var f flowFacts
+	sets := relayHops(c)
+	err := c.EachFlow(func(fl *forensics.Flow) error {
+		f.perIP.add(fl.SrcIP, fl.SrcGeo)
+		f.perIP.add(fl.DstIP, fl.DstGeo)
+		f.first, f.last = widen(f.first, f.last, fl.Start)
+		f.first, f.last = widen(f.first, f.last, fl.End)
+		for _, ip := range [...]netip.Addr{fl.SrcIP, fl.DstIP} {
+			if ps, ok := sets[ip]; ok && !slices.Contains(ps, fl.Proto) {
+				sets[ip] = append(ps, fl.Proto)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return f, fmt.Errorf("read flows: %w", err)
+	}
+	f.protos = make(map[netip.Addr]string, len(sets))
+	for ip, ps := range sets {
+		slices.Sort(ps)
+		f.protos[ip] = strings.Join(ps, ",")
 	}
 	return f, nil
 }
@@ -272,7 +315,7 @@ func richer(a, b *enrich.Record) *enrich.Record {
 	return a
 }
 
-func collectIPs(c *forensics.Case, sessions, events *ipCounts) []IPRow {
+func collectIPs(c *forensics.Case, sessions, events, flows *ipCounts) []IPRow {
 	rows := map[netip.Addr]*IPRow{}
 	get := func(ip netip.Addr, geo *enrich.Record) *IPRow {
 		if !ip.IsValid() {
@@ -286,10 +329,10 @@ func collectIPs(c *forensics.Case, sessions, events *ipCounts) []IPRow {
 		r.Geo = richer(r.Geo, geo)
 		return r
 	}
-	// The richest record of the sessions (then events) of an address is
-	// the first of the richest (richer keeps its first argument on a
-	// tie), so merging it here gives what merging every record in order
-	// would.
+	// The richest record of the sessions (then events, then flows) of an
+	// address is the first of the richest (richer keeps its first
+	// argument on a tie), so merging it here gives what merging every
+	// record in order would.
 	for _, ip := range sessions.order {
 		n := sessions.ips[ip]
 		get(ip, n.geo).Sessions += n.n
@@ -298,14 +341,9 @@ func collectIPs(c *forensics.Case, sessions, events *ipCounts) []IPRow {
 		n := events.ips[ip]
 		get(ip, n.geo).Events += n.n
 	}
-	for i := range c.Flows {
-		f := &c.Flows[i]
-		if r := get(f.SrcIP, f.SrcGeo); r != nil {
-			r.Flows++
-		}
-		if r := get(f.DstIP, f.DstGeo); r != nil {
-			r.Flows++
-		}
+	for _, ip := range flows.order {
+		n := flows.ips[ip]
+		get(ip, n.geo).Flows += n.n
 	}
 	addHops := func(chains []forensics.Chain) {
 		for _, ch := range chains {
@@ -341,10 +379,9 @@ func collectIPs(c *forensics.Case, sessions, events *ipCounts) []IPRow {
 
 // collectRelays lists every proxy or relay hop of every chain (case-level
 // and per campaign), once per (chain, address).
-func collectRelays(c *forensics.Case) []Relay {
+func collectRelays(c *forensics.Case, protos map[netip.Addr]string) []Relay {
 	seen := map[string]bool{}
 	var out []Relay
-	var protos map[netip.Addr]string // built on first need: one pass over the flows
 	chainSeen := map[string]bool{}
 	// linkOf is, per address of a chain, what its links say: verified as
 	// the last link naming it says, http when one is a forwarded-for link.
@@ -389,9 +426,6 @@ func collectRelays(c *forensics.Case) []Relay {
 				}
 			}
 			if r.Protocol == "" {
-				if protos == nil {
-					protos = relayProtos(c)
-				}
 				r.Protocol = protos[h.IP]
 			}
 			out = append(out, r)
@@ -411,10 +445,11 @@ func collectRelays(c *forensics.Case) []Relay {
 	return out
 }
 
-// relayProtos names, for every relay or proxy hop address of the case's
-// chains, the transport protocol(s) of the flows touching it: one pass
-// over the flows, so that many hops do not scan every flow once each.
-func relayProtos(c *forensics.Case) map[netip.Addr]string {
+// relayHops is the set of the relay and proxy hop addresses of the
+// case's chains, each with no protocol yet: readFlowFacts names the
+// transport protocols of the flows touching them in its one pass over
+// the flows, so that many hops do not scan every flow once each.
+func relayHops(c *forensics.Case) map[netip.Addr][]string {
 	sets := map[netip.Addr][]string{}
 	note := func(chs []forensics.Chain) {
 		for _, ch := range chs {
@@ -429,22 +464,7 @@ func relayProtos(c *forensics.Case) map[netip.Addr]string {
 	for _, cp := range c.Campaigns {
 		note(cp.Hops)
 	}
-	add := func(ip netip.Addr, proto string) {
-		if ps, ok := sets[ip]; ok && !slices.Contains(ps, proto) {
-			sets[ip] = append(ps, proto)
-		}
-	}
-	for i := range c.Flows {
-		f := &c.Flows[i]
-		add(f.SrcIP, f.Proto)
-		add(f.DstIP, f.Proto)
-	}
-	out := make(map[netip.Addr]string, len(sets))
-	for ip, ps := range sets {
-		slices.Sort(ps)
-		out[ip] = strings.Join(ps, ",")
-	}
-	return out
+	return sets
 }
 
 // countryList renders a campaign's country counts sorted by count then code.

@@ -28,7 +28,7 @@ func TestRelayProtocols(t *testing.T) {
 		}}},
 	}
 	got := map[netip.Addr]string{}
-	for _, r := range collectRelays(c) {
+	for _, r := range relaysOf(t, c) {
 		got[r.IP] = r.Protocol
 	}
 	want := map[netip.Addr]string{a: "tcp,udp", b: "tcp", netip.MustParseAddr("192.0.2.99"): ""}
@@ -56,7 +56,7 @@ func TestRelayLinks(t *testing.T) {
 		}}
 	c := &forensics.Case{Chains: []forensics.Chain{ch},
 		Campaigns: []forensics.Campaign{{ID: "c-1", Hops: []forensics.Chain{ch}}, {ID: "c-2", Hops: []forensics.Chain{ch}}}}
-	rs := collectRelays(c)
+	rs := relaysOf(t, c)
 	if len(rs) != 2 {
 		t.Fatalf("%d relay rows, want 2: %+v", len(rs), rs)
 	}
@@ -97,4 +97,14 @@ func TestMapCapped(t *testing.T) {
 	if f.Map.Circles[0].Class != "relay" {
 		t.Errorf("first circle %+v, want the relay", f.Map.Circles[0])
 	}
+}
+
+// relaysOf is the relay rows of c, as newView collects them.
+func relaysOf(t *testing.T, c *forensics.Case) []Relay {
+	t.Helper()
+	ff, err := readFlowFacts(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return collectRelays(c, ff.protos)
 }

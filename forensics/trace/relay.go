@@ -123,6 +123,40 @@ func groups(flows []*forensics.Flow, peer func(*forensics.Flow) netip.Addr, opts
 // with more ON periods than opts.MaxPeriods (the rest not correlated).
 type relayCaps struct{ pairs, periods int }
 
+// RelayFlows returns the flows relayChains pairs, those to or from an
+// address that both receives and sends flows, in the order each gives
+// them: a run's flows read twice (once for the addresses, once for the
+// flows), so that only these are held. BuildCaps gives the same chains
+// from them as from all the flows.
+func RelayFlows(each func(func(*forensics.Flow) error) error) ([]forensics.Flow, error) {
+	const recv, send = 1, 2
+	seen := map[netip.Addr]uint8{}
+	err := each(func(f *forensics.Flow) error {
+		if usable(f) {
+			seen[f.DstIP] |= recv
+			seen[f.SrcIP] |= send
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	relay := func(a netip.Addr) bool { return seen[a] == recv|send }
+	var out []forensics.Flow
+	err = each(func(f *forensics.Flow) error {
+		if usable(f) && (relay(f.DstIP) || relay(f.SrcIP)) {
+			out = append(out, *f)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// usable says whether relayChains counts f: both ends known and apart.
+func usable(f *forensics.Flow) bool {
+	return f.SrcIP.IsValid() && f.DstIP.IsValid() && f.SrcIP != f.DstIP
+}
+
 // relayChains finds addresses that receive flows and send flows, and pairs
 // their inbound and outbound traffic by ON/OFF correlation.
 func relayChains(flows []forensics.Flow, opts Options, caps *relayCaps) []forensics.Chain {
@@ -130,7 +164,7 @@ func relayChains(flows []forensics.Flow, opts Options, caps *relayCaps) []forens
 	out := map[netip.Addr][]*forensics.Flow{}
 	for i := range flows {
 		f := &flows[i]
-		if !f.SrcIP.IsValid() || !f.DstIP.IsValid() || f.SrcIP == f.DstIP {
+		if !usable(f) {
 			continue
 		}
 		in[f.DstIP] = append(in[f.DstIP], f)

@@ -217,3 +217,43 @@ func TestRelayCaps(t *testing.T) {
 		t.Errorf("caps %+v, want %+v", caps, want)
 	}
 }
+
+// TestRelayFlows: of a relay's traffic among a scan and flows without
+// both ends, RelayFlows keeps those to and from the relay, in order, and
+// the chains built from them are those built from every flow.
+func TestRelayFlows(t *testing.T) {
+	const o, r, tg = "203.0.113.10", "198.51.100.20", "192.0.2.80"
+	var flows []forensics.Flow
+	for i, x := range offsets(1000, 3500, 4200, 8800, 10100, 13900) {
+		flows = append(flows, flow(o, r, 3128, x, 150*time.Millisecond))
+		flows = append(flows, flow(r, tg, 443, x.Add(25*time.Millisecond), 150*time.Millisecond))
+		flows = append(flows, flow("192.0.2.1", fmt.Sprintf("10.0.0.%d", i), 22, x, time.Millisecond)) // a scan
+		flows = append(flows, flow(o, o, 80, x, time.Millisecond))                                     // both ends one address
+	}
+	flows = append(flows, forensics.Flow{ID: "no-dst", SrcIP: netip.MustParseAddr(tg)})
+	each := func(fn func(*forensics.Flow) error) error {
+		for _, f := range flows {
+			if err := fn(&f); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	got, err := RelayFlows(each)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 12 {
+		t.Fatalf("%d flows kept, want the relay's 12", len(got))
+	}
+	for i, f := range got {
+		if f.SrcIP.String() != r && f.DstIP.String() != r || (i > 0 && f.Start.Before(got[i-1].Start.Time)) {
+			t.Errorf("flow %d kept: %s > %s at %v", i, f.SrcIP, f.DstIP, f.Start)
+		}
+	}
+	all, _ := BuildCaps(nil, flows, nil, DefaultOptions())
+	some, _ := BuildCaps(nil, got, nil, DefaultOptions())
+	if len(all) != 1 || fmt.Sprint(all) != fmt.Sprint(some) {
+		t.Errorf("chains from the relay's flows differ:\n%v\n%v", some, all)
+	}
+}
