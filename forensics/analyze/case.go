@@ -242,7 +242,7 @@ func AddToCase(ctx context.Context, casePath string, opts Options, co CaseOption
 // spool's (close it). TestCorrelateStoredMatchesCorrelate holds the
 // result to Correlate's.
 func correlateStored(ctx context.Context, cf *casefile.File, opts Options, chunk int) (*forensics.Case, *SpooledSessions, error) {
-	c, err := cf.Load(ctx, casefile.LoadOptions{NoEvents: true, NoDerived: true})
+	c, err := cf.Load(ctx, casefile.LoadOptions{NoFlows: true, NoEvents: true, NoDerived: true})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -269,27 +269,21 @@ func correlateStored(ctx context.Context, cf *casefile.File, opts Options, chunk
 		return i
 	}
 	geos := &geoTable{}
-	intern := func(r *enrich.Record) (uint32, error) {
-		if r == nil {
-			return 0, nil
-		}
-		js, err := forensics.AppendRecordJSON(nil, r)
-		if err != nil {
-			return 0, err
-		}
-		return geos.intern(js)
-	}
 	sorter := newItemSorter(chunk)
 	defer sorter.Cleanup()
+	// Hop chains read the flows through a relay from this spool.
+	flows := newSpooledFlows(chunk)
+	flows.geos = geos
+	defer flows.Close()
 	var seq int64
-	for i := range c.Flows {
-		f := &c.Flows[i]
-		geo, err := intern(f.SrcGeo)
-		if err != nil {
-			return nil, nil, fmt.Errorf("stored flow %s: %w", f.ID, err)
-		}
+	err = eachStoredFlow(ctx, cf, geos, func(f *forensics.Flow, src, dst uint32) error {
 		seq++
-		sorter.Add(sortItem{it: session.FlowItem(f), input: input(f.Evidence.SHA256), seq: seq, geo: geo})
+		sorter.Add(sortItem{it: session.FlowItem(f), input: input(f.Evidence.SHA256), seq: seq, geo: src})
+		flows.addGeo(0, seq, f, src, dst)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	err = eachStoredEvent(ctx, cf, geos, func(e *forensics.Event, geo uint32) error {
 		seq++
@@ -322,7 +316,10 @@ func correlateStored(ctx context.Context, cf *casefile.File, opts Options, chunk
 		return nil, nil, err
 	}
 	c.Campaigns, _ = b.Finish()
-	if err := buildChains(c, opts); err != nil {
+	c.FlowStore = flows
+	err = buildChains(c, opts)
+	c.FlowStore = nil
+	if err != nil {
 		sessions.Close()
 		return nil, nil, err
 	}
@@ -365,6 +362,34 @@ func (st *caseStore) finish() error {
 	return st.flows.Each(func(f *forensics.Flow) error {
 		st.rw.Flow(*f)
 		return nil
+	})
+}
+
+// eachStoredFlow calls fn with every flow stored in cf, in the order Load
+// reads them, its stored enrichments interned in geos (src, dst: their
+// index + 1, also set as the flow's SrcGeo and DstGeo). The flow is fn's
+// for the call only.
+func eachStoredFlow(ctx context.Context, cf *casefile.File, geos *geoTable, fn func(f *forensics.Flow, src, dst uint32) error) error {
+	return cf.Records(ctx, casefile.KindFlows, func(line []byte) error {
+		var s struct {
+			forensics.Flow
+			SrcGeo json.RawMessage `json:"src_geo"`
+			DstGeo json.RawMessage `json:"dst_geo"`
+		}
+		if err := json.Unmarshal(line, &s); err != nil {
+			return fmt.Errorf("stored flow: %w", err)
+		}
+		src, err := geos.intern(s.SrcGeo)
+		if err != nil {
+			return fmt.Errorf("stored flow %s: %w", s.ID, err)
+		}
+		dst, err := geos.intern(s.DstGeo)
+		if err != nil {
+			return fmt.Errorf("stored flow %s: %w", s.ID, err)
+		}
+		f := &s.Flow
+		f.SrcGeo, f.DstGeo = geos.record(src), geos.record(dst)
+		return fn(f, src, dst)
 	})
 }
 
@@ -434,16 +459,18 @@ func loadCase(ctx context.Context, cf *casefile.File) (*forensics.Case, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := cf.Load(ctx, casefile.LoadOptions{NoEvents: true, NoSessions: true})
+	c, err := cf.Load(ctx, casefile.LoadOptions{NoFlows: true, NoEvents: true, NoSessions: true})
 	if err != nil {
 		return nil, err
 	}
 	geos := &geoTable{}
+	flows := newSpooledFlows(SpooledEventsChunk)
+	flows.geos = geos
 	events := newSpooledEvents(SpooledEventsChunk)
 	events.geos = geos
 	sessions := newStoredSessions(SpooledEventsChunk, geos)
-	c.EventStore, c.SessionStore = events, sessions
-	if err := spoolStored(ctx, cf, events, sessions, geos); err != nil {
+	c.FlowStore, c.EventStore, c.SessionStore = flows, events, sessions
+	if err := spoolStored(ctx, cf, flows, events, sessions, geos); err != nil {
 		Release(c)
 		return nil, err
 	}
@@ -452,13 +479,21 @@ func loadCase(ctx context.Context, cf *casefile.File) (*forensics.Case, error) {
 	return c, nil
 }
 
-// spoolStored copies a case file's events and sessions to spools, in the
-// order Load reads them (events are sorted by the spool as SortRecords
-// sorts them; sessions keep their stored order), each with its stored
-// enrichment interned in geos.
-func spoolStored(ctx context.Context, cf *casefile.File, events *SpooledEvents, sessions *SpooledSessions, geos *geoTable) error {
+// spoolStored copies a case file's flows, events and sessions to spools,
+// in the order Load reads them (flows and events are sorted by the spool
+// as SortRecords sorts them; sessions keep their stored order), each with
+// its stored enrichment interned in geos.
+func spoolStored(ctx context.Context, cf *casefile.File, flows *SpooledFlows, events *SpooledEvents, sessions *SpooledSessions, geos *geoTable) error {
 	var seq int64
-	err := eachStoredEvent(ctx, cf, geos, func(e *forensics.Event, geo uint32) error {
+	err := eachStoredFlow(ctx, cf, geos, func(f *forensics.Flow, src, dst uint32) error {
+		seq++
+		flows.addGeo(0, seq, f, src, dst)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = eachStoredEvent(ctx, cf, geos, func(e *forensics.Event, geo uint32) error {
 		seq++
 		events.addGeo(0, seq, e, geo)
 		return nil

@@ -55,8 +55,8 @@ func TestAddToCaseMatchesRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.EventStore == nil || got.SessionStore == nil {
-		t.Fatal("LoadCase holds the events or sessions")
+	if got.FlowStore == nil || got.EventStore == nil || got.SessionStore == nil || len(got.Flows) != 0 {
+		t.Fatal("LoadCase holds the flows, events or sessions")
 	}
 	holdRecords(t, got)
 	o := opts

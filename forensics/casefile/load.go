@@ -16,9 +16,10 @@ type LoadOptions struct {
 	// NoDerived leaves sessions, campaigns and chains out (the records
 	// correlation recomputes anyway).
 	NoDerived bool
-	// NoEvents and NoSessions leave the events or the sessions out, for
-	// a caller that reads them with Records instead of holding them.
-	NoEvents, NoSessions bool
+	// NoFlows, NoEvents and NoSessions leave the flows, the events or
+	// the sessions out, for a caller that reads them with Records
+	// instead of holding them.
+	NoFlows, NoEvents, NoSessions bool
 }
 
 // Load reads the case back as a forensics.Case: metadata, inputs in the
@@ -45,7 +46,9 @@ func (f *File) Load(ctx context.Context, opts LoadOptions) (*forensics.Case, err
 	}
 	steps := []step{
 		{`SELECT json FROM databases ORDER BY ord`, appendJSON(&c.Databases)},
-		{KindFlows, appendLines(&c.Flows)},
+	}
+	if !opts.NoFlows {
+		steps = append(steps, step{KindFlows, appendLines(&c.Flows)})
 	}
 	if !opts.NoEvents {
 		steps = append(steps, step{KindEvents, appendLines(&c.Events)})
