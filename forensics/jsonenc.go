@@ -678,3 +678,7 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// AppendJSONString appends s quoted as encoding/json quotes it with HTML
+// escaping off, for encoders elsewhere that must give its bytes.
+func AppendJSONString(b []byte, s string) []byte { return appendJSONString(b, s) }

@@ -168,6 +168,8 @@ type stixBuilder struct {
 	objs    *extsort.Sorter[stixObject]
 	ids     *extsort.Sorter[string]
 	nids    int
+	ips     map[netip.Addr]string // the address objects added
+	buf     []byte                // addFlow's encoding
 	seq     int64
 	err     error
 	stamp   string // created/modified of SDOs and SROs
@@ -187,7 +189,7 @@ type stixObject struct {
 const stixChunk = 1 << 15
 
 func newSTIXBuilder(v *view, stamp, marking string, chunk int) *stixBuilder {
-	return &stixBuilder{v: v, enc: newRecordEncoder(), stamp: stamp, marking: marking,
+	return &stixBuilder{v: v, enc: newRecordEncoder(), stamp: stamp, marking: marking, ips: map[netip.Addr]string{},
 		objs: &extsort.Sorter[stixObject]{Chunk: chunk, What: "STIX objects",
 			Cmp: func(a, b *stixObject) int {
 				return cmp.Or(cmp.Compare(a.order, b.order), strings.Compare(a.id, b.id), cmp.Compare(a.seq, b.seq))
@@ -251,13 +253,18 @@ func (s *stixBuilder) add(obj map[string]any) string {
 		s.err = cmp.Or(s.err, fmt.Errorf("STIX %s: %w", id, err))
 		return id
 	}
+	s.addEncoded(typ, id, js)
+	return id
+}
+
+// addEncoded is add for an object already encoded (js, compact).
+func (s *stixBuilder) addEncoded(typ, id string, js []byte) {
 	s.seq++
 	s.objs.Add(stixObject{order: stixOrder(typ), id: id, seq: s.seq, js: slices.Clone(js)})
 	if typ != "marking-definition" && typ != "grouping" {
 		s.ids.Add(id)
 		s.nids++
 	}
-	return id
 }
 
 // groupingRefs stands for the grouping's references in its encoding
@@ -284,18 +291,26 @@ func (s *stixBuilder) sdo(typ string, key ...string) map[string]any {
 	}
 }
 
+// ip adds the address object of ip once and returns its ID: every flow
+// names two, and an address made again would only be dropped as a later
+// copy of its ID.
 func (s *stixBuilder) ip(ip netip.Addr) string {
 	if !ip.IsValid() {
 		return ""
 	}
 	ip = ip.Unmap()
+	if id, ok := s.ips[ip]; ok {
+		return id
+	}
 	typ := "ipv4-addr"
 	if ip.Is6() {
 		typ = "ipv6-addr"
 	}
 	obj := map[string]any{"type": typ, "spec_version": "2.1", "value": ip.String()}
 	obj["id"] = scoID(obj)
-	return s.add(obj)
+	id := s.add(obj)
+	s.ips[ip] = id
+	return id
 }
 
 func (s *stixBuilder) as(asn uint32, org string) string {
@@ -348,44 +363,7 @@ func writeSTIX(b *bundle, v *view, chunk int) error {
 
 	// Flows: network-traffic with Community ID, each in an observed-data.
 	err := c.EachFlow(func(f *forensics.Flow) error {
-		nt := map[string]any{"type": "network-traffic", "spec_version": "2.1", "protocols": flowProtocols(f)}
-		if ref := s.ip(f.SrcIP); ref != "" {
-			nt["src_ref"] = ref
-		}
-		if ref := s.ip(f.DstIP); ref != "" {
-			nt["dst_ref"] = ref
-		}
-		if nt["src_ref"] == nil && nt["dst_ref"] == nil {
-			return nil
-		}
-		if !f.Start.IsZero() {
-			nt["start"] = stixObserved(f.Start)
-		}
-		if !f.End.IsZero() && !f.End.Before(f.Start.Time) {
-			nt["end"] = stixObserved(f.End)
-		}
-		if f.SrcPort != 0 {
-			nt["src_port"] = f.SrcPort
-		}
-		if f.DstPort != 0 {
-			nt["dst_port"] = f.DstPort
-		}
-		nt["id"] = scoID(nt)
-		nt["src_byte_count"] = f.BytesOut
-		nt["dst_byte_count"] = f.BytesIn
-		nt["src_packets"] = f.PktsOut
-		nt["dst_packets"] = f.PktsIn
-		if f.CommunityID != "" {
-			nt["x_community_id"] = f.CommunityID
-		}
-		ntID := s.add(nt)
-		od := s.sdo("observed-data", "flow", f.ID)
-		od["first_observed"] = stixObserved(f.Start)
-		od["last_observed"] = stixObserved(maxTime(f.Start, f.End))
-		od["number_observed"] = 1
-		od["object_refs"] = compact(ntID, nt["src_ref"], nt["dst_ref"])
-		od["x_tracehop_evidence"] = f.Evidence.String()
-		s.add(od)
+		s.addFlow(f)
 		return nil
 	})
 	if err != nil {

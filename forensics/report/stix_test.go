@@ -3,6 +3,9 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"math"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -313,6 +316,104 @@ func TestSTIXChunksAgree(t *testing.T) {
 		}
 		for _, e := range checkSTIX(t, got[0]) {
 			t.Error(e)
+		}
+	}
+}
+
+// addFlowMaps is addFlow as it was, the objects built as maps for
+// encoding/json: the reference TestSTIXFlowObjectsMatchMaps holds the
+// hand encoding to.
+func (s *stixBuilder) addFlowMaps(f *forensics.Flow) {
+	nt := map[string]any{"type": "network-traffic", "spec_version": "2.1", "protocols": flowProtocols(f)}
+	if ref := s.ip(f.SrcIP); ref != "" {
+		nt["src_ref"] = ref
+	}
+	if ref := s.ip(f.DstIP); ref != "" {
+		nt["dst_ref"] = ref
+	}
+	if nt["src_ref"] == nil && nt["dst_ref"] == nil {
+		return
+	}
+	if !f.Start.IsZero() {
+		nt["start"] = stixObserved(f.Start)
+	}
+	if !f.End.IsZero() && !f.End.Before(f.Start.Time) {
+		nt["end"] = stixObserved(f.End)
+	}
+	if f.SrcPort != 0 {
+		nt["src_port"] = f.SrcPort
+	}
+	if f.DstPort != 0 {
+		nt["dst_port"] = f.DstPort
+	}
+	nt["id"] = scoID(nt)
+	nt["src_byte_count"] = f.BytesOut
+	nt["dst_byte_count"] = f.BytesIn
+	nt["src_packets"] = f.PktsOut
+	nt["dst_packets"] = f.PktsIn
+	if f.CommunityID != "" {
+		nt["x_community_id"] = f.CommunityID
+	}
+	ntID := s.add(nt)
+	od := s.sdo("observed-data", "flow", f.ID)
+	od["first_observed"] = stixObserved(f.Start)
+	od["last_observed"] = stixObserved(maxTime(f.Start, f.End))
+	od["number_observed"] = 1
+	od["object_refs"] = compact(ntID, nt["src_ref"], nt["dst_ref"])
+	od["x_tracehop_evidence"] = f.Evidence.String()
+	s.add(od)
+}
+
+// TestSTIXFlowObjectsMatchMaps: addFlow gives, object for object, the
+// bytes and IDs the maps gave, for the flows of the test cases and flows
+// with hostile text, missing ends and times, and one address at both
+// ends.
+func TestSTIXFlowObjectsMatchMaps(t *testing.T) {
+	t0 := time.Date(2025, 7, 14, 3, 4, 5, 6, time.UTC)
+	a, b := netip.MustParseAddr("203.0.113.7"), netip.MustParseAddr("::ffff:198.51.100.9")
+	flows := []forensics.Flow{
+		{ID: "f-1", Proto: "TCP\"\u2028\xff\x01", SrcIP: a, SrcPort: 1, DstIP: b, DstPort: 65535, Start: forensics.NewTime(t0), End: forensics.NewTime(t0.Add(time.Second)),
+			PktsOut: math.MaxUint64, BytesIn: 7, CommunityID: "1:x/+=", HTTP: &forensics.HTTPMeta{},
+			Evidence: forensics.EvidenceRef{File: "evil\"<script>\x1b[31m\xfe.pcap", Packet: 3, Offset: 9}},
+		{ID: "f-2\x00", SrcIP: a, DstIP: a, End: forensics.NewTime(t0)},
+		{ID: "f-3", Proto: "udp", DstIP: netip.MustParseAddr("2001:db8::1"), Start: forensics.NewTime(t0), End: forensics.NewTime(t0.Add(-time.Hour)), DNS: &forensics.DNSMeta{},
+			Evidence: forensics.EvidenceRef{File: "l.log", Line: 4}},
+		{ID: "f-4", Proto: "icmp", SrcIP: b},
+		{ID: "f-5", Proto: "tcp"},
+	}
+	for _, c := range []*forensics.Case{testCase(true), testCase(false), bigCase(30)} {
+		flows = append(flows, c.Flows...)
+	}
+	v, err := newView(testCase(true), Options{CaseID: "case-\"1"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects := func(add func(s *stixBuilder, f *forensics.Flow)) []string {
+		s := newSTIXBuilder(v, "2025-07-14T00:00:00.000Z", "marking-definition--x", 1<<20)
+		defer s.cleanup()
+		for i := range flows {
+			add(s, &flows[i])
+		}
+		var out []string
+		if err := s.objs.Each(func(o *stixObject) error {
+			out = append(out, fmt.Sprintf("%d %s %s", o.order, o.id, o.js))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	got := objects((*stixBuilder).addFlow)
+	want := objects((*stixBuilder).addFlowMaps)
+	if len(want) < 2*len(flows) {
+		t.Fatalf("%d objects from %d flows: the case tests little", len(want), len(flows))
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d objects, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("object %d:\n got %s\nwant %s", i, got[i], want[i])
 		}
 	}
 }
