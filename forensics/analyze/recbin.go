@@ -189,30 +189,22 @@ func decodeEventBin(b []byte, e *forensics.Event) error {
 // FuzzSessionBin hold the round trip.
 
 func appendSessionBin(dst []byte, s *forensics.Session) []byte {
-	str := func(v string) {
-		dst = binary.AppendUvarint(dst, uint64(len(v)))
-		dst = append(dst, v...)
-	}
-	strs := func(vs []string) {
-		dst = binary.AppendUvarint(dst, uint64(len(vs)))
-		for _, v := range vs {
-			str(v)
-		}
-	}
+	w := &binWriter{b: dst}
+	str, strs := w.str, w.strs
 	counts := func(m map[string]int) {
-		dst = binary.AppendUvarint(dst, uint64(len(m)))
+		w.b = binary.AppendUvarint(w.b, uint64(len(m)))
 		for k, n := range m {
 			str(k)
-			dst = binary.AppendVarint(dst, int64(n))
+			w.b = binary.AppendVarint(w.b, int64(n))
 		}
 	}
-	vint := func(v int64) { dst = binary.AppendVarint(dst, v) }
+	vint := func(v int64) { w.b = binary.AppendVarint(w.b, v) }
 	str(s.ID)
 	str(s.Kind)
 	b, _ := s.SrcIP.MarshalBinary() // never fails
 	str(string(b))
-	dst = appendTime(dst, s.Start.Time)
-	dst = appendTime(dst, s.End.Time)
+	w.b = appendTime(w.b, s.Start.Time)
+	w.b = appendTime(w.b, s.End.Time)
 	vint(int64(s.Events))
 	vint(s.Bytes)
 	in := &s.Indicators
@@ -228,30 +220,30 @@ func appendSessionBin(dst []byte, s *forensics.Session) []byte {
 	str(in.SeqTemplate)
 	vint(int64(in.SeqRun))
 	str(in.Prefix)
-	dst = binary.AppendUvarint(dst, uint64(in.ASN))
+	w.b = binary.AppendUvarint(w.b, uint64(in.ASN))
 	str(in.Country)
-	dst = append(dst, b2u(in.Hosting), b2u(in.Anonymizer), b2u(in.Crawler))
+	w.b = append(w.b, b2u(in.Hosting), b2u(in.Anonymizer), b2u(in.Crawler))
 	vint(int64(in.Failures))
 	vint(int64(in.NotFound))
 	vint(int64(in.ProbeHits))
-	dst = binary.AppendUvarint(dst, uint64(len(in.HourOfWeek)))
+	w.b = binary.AppendUvarint(w.b, uint64(len(in.HourOfWeek)))
 	for _, h := range in.HourOfWeek {
 		vint(int64(h.Hour))
 		vint(int64(h.Count))
 	}
-	dst = binary.BigEndian.AppendUint64(dst, math.Float64bits(in.BeaconPeriod))
-	dst = binary.BigEndian.AppendUint64(dst, math.Float64bits(in.BeaconScore))
+	w.b = binary.BigEndian.AppendUint64(w.b, math.Float64bits(in.BeaconPeriod))
+	w.b = binary.BigEndian.AppendUint64(w.b, math.Float64bits(in.BeaconScore))
 	strs(in.Extra)
-	dst = append(dst, b2u(s.SrcGeo != nil))
-	dst = binary.AppendUvarint(dst, uint64(len(s.Evidence)))
+	w.b = append(w.b, b2u(s.SrcGeo != nil))
+	w.b = binary.AppendUvarint(w.b, uint64(len(s.Evidence)))
 	for _, r := range s.Evidence {
 		str(r.File)
 		str(r.SHA256)
-		dst = binary.AppendUvarint(dst, r.Packet)
-		dst = binary.AppendUvarint(dst, r.Line)
+		w.b = binary.AppendUvarint(w.b, r.Packet)
+		w.b = binary.AppendUvarint(w.b, r.Line)
 		vint(r.Offset)
 	}
-	return dst
+	return w.b
 }
 
 func (r *binReader) byte() byte {
@@ -368,21 +360,8 @@ func decodeSessionBin(b []byte, s *forensics.Session) (geo bool, err error) {
 // TestFlowBinRoundTrip and FuzzFlowBin hold the round trip.
 
 func appendFlowBin(dst []byte, f *forensics.Flow) []byte {
-	str := func(v string) {
-		dst = binary.AppendUvarint(dst, uint64(len(v)))
-		dst = append(dst, v...)
-	}
-	strs := func(vs []string) {
-		dst = binary.AppendUvarint(dst, uint64(len(vs)))
-		for _, v := range vs {
-			str(v)
-		}
-	}
-	addr := func(a netip.Addr) {
-		b, _ := a.MarshalBinary() // never fails
-		str(string(b))
-	}
-	uv := func(v uint64) { dst = binary.AppendUvarint(dst, v) }
+	w := &binWriter{b: dst}
+	str, strs, addr, uv := w.str, w.strs, w.addr, w.uvarint
 	str(f.ID)
 	str(f.CommunityID)
 	str(f.Proto)
@@ -390,8 +369,8 @@ func appendFlowBin(dst []byte, f *forensics.Flow) []byte {
 	uv(uint64(f.SrcPort))
 	addr(f.DstIP)
 	uv(uint64(f.DstPort))
-	dst = appendTime(dst, f.Start.Time)
-	dst = appendTime(dst, f.End.Time)
+	w.b = appendTime(w.b, f.Start.Time)
+	w.b = appendTime(w.b, f.End.Time)
 	uv(f.PktsOut)
 	uv(f.PktsIn)
 	uv(f.BytesOut)
@@ -402,13 +381,13 @@ func appendFlowBin(dst []byte, f *forensics.Flow) []byte {
 	for _, v := range f.VLAN {
 		uv(uint64(v))
 	}
-	dst = append(dst, b2u(f.HTTP != nil))
+	w.b = append(w.b, b2u(f.HTTP != nil))
 	if h := f.HTTP; h != nil {
 		for _, v := range [...]string{h.Method, h.Host, h.Path, h.UserAgent, h.XFF} {
 			str(v)
 		}
 	}
-	dst = append(dst, b2u(f.TLS != nil))
+	w.b = append(w.b, b2u(f.TLS != nil))
 	if t := f.TLS; t != nil {
 		str(t.Version)
 		str(t.SNI)
@@ -417,13 +396,13 @@ func appendFlowBin(dst []byte, f *forensics.Flow) []byte {
 			str(v)
 		}
 	}
-	dst = append(dst, b2u(f.SSH != nil))
+	w.b = append(w.b, b2u(f.SSH != nil))
 	if s := f.SSH; s != nil {
 		for _, v := range [...]string{s.Client, s.Server, s.HASSH, s.HASSHServer} {
 			str(v)
 		}
 	}
-	dst = append(dst, b2u(f.DNS != nil))
+	w.b = append(w.b, b2u(f.DNS != nil))
 	if d := f.DNS; d != nil {
 		str(d.Query)
 		str(d.QType)
@@ -434,13 +413,13 @@ func appendFlowBin(dst []byte, f *forensics.Flow) []byte {
 	str(f.Evidence.SHA256)
 	uv(f.Evidence.Packet)
 	uv(f.Evidence.Line)
-	dst = binary.AppendVarint(dst, f.Evidence.Offset)
+	w.b = binary.AppendVarint(w.b, f.Evidence.Offset)
 	uv(uint64(len(f.Activity)))
 	for _, p := range f.Activity {
-		dst = appendTime(dst, p.Start.Time)
-		dst = appendTime(dst, p.End.Time)
+		w.b = appendTime(w.b, p.Start.Time)
+		w.b = appendTime(w.b, p.End.Time)
 	}
-	return dst
+	return w.b
 }
 
 func (r *binReader) time() forensics.Time {
@@ -501,3 +480,26 @@ func decodeFlowBin(b []byte, f *forensics.Flow) error {
 	}
 	return nil
 }
+
+// binWriter appends the parts of a spilled record: strings and byte
+// strings behind their length, integers as varints.
+type binWriter struct{ b []byte }
+
+func (w *binWriter) str(v string) {
+	w.b = binary.AppendUvarint(w.b, uint64(len(v)))
+	w.b = append(w.b, v...)
+}
+
+func (w *binWriter) strs(vs []string) {
+	w.b = binary.AppendUvarint(w.b, uint64(len(vs)))
+	for _, v := range vs {
+		w.str(v)
+	}
+}
+
+func (w *binWriter) addr(a netip.Addr) {
+	b, _ := a.MarshalBinary() // never fails
+	w.str(string(b))
+}
+
+func (w *binWriter) uvarint(v uint64) { w.b = binary.AppendUvarint(w.b, v) }

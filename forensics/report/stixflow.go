@@ -75,18 +75,23 @@ func (s *stixBuilder) addFlow(f *forensics.Flow) {
 		b = append(b, '"', ':')
 		b = forensics.AppendUint(b, v)
 	}
+	// omitted when empty or 0, as the maps left them out
+	optStr := func(key, v string) {
+		if v != "" {
+			str(key, v)
+		}
+	}
+	optPort := func(key string, v uint16) {
+		if v != 0 {
+			num(key, uint64(v))
+		}
+	}
 	b = append(b, `{"dst_byte_count":`...)
 	b = forensics.AppendUint(b, f.BytesIn)
 	num("dst_packets", f.PktsIn)
-	if f.DstPort != 0 {
-		num("dst_port", uint64(f.DstPort))
-	}
-	if dst != "" {
-		str("dst_ref", dst)
-	}
-	if end != "" {
-		str("end", end)
-	}
+	optPort("dst_port", f.DstPort)
+	optStr("dst_ref", dst)
+	optStr("end", end)
 	str("id", ntID)
 	b = append(b, `,"protocols":[`...)
 	for i, p := range protocols {
@@ -99,19 +104,11 @@ func (s *stixBuilder) addFlow(f *forensics.Flow) {
 	str("spec_version", "2.1")
 	num("src_byte_count", f.BytesOut)
 	num("src_packets", f.PktsOut)
-	if f.SrcPort != 0 {
-		num("src_port", uint64(f.SrcPort))
-	}
-	if src != "" {
-		str("src_ref", src)
-	}
-	if start != "" {
-		str("start", start)
-	}
+	optPort("src_port", f.SrcPort)
+	optStr("src_ref", src)
+	optStr("start", start)
 	str("type", "network-traffic")
-	if f.CommunityID != "" {
-		str("x_community_id", f.CommunityID)
-	}
+	optStr("x_community_id", f.CommunityID)
 	b = append(b, '}')
 	s.addEncoded("network-traffic", ntID, b)
 
