@@ -10,7 +10,7 @@ CAPTURE_BENCH_SCAN ?= bench-data/scan-5m.pcap
 CAPTURE_FUZZTIME   ?= $(FUZZTIME)
 CAPTURE_FUZZ       := FuzzRead FuzzDecode FuzzHTTP FuzzTLS FuzzSSH FuzzDNS FuzzFlowEncoder
 
-.PHONY: capture-bench capture-scan-check capture-fuzz-long
+.PHONY: capture-bench capture-scan-check capture-fuzz-long analyze-scan-bench
 
 bench-data:: $(CAPTURE_BENCH_1G) $(CAPTURE_BENCH_3G) $(CAPTURE_BENCH_SCAN)
 
@@ -44,6 +44,15 @@ capture-bench: $(CAPTURE_BENCH_1G)
 # The scan stays within the flow cap and the memory bound.
 capture-scan-check: $(CAPTURE_BENCH_SCAN)
 	TRACEHOP_BENCH_SCAN=$(CURDIR)/$(CAPTURE_BENCH_SCAN) $(GO) test -count=1 -v -run '^TestBenchScanMemory$$' ./forensics/capture
+
+# analyze-scan-bench: `tracehop analyze --no-enrich` (the whole bundle) on
+# the scan capture: time and peak RSS (the helper's lines columns mean
+# nothing for a capture). Flows are spooled on disk
+# (forensics/analyze/spooledflows.go); what grows is one entry per address.
+analyze-scan-bench: build $(CAPTURE_BENCH_SCAN)
+	@mkdir -p $(LOGS_BENCH_DIR); $(LOGS_MEASURE); echo "== analyze, scan capture: $$(nproc) cores"; out=$$(mktemp -d); \
+	measure "tracehop analyze --no-enrich, scan" $(CAPTURE_BENCH_SCAN) ./$(BIN) analyze --no-enrich -q --out $$out/b $(CAPTURE_BENCH_SCAN); \
+	du -sh $$out/b; rm -rf $$out $(LOGS_BENCH_DIR)/.time $(LOGS_BENCH_DIR)/.stderr
 
 fuzz-smoke::
 	@for f in $(CAPTURE_FUZZ); do \

@@ -8,3 +8,4 @@ fuzz-smoke::
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEventLine$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0s -parallel 1 ./forensics/analyze
 	$(GO) test -run '^$$' -fuzz '^FuzzEventBin$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0s -parallel 1 ./forensics/analyze
 	$(GO) test -run '^$$' -fuzz '^FuzzSessionBin$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0s -parallel 1 ./forensics/analyze
+	$(GO) test -run '^$$' -fuzz '^FuzzFlowBin$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0s -parallel 1 ./forensics/analyze
