@@ -12,6 +12,7 @@ import (
 	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
 	"github.com/tracehop/tracehop/forensics/evidence"
+	"github.com/tracehop/tracehop/forensics/internal/extsort"
 	"github.com/tracehop/tracehop/forensics/logs"
 )
 
@@ -51,9 +52,7 @@ func StreamEvents(ctx context.Context, out io.Writer, aopts Options) (*forensics
 						r.err = errors.Join(r.err, fmt.Errorf("write events: %w", err))
 					}
 				}
-				name := r.spool.Name()
-				r.spool.Close()
-				os.Remove(name)
+				extsort.RemoveTemp(r.spool)
 			}
 			c.Inputs = append(c.Inputs, r.input)
 			c.Problems = append(c.Problems, r.problems...)
@@ -136,7 +135,7 @@ func eventsOne(ctx context.Context, path string, direct bool, out io.Writer, aop
 
 	var w io.Writer = out
 	if !direct {
-		f, err := os.CreateTemp("", "tracehop-events-*.jsonl")
+		f, err := extsort.CreateTemp("tracehop-events-*.jsonl")
 		if err != nil {
 			return fail(fmt.Errorf("spool %s: %w", src.Name, err))
 		}

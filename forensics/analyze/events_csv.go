@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tracehop/tracehop/forensics"
+	"github.com/tracehop/tracehop/forensics/internal/extsort"
 	"github.com/tracehop/tracehop/forensics/report"
 )
 
@@ -58,7 +59,7 @@ type EventSpool struct {
 // back in order. The spool is nil when the run failed before any
 // output (the error says why); Close removes it.
 func SpoolEvents(ctx context.Context, aopts Options, cols *report.CSVColumns) (*EventSpool, *forensics.Case, error) {
-	spool, err := os.CreateTemp("", "tracehop-events-*.jsonl")
+	spool, err := extsort.CreateTemp("tracehop-events-*.jsonl")
 	if err != nil {
 		return nil, nil, fmt.Errorf("events spool: %w", err)
 	}
@@ -84,11 +85,7 @@ func (sp *EventSpool) Each(fn func(line []byte) error) error {
 
 // Close removes the spool.
 func (sp *EventSpool) Close() error {
-	err := sp.f.Close()
-	if rerr := os.Remove(sp.f.Name()); err == nil {
-		err = rerr
-	}
-	return err
+	return extsort.RemoveTemp(sp.f)
 }
 
 // lineIndex sees the spooled JSON lines as they are written: it adds

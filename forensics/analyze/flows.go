@@ -188,8 +188,8 @@ const FlowSortChunk = 25_000
 // FlowSorter is an external merge sort of flows by (start, ID, input).
 // Each chunk is enriched, sorted and encoded in its final JSON form when it
 // is added (on background goroutines that overlap with capture decoding)
-// and, beyond one chunk in memory, spilled as compact binary records to a
-// private temporary directory; output merges the runs by copying bytes,
+// and, beyond one chunk in memory, spilled as compact binary records to
+// temporary files without a name (extsort.CreateTemp); output merges the runs by copying bytes,
 // splicing in each input's SHA-256, known only once the input is fully
 // read. Memory is bounded by the chunk size whatever the number of flows.
 // Call Cleanup when done with it.
@@ -201,7 +201,6 @@ type FlowSorter struct {
 	sem     chan struct{} // bounds chunks being sorted in the background
 	bg      sync.WaitGroup
 	mu      sync.Mutex
-	dir     string
 	disk    []sortRun
 	mem     []sortRun
 	memSize int
@@ -234,7 +233,7 @@ func (s *FlowSorter) Spilled() int {
 type sortRun struct {
 	input int
 	recs  []encRec
-	path  string
+	file  *os.File // a run on disk (extsort.CreateTemp), else nil
 	n     int
 }
 
@@ -286,9 +285,10 @@ func (s *FlowSorter) wait() { s.bg.Wait() }
 
 // Cleanup removes the spilled runs.
 func (s *FlowSorter) Cleanup() {
-	if s.dir != "" {
-		os.RemoveAll(s.dir)
+	for _, r := range s.disk {
+		extsort.RemoveTemp(r.file)
 	}
+	s.disk = nil
 }
 
 // runs lists the sorted runs, in memory first.
@@ -400,21 +400,10 @@ const maxSpillRecord = 256 << 20
 
 // spillEncoded encodes fs (see encodeRun) straight into a run file, so
 // that a run on its way to disk never holds its output in memory.
-func (s *FlowSorter) spillEncoded(fs []forensics.Flow) (string, int, error) {
-	s.mu.Lock()
-	if s.dir == "" {
-		d, err := os.MkdirTemp("", "tracehop-flows-")
-		if err != nil {
-			s.mu.Unlock()
-			return "", 0, fmt.Errorf("sort spill: %w", err)
-		}
-		s.dir = d
-	}
-	dir := s.dir
-	s.mu.Unlock()
-	f, err := os.CreateTemp(dir, "run-*.bin")
+func (s *FlowSorter) spillEncoded(fs []forensics.Flow) (*os.File, int, error) {
+	f, err := extsort.CreateTemp("tracehop-flows-*.run")
 	if err != nil {
-		return "", 0, fmt.Errorf("sort spill: %w", err)
+		return nil, 0, fmt.Errorf("sort spill: %w", err)
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
 	var hdr []byte
@@ -432,13 +421,14 @@ func (s *FlowSorter) spillEncoded(fs []forensics.Flow) (string, int, error) {
 		return err
 	})
 	if err != nil {
-		f.Close()
-		return "", 0, fmt.Errorf("encode flows: %w", err)
+		extsort.RemoveTemp(f)
+		return nil, 0, fmt.Errorf("encode flows: %w", err)
 	}
-	if err := errors.Join(bw.Flush(), f.Close()); err != nil {
-		return "", 0, fmt.Errorf("sort spill %s: %w", f.Name(), err)
+	if err := bw.Flush(); err != nil {
+		extsort.RemoveTemp(f)
+		return nil, 0, fmt.Errorf("sort spill %s: %w", f.Name(), err)
 	}
-	return f.Name(), n, nil
+	return f, n, nil
 }
 
 // addEncoded encodes and stores one run. A run that fits beside the
@@ -468,11 +458,11 @@ func (s *FlowSorter) addEncoded(fs []forensics.Flow, idx int, toDisk bool) error
 		s.mu.Unlock()
 		return nil
 	}
-	path, n, err := s.spillEncoded(fs)
+	f, n, err := s.spillEncoded(fs)
 	if err != nil {
 		return s.fail(err)
 	}
-	run.path, run.n = path, n
+	run.file, run.n = f, n
 	s.mu.Lock()
 	s.disk = append(s.disk, run)
 	s.mu.Unlock()
@@ -493,14 +483,13 @@ type encCursor struct {
 	run  *sortRun
 	pos  int
 	cur  encRec
-	f    *os.File
 	br   *bufio.Reader
 	line []byte
 	done bool
 }
 
 func (c *encCursor) Next() error {
-	if c.run.path == "" {
+	if c.run.file == nil {
 		if c.pos >= len(c.run.recs) {
 			c.done = true
 			return nil
@@ -511,13 +500,13 @@ func (c *encCursor) Next() error {
 	}
 	if c.pos >= c.run.n {
 		c.done = true
-		return c.f.Close()
+		return nil
 	}
 	bad := func(err error) error {
 		if err == nil || err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
-		return fmt.Errorf("sort merge %s: record %d: %w", c.run.path, c.pos, err)
+		return fmt.Errorf("sort merge %s: record %d: %w", c.run.file.Name(), c.pos, err)
 	}
 	var v [3]int64
 	for i := range v {
@@ -553,11 +542,7 @@ func (c *encCursor) Next() error {
 }
 
 func (c *encCursor) Done() bool { return c.done }
-func (c *encCursor) Close() {
-	if c.f != nil && !c.done {
-		c.f.Close()
-	}
-}
+func (c *encCursor) Close() {} // Cleanup closes the run files
 
 // EachLine merges the runs and calls fn with every flow's JSON line, in
 // output order, with its input's SHA-256 spliced in: the bytes
@@ -575,12 +560,11 @@ func (s *FlowSorter) EachLine(fn func(line []byte) error) error {
 	empty := []byte(`""`)
 	open := func(r *sortRun) (*encCursor, error) {
 		c := &encCursor{run: r}
-		if r.path != "" {
-			f, err := os.Open(r.path)
-			if err != nil {
+		if r.file != nil {
+			if _, err := r.file.Seek(0, io.SeekStart); err != nil {
 				return nil, fmt.Errorf("sort merge: %w", err)
 			}
-			c.f, c.br = f, bufio.NewReaderSize(f, 64<<10)
+			c.br = bufio.NewReaderSize(r.file, 64<<10)
 		}
 		return c, nil
 	}

@@ -247,7 +247,7 @@ func decodeSessionKey(b []byte, k *sessionKey) error {
 }
 
 func newSessionSpool(cols *report.CSVColumns, chunk int) (*SessionSpool, error) {
-	f, err := os.CreateTemp("", "tracehop-sessions-*.jsonl")
+	f, err := extsort.CreateTemp("tracehop-sessions-*.jsonl")
 	if err != nil {
 		return nil, fmt.Errorf("sessions spool: %w", err)
 	}
@@ -327,9 +327,5 @@ func (sp *SessionSpool) Each(fn func(line []byte) error) error {
 // Close removes the spool.
 func (sp *SessionSpool) Close() error {
 	sp.keys.Cleanup()
-	err := sp.f.Close()
-	if rerr := os.Remove(sp.f.Name()); err == nil {
-		err = rerr
-	}
-	return err
+	return extsort.RemoveTemp(sp.f)
 }

@@ -60,7 +60,7 @@ func (s *Sorter[T]) order() []int32 {
 // spill writes the sorted chunk as one run.
 func (s *Sorter[T]) spill() error {
 	idx := s.order()
-	f, err := os.CreateTemp("", "tracehop-sort-*.run")
+	f, err := CreateTemp("tracehop-sort-*.run")
 	if err != nil {
 		return fmt.Errorf("%s spool: %w", s.What, err)
 	}
@@ -116,8 +116,7 @@ func (s *Sorter[T]) Each(fn func(*T) error) error {
 // Cleanup removes the runs.
 func (s *Sorter[T]) Cleanup() {
 	for _, f := range s.runs {
-		f.Close()
-		os.Remove(f.Name())
+		RemoveTemp(f)
 	}
 	s.runs = nil
 }
