@@ -542,7 +542,7 @@ func (c *encCursor) Next() error {
 }
 
 func (c *encCursor) Done() bool { return c.done }
-func (c *encCursor) Close() {} // Cleanup closes the run files
+func (c *encCursor) Close()     {} // Cleanup closes the run files
 
 // EachLine merges the runs and calls fn with every flow's JSON line, in
 // output order, with its input's SHA-256 spliced in: the bytes
