@@ -89,6 +89,12 @@ func each[T any](store RecordStore[T], held []T, fn func(*T) error) error {
 	if store != nil {
 		return store.Each(fn)
 	}
+	return EachOf(held, fn)
+}
+
+// EachOf calls fn with every record of held in order until fn fails: a
+// slice read as a RecordStore is.
+func EachOf[T any](held []T, fn func(*T) error) error {
 	for i := range held {
 		if err := fn(&held[i]); err != nil {
 			return err

@@ -95,13 +95,7 @@ func runTrace(ctx context.Context, opts *traceOptions) error {
 	if c == nil || (runErr != nil && !errors.Is(runErr, analyze.ErrInput)) {
 		return outcome(c, runErr)
 	}
-	chains := c.Chains
-	if opts.CampaignID == "" {
-		// Hops enriched as in the campaigns' chains.
-		var caps []forensics.CapHit
-		chains, caps = trace.BuildCaps(c.Events, c.Flows, nil, analyze.TraceOptions(*aopts))
-		c.Caps = append(c.Caps, caps...)
-	}
+	chains := c.Chains // TraceRecords' without --campaign
 	switch {
 	case opts.CampaignID != "":
 		found := false

@@ -370,7 +370,7 @@ func Correlate(ctx context.Context, c *forensics.Case, opts Options) error {
 	if opts.Until < StageAll {
 		return nil
 	}
-	if err := buildChains(c, opts); err != nil {
+	if err := buildChains(c, opts, nil); err != nil {
 		return err
 	}
 	return ctx.Err()
@@ -379,8 +379,9 @@ func Correlate(ctx context.Context, c *forensics.Case, opts Options) error {
 // buildChains sets the case's hop chains from its records (and its
 // campaigns' hops) and adds the limits the tracing reached to its caps,
 // in their order. Of flows in a FlowStore, only those through a relay
-// are held (trace.RelayFlows).
-func buildChains(c *forensics.Case, opts Options) error {
+// are held (trace.RelayFlows); with proxied, the events with a
+// forwarded-for path are read from it, not from c.Events.
+func buildChains(c *forensics.Case, opts Options, proxied *SpooledEvents) error {
 	flows := c.Flows
 	if c.FlowStore != nil {
 		var err error
@@ -388,8 +389,16 @@ func buildChains(c *forensics.Case, opts Options) error {
 			return fmt.Errorf("hop chains: %w", err)
 		}
 	}
+	events := func(fn func(*forensics.Event) error) error { return forensics.EachOf(c.Events, fn) }
+	if proxied != nil {
+		events = proxied.Each
+	}
 	var caps []forensics.CapHit
-	c.Chains, caps = trace.BuildCaps(c.Events, flows, c.Campaigns, TraceOptions(opts))
+	var err error
+	c.Chains, caps, err = trace.BuildCapsEach(events, flows, c.Campaigns, TraceOptions(opts))
+	if err != nil {
+		return fmt.Errorf("hop chains: %w", err)
+	}
 	if len(caps) > 0 {
 		c.Caps = append(c.Caps, caps...)
 		sortCaps(c.Caps)

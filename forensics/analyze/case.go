@@ -232,14 +232,14 @@ func AddToCase(ctx context.Context, casePath string, opts Options, co CaseOption
 }
 
 // correlateStored is Correlate over every record stored in cf (what
-// Load gives), without holding the events: they are read back from the
+// Load gives), without holding the records: they are read back from the
 // case file into session items (with the enrichment stored with them,
 // not looked up again), sorted externally (chunk items in memory) and
 // grouped as the streamed commands group them; sessions go to a spool
-// and into the campaign grouping; hop chains come from the flows and the
-// events with a forwarded-for path, held. The Case holds the provenance,
-// those records, the campaigns and the chains; the sessions are the
-// spool's (close it). TestCorrelateStoredMatchesCorrelate holds the
+// and into the campaign grouping; hop chains read the flows and the
+// events with a forwarded-for path from spools of their own. The Case
+// holds the provenance, the campaigns and the chains; the sessions are
+// the spool's (close it). TestCorrelateStoredMatchesCorrelate holds the
 // result to Correlate's.
 func correlateStored(ctx context.Context, cf *casefile.File, opts Options, chunk int) (*forensics.Case, *SpooledSessions, error) {
 	c, err := cf.Load(ctx, casefile.LoadOptions{NoFlows: true, NoEvents: true, NoDerived: true})
@@ -275,6 +275,10 @@ func correlateStored(ctx context.Context, cf *casefile.File, opts Options, chunk
 	flows := newSpooledFlows(chunk)
 	flows.geos = geos
 	defer flows.Close()
+	// and the events with a forwarded-for path from this one.
+	proxied := newSpooledEvents(chunk)
+	proxied.geos = geos
+	defer proxied.Close()
 	var seq int64
 	err = eachStoredFlow(ctx, cf, geos, func(f *forensics.Flow, src, dst uint32) error {
 		seq++
@@ -289,7 +293,7 @@ func correlateStored(ctx context.Context, cf *casefile.File, opts Options, chunk
 		seq++
 		sorter.Add(sortItem{it: session.EventItem(e), input: input(e.Evidence.SHA256), seq: seq, geo: geo})
 		if len(e.ProxyChain) >= 2 {
-			c.Events = append(c.Events, *e) // hop chains read these
+			proxied.addGeo(0, seq, e, geo)
 		}
 		return nil
 	})
@@ -317,7 +321,7 @@ func correlateStored(ctx context.Context, cf *casefile.File, opts Options, chunk
 	}
 	c.Campaigns, _ = b.Finish()
 	c.FlowStore = flows
-	err = buildChains(c, opts)
+	err = buildChains(c, opts, proxied)
 	c.FlowStore = nil
 	if err != nil {
 		sessions.Close()

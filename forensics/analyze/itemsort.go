@@ -183,10 +183,13 @@ type itemSink struct {
 	s      *extsort.Sorter[sortItem]
 	events *SpooledEvents // when set, every event also goes here
 	flows  *SpooledFlows  // when set, every flow goes here instead of the result
-	keep   bool
-	input  int32
-	seq    int64
-	offset time.Duration // --clock-offset of a capture (logs apply their own)
+	// proxied, when set, takes the events keep keeps (those with a
+	// forwarded-for path) instead of the result.
+	proxied *SpooledEvents
+	keep    bool
+	input   int32
+	seq     int64
+	offset  time.Duration // --clock-offset of a capture (logs apply their own)
 	// store, when set, takes every record as ingestOne would finish it
 	// (the input's SHA-256, sha, taken before reading; a capture's clock
 	// offset; enrichment by enr), as it is read.
@@ -214,7 +217,14 @@ func (k *itemSink) event(e *forensics.Event) (keep bool) {
 		}
 		k.store.Event(ev)
 	}
-	return k.keep && len(e.ProxyChain) >= 2
+	if !k.keep || len(e.ProxyChain) < 2 {
+		return false
+	}
+	if k.proxied != nil {
+		k.proxied.add(k.input, k.seq, e)
+		return false
+	}
+	return true
 }
 
 // flow takes a flow as read: a capture's clock offset is applied to its

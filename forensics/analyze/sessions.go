@@ -49,7 +49,7 @@ func streamSessions(ctx context.Context, aopts Options, cols *report.CSVColumns,
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := groupSessions(ctx, aopts, chunk, false, nil, nil, sp.add, func() error { return sp.err })
+	c, err := groupSessions(ctx, aopts, chunk, false, nil, sp.add, func() error { return sp.err })
 	if c == nil || (err != nil && !errors.Is(err, ErrInput)) {
 		sp.Close()
 		return nil, c, err
@@ -78,66 +78,131 @@ func StreamCampaigns(ctx context.Context, aopts Options) (*forensics.Case, error
 func streamCampaigns(ctx context.Context, aopts Options, chunk int) (*forensics.Case, error) {
 	b := campaign.NewBuilder(campaignOptions(aopts))
 	chains := aopts.Until >= StageAll
-	var flows *SpooledFlows
+	var sp *recordSpools
 	if chains {
-		flows = newSpooledFlows(chunk)
-		defer flows.Close()
+		sp = &recordSpools{flows: newSpooledFlows(chunk), proxied: newSpooledEvents(chunk)}
+		defer sp.close()
 	}
-	c, err := groupSessions(ctx, aopts, chunk, chains, nil, flows, b.Add, func() error { return nil })
+	c, err := groupSessions(ctx, aopts, chunk, chains, sp, b.Add, func() error { return nil })
 	if c == nil || (err != nil && !errors.Is(err, ErrInput)) {
 		return c, err
 	}
 	c.Campaigns, _ = b.Finish()
 	if chains {
-		flows.enr = aopts.Enricher
-		c.FlowStore = flows
-		err = errors.Join(err, buildChains(c, aopts))
+		sp.enrich(aopts.Enricher)
+		c.FlowStore = sp.flows
+		err = errors.Join(err, buildChains(c, aopts, sp.proxied))
 		c.FlowStore = nil
 	}
 	return c, errors.Join(err, ctx.Err())
 }
 
-// TraceRecords is Run to StageIngest (`tracehop trace` without
-// --campaign) keeping only the records hop chains need: events with a
-// forwarded-for path, and flows through a relay (the rest spooled and
-// read twice: trace.RelayFlows), hashed and enriched as Run does them,
-// then sorted as Correlate sorts them. (Chains keep the evidence of the
+// TraceRecords is `tracehop trace` without --campaign: Run to
+// StageIngest, then the hop chains (Case.Chains, and their caps hit)
+// built from the records they need alone, spooled on disk as they are
+// read and read back in Correlate's order: the events with a
+// forwarded-for path, and the flows through a relay (trace.RelayFlows),
+// hashed and enriched as Run does them. (Chains keep the evidence of the
 // first records of each path; a capture's flows arrive in the order its
 // flow-table shards end them, so unsorted records could give other
-// evidence from run to run.) The returned error joins unusable inputs as
-// Run's does.
+// evidence from run to run.) The Case holds no records. The returned
+// error joins unusable inputs as Run's does.
 func TraceRecords(ctx context.Context, aopts Options) (*forensics.Case, error) {
-	flows := newSpooledFlows(SpooledEventsChunk)
-	defer flows.Close()
-	c, inputErr, err := ingestCase(ctx, aopts, func(i int) *itemSink { return &itemSink{keep: true, flows: flows, input: int32(i)} })
+	sp := &recordSpools{flows: newSpooledFlows(SpooledEventsChunk), proxied: newSpooledEvents(SpooledEventsChunk)}
+	defer sp.close()
+	c, inputErr, err := ingestCase(ctx, aopts, func(i int) *itemSink {
+		return &itemSink{keep: true, flows: sp.flows, proxied: sp.proxied, input: int32(i)}
+	})
 	if err != nil {
 		return c, err
 	}
-	flows.sums = make([]string, len(c.Inputs))
+	sums := make([]string, len(c.Inputs))
 	for i := range c.Inputs {
-		flows.sums[i] = c.Inputs[i].SHA256
+		sums[i] = c.Inputs[i].SHA256
 	}
-	flows.enr = aopts.Enricher
+	sp.setSums(sums)
+	sp.enrich(aopts.Enricher)
 	SortRecords(c)
-	if c.Flows, err = trace.RelayFlows(flows.Each); err != nil {
+	relay, err := trace.RelayFlows(sp.flows.Each)
+	if err != nil {
 		return c, fmt.Errorf("hop chains: %w", err)
 	}
+	var caps []forensics.CapHit
+	c.Chains, caps, err = trace.BuildCapsEach(sp.proxied.Each, relay, nil, TraceOptions(aopts))
+	if err != nil {
+		return c, fmt.Errorf("hop chains: %w", err)
+	}
+	c.Caps = append(c.Caps, caps...)
 	return c, inputErr
+}
+
+// recordSpools hold on disk what groupSessions (or TraceRecords) would
+// otherwise hold in the Case: every event (events, for the report), every
+// flow (flows), and the events hop chains read (proxied: those with a
+// forwarded-for path; behind a CDN, every one). Nil spools are not used.
+type recordSpools struct {
+	events, proxied *SpooledEvents
+	flows           *SpooledFlows
+}
+
+// setSums gives the spools the inputs' SHA-256 sums, by input index.
+func (sp *recordSpools) setSums(sums []string) {
+	if sp.events != nil {
+		sp.events.sums = sums
+	}
+	if sp.proxied != nil {
+		sp.proxied.sums = sums
+	}
+	if sp.flows != nil {
+		sp.flows.sums = sums
+	}
+}
+
+// enrich makes the spools look up each record's enrichment as it is read
+// back, as Run's records are enriched.
+func (sp *recordSpools) enrich(e *enrich.Enricher) {
+	if sp.events != nil {
+		sp.events.enr = e
+	}
+	if sp.proxied != nil {
+		sp.proxied.enr = e
+	}
+	if sp.flows != nil {
+		sp.flows.enr = e
+	}
+}
+
+// close removes the spools' files (a spool handed to a Case is the
+// Case's to release instead).
+func (sp *recordSpools) close() {
+	if sp.events != nil {
+		sp.events.Close()
+	}
+	if sp.proxied != nil {
+		sp.proxied.Close()
+	}
+	if sp.flows != nil {
+		sp.flows.Close()
+	}
 }
 
 // groupSessions reads every input into session items, sorts them
 // externally (chunk items in memory) and groups them with a
 // session.Stream that hands each ended session to emit; failed is polled
 // for emit's error. With keep, the Case also holds the records hop chains
-// need (itemSink); with events, every event also goes to that spool,
-// and with flows every flow goes to that one instead of the Case; both
-// get the inputs' SHA-256 sums. The Case is nil, or the error not
+// need (itemSink), or with spools, its spools take every event (events),
+// every flow (flows, not held) and the kept events (proxied, not held);
+// they get the inputs' SHA-256 sums. The Case is nil, or the error not
 // ErrInput alone, when the run failed.
-func groupSessions(ctx context.Context, aopts Options, chunk int, keep bool, events *SpooledEvents, flows *SpooledFlows, emit func(*forensics.Session), failed func() error) (*forensics.Case, error) {
+func groupSessions(ctx context.Context, aopts Options, chunk int, keep bool, spools *recordSpools, emit func(*forensics.Session), failed func() error) (*forensics.Case, error) {
 	sorter := newItemSorter(chunk)
 	defer sorter.Cleanup()
 	c, inputErr, err := ingestCase(ctx, aopts, func(i int) *itemSink {
-		return &itemSink{s: sorter, events: events, flows: flows, keep: keep, input: int32(i)}
+		k := &itemSink{s: sorter, keep: keep, input: int32(i)}
+		if spools != nil {
+			k.events, k.flows, k.proxied = spools.events, spools.flows, spools.proxied
+		}
+		return k
 	})
 	if err != nil {
 		return c, err
@@ -149,11 +214,8 @@ func groupSessions(ctx context.Context, aopts Options, chunk int, keep bool, eve
 	for i := range c.Inputs {
 		sums[i] = c.Inputs[i].SHA256
 	}
-	if events != nil {
-		events.sums = sums
-	}
-	if flows != nil {
-		flows.sums = sums
+	if spools != nil {
+		spools.setSums(sums)
 	}
 	SortRecords(c) // and the records kept
 	st := session.NewStream(aopts.Session, emit)

@@ -274,9 +274,12 @@ func TestStreamCampaignsMatchesRun(t *testing.T) {
 			wantIn, _ := Run(ctx, o)
 			SortRecords(wantIn)
 			gotIn, _ := TraceRecords(ctx, o)
-			wantChains := trace.Build(wantIn.Events, wantIn.Flows, nil, TraceOptions(o))
-			if d := firstDiff(js(trace.Build(gotIn.Events, gotIn.Flows, nil, TraceOptions(o))), js(wantChains)); d != "" {
+			wantChains, wantCaps := trace.BuildCaps(wantIn.Events, wantIn.Flows, nil, TraceOptions(o))
+			if d := firstDiff(js(gotIn.Chains)+js(gotIn.Caps), js(wantChains)+js(append(wantIn.Caps, wantCaps...))); d != "" {
 				t.Errorf("TraceRecords: chains differ: %s", d)
+			}
+			if len(gotIn.Events) != 0 {
+				t.Errorf("TraceRecords holds %d events", len(gotIn.Events))
 			}
 			if d := firstDiff(js(gotIn.Inputs)+js(gotIn.Problems), js(wantIn.Inputs)+js(wantIn.Problems)); d != "" {
 				t.Errorf("TraceRecords: provenance differs: %s", d)

@@ -37,30 +37,28 @@ func RunSpooled(ctx context.Context, aopts Options) (*forensics.Case, error) {
 }
 
 func runSpooled(ctx context.Context, aopts Options, itemChunk, eventChunk int) (*forensics.Case, error) {
-	sp := newSpooledEvents(eventChunk)
-	fl := newSpooledFlows(eventChunk)
+	spools := &recordSpools{events: newSpooledEvents(eventChunk), flows: newSpooledFlows(eventChunk), proxied: newSpooledEvents(eventChunk)}
 	ss := newSpooledSessions(eventChunk, aopts.Enricher)
 	b := campaign.NewBuilder(campaignOptions(aopts))
 	emit := func(s *forensics.Session) {
 		b.Add(s)
 		ss.add(s)
 	}
-	c, err := groupSessions(ctx, aopts, itemChunk, true, sp, fl, emit, func() error { return nil })
+	c, err := groupSessions(ctx, aopts, itemChunk, true, spools, emit, func() error { return nil })
 	if c == nil || (err != nil && !errors.Is(err, ErrInput)) {
-		sp.Close()
-		fl.Close()
+		spools.close()
 		ss.Close()
 		return c, err
 	}
-	sp.enr, fl.enr = aopts.Enricher, aopts.Enricher
+	spools.enrich(aopts.Enricher)
 	c.Campaigns, _ = b.Finish()
-	c.Flows, c.FlowStore = nil, fl
-	if cerr := buildChains(c, aopts); cerr != nil {
+	c.Flows, c.FlowStore = nil, spools.flows
+	if cerr := buildChains(c, aopts, spools.proxied); cerr != nil {
 		err = errors.Join(err, cerr)
 	}
-	// The kept events served hop chains only: every event comes from the
-	// spool.
-	c.Events, c.EventStore, c.SessionStore = nil, sp, ss
+	// The events with a forwarded-for path served hop chains only.
+	spools.proxied.Close()
+	c.Events, c.EventStore, c.SessionStore = nil, spools.events, ss
 	return c, errors.Join(err, ctx.Err())
 }
 

@@ -131,8 +131,20 @@ func Build(events []forensics.Event, flows []forensics.Flow, campaigns []forensi
 // were not all compared, trace.max_periods groups whose ON periods were
 // not all correlated.
 func BuildCaps(events []forensics.Event, flows []forensics.Flow, campaigns []forensics.Campaign, opts Options) ([]forensics.Chain, []forensics.CapHit) {
+	chains, caps, _ := BuildCapsEach(func(fn func(*forensics.Event) error) error { return forensics.EachOf(events, fn) }, flows, campaigns, opts)
+	return chains, caps
+}
+
+// BuildCapsEach is BuildCaps over the events each hands over in their
+// order (time, then ID), read once as they come, so that a caller need
+// not hold them: behind a CDN every line has a forwarded-for path. Its
+// error is each's.
+func BuildCapsEach(events func(fn func(*forensics.Event) error) error, flows []forensics.Flow, campaigns []forensics.Campaign, opts Options) ([]forensics.Chain, []forensics.CapHit, error) {
 	opts = opts.withDefaults()
-	chains := xffChains(events, opts)
+	chains, err := xffChains(events, opts)
+	if err != nil {
+		return nil, nil, err
+	}
 	var rc relayCaps
 	chains = append(chains, relayChains(flows, opts, &rc)...)
 	var caps []forensics.CapHit
@@ -149,7 +161,7 @@ func BuildCaps(events []forensics.Event, flows []forensics.Flow, campaigns []for
 		return strings.Compare(a.ID, b.ID)
 	})
 	Attach(campaigns, chains)
-	return chains, caps
+	return chains, caps, nil
 }
 
 // Attach sets each campaign's Hops to the chains that have a hop on one of
@@ -219,15 +231,14 @@ func addPort(h *forensics.Hop, p uint16) {
 
 // xffChains groups events by their resolved forwarded-for path and
 // target: one chain per distinct path.
-func xffChains(events []forensics.Event, opts Options) []forensics.Chain {
+func xffChains(events func(fn func(*forensics.Event) error) error, opts Options) ([]forensics.Chain, error) {
 	type agg struct {
 		chain forensics.Chain
 	}
 	byKey := map[string]*agg{}
-	for i := range events {
-		e := &events[i]
+	err := events(func(e *forensics.Event) error {
 		if len(e.ProxyChain) < 2 {
-			continue
+			return nil
 		}
 		var key strings.Builder
 		addrs := make([]netip.Addr, 0, len(e.ProxyChain)+1)
@@ -243,7 +254,7 @@ func xffChains(events []forensics.Event, opts Options) []forensics.Chain {
 			key.WriteByte(',')
 		}
 		if len(addrs) < 2 {
-			continue
+			return nil
 		}
 		if e.DstIP.IsValid() {
 			key.WriteString(">" + e.DstIP.String())
@@ -295,13 +306,17 @@ func xffChains(events []forensics.Event, opts Options) []forensics.Chain {
 		if len(a.chain.Evidence) < opts.MaxEvidence {
 			a.chain.Evidence = append(a.chain.Evidence, e.Evidence)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	out := make([]forensics.Chain, 0, len(byKey))
 	for _, a := range byKey {
 		sortEvidence(a.chain.Evidence)
 		out = append(out, a.chain)
 	}
-	return out
+	return out, nil
 }
 
 func sortEvidence(ev []forensics.EvidenceRef) {
