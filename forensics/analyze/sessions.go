@@ -89,7 +89,6 @@ func streamCampaigns(ctx context.Context, aopts Options, chunk int) (*forensics.
 	}
 	c.Campaigns, _ = b.Finish()
 	if chains {
-		sp.enrich(aopts.Enricher)
 		c.FlowStore = sp.flows
 		err = errors.Join(err, buildChains(c, aopts, sp.proxied))
 		c.FlowStore = nil
@@ -120,8 +119,7 @@ func TraceRecords(ctx context.Context, aopts Options) (*forensics.Case, error) {
 	for i := range c.Inputs {
 		sums[i] = c.Inputs[i].SHA256
 	}
-	sp.setSums(sums)
-	sp.enrich(aopts.Enricher)
+	sp.readAs(sums, aopts.Enricher)
 	SortRecords(c)
 	relay, err := trace.RelayFlows(sp.flows.Each)
 	if err != nil {
@@ -145,30 +143,17 @@ type recordSpools struct {
 	flows           *SpooledFlows
 }
 
-// setSums gives the spools the inputs' SHA-256 sums, by input index.
-func (sp *recordSpools) setSums(sums []string) {
-	if sp.events != nil {
-		sp.events.sums = sums
-	}
-	if sp.proxied != nil {
-		sp.proxied.sums = sums
-	}
-	if sp.flows != nil {
-		sp.flows.sums = sums
-	}
-}
-
-// enrich makes the spools look up each record's enrichment as it is read
-// back, as Run's records are enriched.
-func (sp *recordSpools) enrich(e *enrich.Enricher) {
-	if sp.events != nil {
-		sp.events.enr = e
-	}
-	if sp.proxied != nil {
-		sp.proxied.enr = e
+// readAs gives the spools what their records get back as they are read,
+// as Run's records have them: the inputs' SHA-256 sums by input index,
+// and enrichment by e (nil: none).
+func (sp *recordSpools) readAs(sums []string, e *enrich.Enricher) {
+	for _, s := range [...]*SpooledEvents{sp.events, sp.proxied} {
+		if s != nil {
+			s.sums, s.enr = sums, e
+		}
 	}
 	if sp.flows != nil {
-		sp.flows.enr = e
+		sp.flows.sums, sp.flows.enr = sums, e
 	}
 }
 
@@ -215,7 +200,7 @@ func groupSessions(ctx context.Context, aopts Options, chunk int, keep bool, spo
 		sums[i] = c.Inputs[i].SHA256
 	}
 	if spools != nil {
-		spools.setSums(sums)
+		spools.readAs(sums, aopts.Enricher)
 	}
 	SortRecords(c) // and the records kept
 	st := session.NewStream(aopts.Session, emit)

@@ -50,7 +50,6 @@ func runSpooled(ctx context.Context, aopts Options, itemChunk, eventChunk int) (
 		ss.Close()
 		return c, err
 	}
-	spools.enrich(aopts.Enricher)
 	c.Campaigns, _ = b.Finish()
 	c.Flows, c.FlowStore = nil, spools.flows
 	if cerr := buildChains(c, aopts, spools.proxied); cerr != nil {
