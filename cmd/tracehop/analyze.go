@@ -15,17 +15,20 @@ import (
 	"github.com/tracehop/tracehop/forensics/analyze"
 	"github.com/tracehop/tracehop/forensics/evidence"
 	"github.com/tracehop/tracehop/forensics/report"
+	"github.com/tracehop/tracehop/forensics/trace"
 )
 
 type analyzeOptions struct {
 	g      *globalOptions
 	Inputs []string
 	Case   string
+	// Trace: the hop-chain thresholds, as campaigns and trace take them.
+	Trace trace.Options
 	bundleOptions
 }
 
 func newAnalyzeCmd(g *globalOptions, runF func(*analyzeOptions) error) *cobra.Command {
-	opts := &analyzeOptions{g: g}
+	opts := &analyzeOptions{g: g, Trace: trace.DefaultOptions()}
 	cmd := &cobra.Command{
 		Use:   "analyze INPUT...",
 		Short: "One shot: ingest, enrich, correlate and write the report bundle to --out",
@@ -41,6 +44,15 @@ not lie inside an input directory.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = args
 			opts.Args = append([]string{"tracehop"}, osArgs(cmd)...)
+			if opts.Case != "" {
+				// case add rebuilds the chains of the whole case with the
+				// defaults: a case must not hold chains built otherwise.
+				for _, name := range traceFlagNames() {
+					if cmd.Flags().Changed(name) {
+						return fmt.Errorf("--%s cannot be used with --case: case add rebuilds the case's hop chains with the default thresholds", name)
+					}
+				}
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -50,6 +62,7 @@ not lie inside an input directory.`,
 	f := cmd.Flags()
 	addBundleFlags(f, &opts.bundleOptions)
 	f.StringVar(&opts.Case, "case", "", "also store everything in this case file (*.thcase)")
+	bindTraceFlags(f, &opts.Trace)
 	return cmd
 }
 
@@ -69,6 +82,7 @@ func runAnalyze(ctx context.Context, opts *analyzeOptions) error {
 	if enr != nil {
 		defer enr.Close()
 	}
+	aopts.Trace = opts.Trace
 	var c *forensics.Case
 	var runErr error
 	if opts.Case != "" {
@@ -118,6 +132,7 @@ func printSummary(w io.Writer, c *forensics.Case, out string, files int) {
 			fmt.Fprintf(w, "unusable input: %s: %s\n", report.TerminalSafe(in.Path), report.TerminalSafe(in.Error))
 		}
 	}
+	printCaps(w, c.Caps)
 }
 
 func firstNonEmpty(s ...string) string {

@@ -3,16 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tracehop/tracehop/forensics"
 )
 
 // runCLI runs tracehop in-process and returns stdout, stderr and the exit
@@ -269,5 +273,39 @@ func TestAnalyzeSummary(t *testing.T) {
 		if !regexp.MustCompile(re).MatchString(errOut) {
 			t.Errorf("summary lacks %s:\n%s", re, errOut)
 		}
+	}
+}
+
+// TestAnalyzeMaxChains: analyze takes the hop-chain flags; paths past
+// --max-chains are reported as a cap hit, and the flags are refused with
+// --case (case add rebuilds the case's chains with the defaults).
+func TestAnalyzeMaxChains(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "edge.log")
+	var b strings.Builder
+	for i := range 3 {
+		fmt.Fprintf(&b, "10.0.0.5 - - [24/Jun/2025:00:00:0%d +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"ua\" \"198.51.100.%d\"\n", i, i+1)
+	}
+	os.WriteFile(in, []byte(b.String()), 0o444)
+	lf := `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for"`
+	out := filepath.Join(t.TempDir(), "bundle")
+	_, errOut, code := runCLI(t, "analyze", in, "--log-format", lf, "--no-enrich", "--max-chains", "2", "--out", out, "--formats", "json")
+	rep, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatalf("exit %d, stderr %q: %v", code, errOut, err)
+	}
+	var doc struct {
+		Case struct {
+			Caps []forensics.CapHit `json:"caps_hit"`
+		} `json:"case"`
+	}
+	if err := json.Unmarshal(rep, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if want := []forensics.CapHit{{Cap: "trace.max_chains", Count: 1}}; !slices.Equal(doc.Case.Caps, want) || !strings.Contains(errOut, "cap hit: trace.max_chains: 1") {
+		t.Errorf("exit %d, stderr %q: no trace.max_chains cap hit of 1 in report.json", code, errOut)
+	}
+	_, errOut, code = runCLI(t, "analyze", in, "--case", filepath.Join(t.TempDir(), "c.thcase"), "--max-chains", "2", "--out", filepath.Join(t.TempDir(), "b2"))
+	if code == 0 || !strings.Contains(errOut, "--max-chains cannot be used with --case") {
+		t.Errorf("with --case: exit %d, stderr %q", code, errOut)
 	}
 }

@@ -142,7 +142,12 @@ func printProblems(w io.Writer, c *forensics.Case) {
 		reason := strings.TrimPrefix(p.Reason, p.File+": ")
 		fmt.Fprintf(w, "%s%s: %s\n", report.TerminalSafe(p.File), pos, report.TerminalSafe(reason))
 	}
-	for _, h := range c.Caps {
+	printCaps(w, c.Caps)
+}
+
+// printCaps lists the limits a run reached, one line each.
+func printCaps(w io.Writer, caps []forensics.CapHit) {
+	for _, h := range caps {
 		if h.File == "" { // a limit of the whole run (hop chains)
 			fmt.Fprintf(w, "cap hit: %s: %d\n", h.Cap, h.Count)
 			continue

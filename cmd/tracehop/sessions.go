@@ -222,7 +222,18 @@ func applyScoreWeights(o *campaign.Options, weights []string) error {
 	return nil
 }
 
-// bindTraceFlags adds the relay-pairing thresholds (Zhang–Paxson).
+// traceFlagNames are the names of the flags bindTraceFlags adds.
+func traceFlagNames() []string {
+	f := pflag.NewFlagSet("trace", pflag.ContinueOnError)
+	var o trace.Options
+	bindTraceFlags(f, &o)
+	var names []string
+	f.VisitAll(func(fl *pflag.Flag) { names = append(names, fl.Name) })
+	return names
+}
+
+// bindTraceFlags adds the relay-pairing thresholds (Zhang–Paxson) and the
+// chain cap.
 func bindTraceFlags(f *pflag.FlagSet, o *trace.Options) {
 	f.DurationVar(&o.Idle, "onoff-idle", o.Idle, "idle time that ends an ON period")
 	f.DurationVar(&o.Delta, "onoff-delta", o.Delta, "how close two OFF→ON transitions must be to coincide")
@@ -230,4 +241,5 @@ func bindTraceFlags(f *pflag.FlagSet, o *trace.Options) {
 	f.IntVar(&o.MinCoincidences, "onoff-min", o.MinCoincidences, "fewest coincidences that verify a pairing")
 	f.DurationVar(&o.TimingSlack, "timing-slack", o.TimingSlack, "start/end tolerance of timing-only pairing (unverified)")
 	f.DurationVar(&o.TimingMinDuration, "timing-min-duration", o.TimingMinDuration, "shortest flows that may be paired on timing only")
+	f.IntVar(&o.MaxChains, "max-chains", o.MaxChains, "most distinct forwarded-for paths traced (the first in time order); events of later paths are counted as trace.max_chains")
 }

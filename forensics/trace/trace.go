@@ -50,6 +50,10 @@ type Options struct {
 	MaxPeriods int
 	// MaxEvidence bounds the evidence references kept per chain.
 	MaxEvidence int
+	// MaxChains bounds the distinct forwarded-for paths traced: a spoofed
+	// X-Forwarded-For on every request would otherwise make one chain per
+	// line, held until the end. Paths past it (in time order) are counted.
+	MaxChains int
 	// Lookup, when set, enriches hops the records do not carry a record
 	// for (XFF claims); nil uses only what the records carry.
 	Lookup func(ip netip.Addr, at time.Time) *enrich.Record
@@ -67,6 +71,7 @@ func DefaultOptions() Options {
 		MaxPairs:          10000,
 		MaxPeriods:        100000,
 		MaxEvidence:       10,
+		MaxChains:         100000,
 	}
 }
 
@@ -82,6 +87,7 @@ func (o Options) Params() map[string]string {
 		"max_pairs":           strconv.Itoa(o.MaxPairs),
 		"max_periods":         strconv.Itoa(o.MaxPeriods),
 		"max_evidence":        strconv.Itoa(o.MaxEvidence),
+		"max_chains":          strconv.Itoa(o.MaxChains),
 	}
 }
 
@@ -114,6 +120,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxEvidence <= 0 {
 		o.MaxEvidence = d.MaxEvidence
 	}
+	if o.MaxChains <= 0 {
+		o.MaxChains = d.MaxChains
+	}
 	return o
 }
 
@@ -129,7 +138,8 @@ func Build(events []forensics.Event, flows []forensics.Flow, campaigns []forensi
 // BuildCaps is Build with the limits it reached, to be reported with the
 // case's: trace.max_pairs counts relays whose inbound × outbound groups
 // were not all compared, trace.max_periods groups whose ON periods were
-// not all correlated.
+// not all correlated, trace.max_chains events whose forwarded-for path
+// was new once MaxChains paths were held (not traced).
 func BuildCaps(events []forensics.Event, flows []forensics.Flow, campaigns []forensics.Campaign, opts Options) ([]forensics.Chain, []forensics.CapHit) {
 	chains, caps, _ := BuildCapsEach(func(fn func(*forensics.Event) error) error { return forensics.EachOf(events, fn) }, flows, campaigns, opts)
 	return chains, caps
@@ -141,13 +151,16 @@ func BuildCaps(events []forensics.Event, flows []forensics.Flow, campaigns []for
 // error is each's.
 func BuildCapsEach(events func(fn func(*forensics.Event) error) error, flows []forensics.Flow, campaigns []forensics.Campaign, opts Options) ([]forensics.Chain, []forensics.CapHit, error) {
 	opts = opts.withDefaults()
-	chains, err := xffChains(events, opts)
+	chains, untraced, err := xffChains(events, opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	var rc relayCaps
 	chains = append(chains, relayChains(flows, opts, &rc)...)
 	var caps []forensics.CapHit
+	if untraced > 0 {
+		caps = append(caps, forensics.CapHit{Cap: "trace.max_chains", Count: untraced})
+	}
 	if rc.pairs > 0 {
 		caps = append(caps, forensics.CapHit{Cap: "trace.max_pairs", Count: int64(rc.pairs)})
 	}
@@ -230,8 +243,11 @@ func addPort(h *forensics.Hop, p uint16) {
 }
 
 // xffChains groups events by their resolved forwarded-for path and
-// target: one chain per distinct path.
-func xffChains(events func(fn func(*forensics.Event) error) error, opts Options) ([]forensics.Chain, error) {
+// target: one chain per distinct path, for the first opts.MaxChains paths
+// in the events' order (time, then ID); untraced counts the events of
+// later paths. The first paths rather than the busiest: a path's chain is
+// then complete or absent, never a count that started late.
+func xffChains(events func(fn func(*forensics.Event) error) error, opts Options) (_ []forensics.Chain, untraced int64, _ error) {
 	type agg struct {
 		chain forensics.Chain
 	}
@@ -260,6 +276,10 @@ func xffChains(events func(fn func(*forensics.Event) error) error, opts Options)
 			key.WriteString(">" + e.DstIP.String())
 		}
 		a := byKey[key.String()]
+		if a == nil && len(byKey) >= opts.MaxChains {
+			untraced++
+			return nil
+		}
 		if a == nil {
 			a = &agg{}
 			actor := e.Actor()
@@ -309,14 +329,14 @@ func xffChains(events func(fn func(*forensics.Event) error) error, opts Options)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	out := make([]forensics.Chain, 0, len(byKey))
 	for _, a := range byKey {
 		sortEvidence(a.chain.Evidence)
 		out = append(out, a.chain)
 	}
-	return out, nil
+	return out, untraced, nil
 }
 
 func sortEvidence(ev []forensics.EvidenceRef) {

@@ -151,6 +151,43 @@ func TestXFFChains(t *testing.T) {
 	}
 }
 
+// TestXFFChainCap: a spoofed X-Forwarded-For per request makes a new path
+// per line; past MaxChains paths the first ones (in time order) are kept
+// whole, later sightings of them still counted, and the events of new
+// paths are reported as trace.max_chains.
+func TestXFFChainCap(t *testing.T) {
+	ev := func(sec int, origin string) forensics.Event {
+		return forensics.Event{ID: fmt.Sprint(sec), Time: forensics.NewTime(t0.Add(time.Duration(sec) * time.Second)),
+			SrcIP: netip.MustParseAddr("10.0.0.5"), ClientIP: netip.MustParseAddr(origin),
+			ProxyChain: []forensics.ProxyHop{{IP: origin}, {IP: "10.0.0.5"}},
+			Evidence:   forensics.EvidenceRef{File: "a.log", Line: uint64(sec + 1)}}
+	}
+	var evs []forensics.Event
+	for i := range 10 {
+		evs = append(evs, ev(i, fmt.Sprintf("198.51.100.%d", i)))
+	}
+	evs = append(evs, ev(20, "198.51.100.1"), ev(21, "198.51.100.7"))
+	opts := DefaultOptions()
+	opts.MaxChains = 3
+	chains, caps := BuildCaps(evs, nil, nil, opts)
+	var origins []string
+	for _, ch := range chains {
+		origins = append(origins, ch.Hops[0].IP.String())
+	}
+	if want := []string{"198.51.100.0", "198.51.100.1", "198.51.100.2"}; !slices.Equal(origins, want) {
+		t.Errorf("origins %v, want %v", origins, want)
+	}
+	if !chains[1].Hops[0].LastSeen.Equal(t0.Add(20*time.Second)) || len(chains[1].Evidence) != 2 {
+		t.Errorf("a kept path's later sighting: last %v, evidence %d", chains[1].Hops[0].LastSeen, len(chains[1].Evidence))
+	}
+	if want := []forensics.CapHit{{Cap: "trace.max_chains", Count: 8}}; !slices.Equal(caps, want) {
+		t.Errorf("caps %+v, want %+v", caps, want)
+	}
+	if _, caps := BuildCaps(evs, nil, nil, DefaultOptions()); len(caps) != 0 {
+		t.Errorf("under the default cap: %+v", caps)
+	}
+}
+
 // TestAttachMatchesScan: Attach gives each campaign the chains a scan of
 // every chain's hops against the campaign's addresses gives, in chain
 // order and once each, whether the addresses are sorted or not.
