@@ -378,24 +378,17 @@ func Correlate(ctx context.Context, c *forensics.Case, opts Options) error {
 
 // buildChains sets the case's hop chains from its records (and its
 // campaigns' hops) and adds the limits the tracing reached to its caps,
-// in their order. Of flows in a FlowStore, only those through a relay
-// are held (trace.RelayFlows); with proxied, the events with a
-// forwarded-for path are read from it, not from c.Events.
+// in their order. Of the flows, only those through a relay are held
+// (trace.BuildCapsEach); with proxied, the events with a forwarded-for
+// path are read from it, not from c.Events.
 func buildChains(c *forensics.Case, opts Options, proxied *SpooledEvents) error {
-	flows := c.Flows
-	if c.FlowStore != nil {
-		var err error
-		if flows, err = trace.RelayFlows(c.EachFlow); err != nil {
-			return fmt.Errorf("hop chains: %w", err)
-		}
-	}
 	events := func(fn func(*forensics.Event) error) error { return forensics.EachOf(c.Events, fn) }
 	if proxied != nil {
 		events = proxied.Each
 	}
 	var caps []forensics.CapHit
 	var err error
-	c.Chains, caps, err = trace.BuildCapsEach(events, flows, c.Campaigns, TraceOptions(opts))
+	c.Chains, caps, err = trace.BuildCapsEach(events, c.EachFlow, c.Campaigns, TraceOptions(opts))
 	if err != nil {
 		return fmt.Errorf("hop chains: %w", err)
 	}

@@ -68,7 +68,7 @@ func streamSessions(ctx context.Context, aopts Options, cols *report.CSVColumns,
 // the order sessions come in: TestDeterministicShuffled), and hop chains
 // are built from the records they need alone: events with a forwarded-for
 // path, kept as Run keeps them, and flows through a relay (the flows are
-// spooled and read twice: trace.RelayFlows). The Case holds the
+// spooled and read twice: trace.BuildCapsEach). The Case holds the
 // campaigns and chains (Run's, byte for byte:
 // TestStreamCampaignsMatchesRun), those events and the provenance.
 func StreamCampaigns(ctx context.Context, aopts Options) (*forensics.Case, error) {
@@ -100,7 +100,7 @@ func streamCampaigns(ctx context.Context, aopts Options, chunk int) (*forensics.
 // StageIngest, then the hop chains (Case.Chains, and their caps hit)
 // built from the records they need alone, spooled on disk as they are
 // read and read back in Correlate's order: the events with a
-// forwarded-for path, and the flows through a relay (trace.RelayFlows),
+// forwarded-for path, and the flows through a relay (trace.BuildCapsEach),
 // hashed and enriched as Run does them. (Chains keep the evidence of the
 // first records of each path; a capture's flows arrive in the order its
 // flow-table shards end them, so unsorted records could give other
@@ -121,12 +121,8 @@ func TraceRecords(ctx context.Context, aopts Options) (*forensics.Case, error) {
 	}
 	sp.readAs(sums, aopts.Enricher)
 	SortRecords(c)
-	relay, err := trace.RelayFlows(sp.flows.Each)
-	if err != nil {
-		return c, fmt.Errorf("hop chains: %w", err)
-	}
 	var caps []forensics.CapHit
-	c.Chains, caps, err = trace.BuildCapsEach(sp.proxied.Each, relay, nil, TraceOptions(aopts))
+	c.Chains, caps, err = trace.BuildCapsEach(sp.proxied.Each, sp.flows.Each, nil, TraceOptions(aopts))
 	if err != nil {
 		return c, fmt.Errorf("hop chains: %w", err)
 	}

@@ -7,13 +7,26 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
 )
+
+// relayFlow is what relay pairing reads of a flow: about a third of a
+// Flow, and none of its strings beyond the evidence, so that the flows
+// through relays can be held.
+type relayFlow struct {
+	src, dst       netip.Addr
+	start, end     time.Time
+	activity       []forensics.Period
+	dstPort        uint16
+	srcGeo, dstGeo *enrich.Record
+	evidence       forensics.EvidenceRef
+}
 
 // group is the traffic between a relay and one peer in one direction.
 type group struct {
 	peer    netip.Addr
-	flows   []*forensics.Flow
+	flows   []*relayFlow
 	periods []span // merged ON periods, sorted
 	first   time.Time
 	last    time.Time
@@ -65,16 +78,16 @@ func correlate(a, b []span, delta time.Duration) Correlation {
 
 // merge turns flows into ON periods: each flow's Activity (or its whole
 // span when the reader tracked none), joined when the gap is below idle.
-func merge(flows []*forensics.Flow, idle time.Duration, maxPeriods int) (periods []span, capped bool) {
+func merge(flows []*relayFlow, idle time.Duration, maxPeriods int) (periods []span, capped bool) {
 	var raw []span
 	for _, f := range flows {
-		if len(f.Activity) > 0 {
-			for _, p := range f.Activity {
+		if len(f.activity) > 0 {
+			for _, p := range f.activity {
 				raw = append(raw, span{p.Start.Time, tmax(p.End.Time, p.Start.Time)})
 			}
 			continue
 		}
-		raw = append(raw, span{f.Start.Time, tmax(f.End.Time, f.Start.Time)})
+		raw = append(raw, span{f.start, tmax(f.end, f.start)})
 	}
 	slices.SortFunc(raw, func(x, y span) int { return cmp.Or(x.start.Compare(y.start), x.end.Compare(y.end)) })
 	out := raw[:0]
@@ -93,18 +106,18 @@ func merge(flows []*forensics.Flow, idle time.Duration, maxPeriods int) (periods
 
 // groups gathers flows by peer; capped counts the groups whose ON
 // periods were cut at opts.MaxPeriods.
-func groups(flows []*forensics.Flow, peer func(*forensics.Flow) netip.Addr, opts Options, capped *int) []*group {
+func groups(flows []*relayFlow, peer func(*relayFlow) netip.Addr, opts Options, capped *int) []*group {
 	by := map[netip.Addr]*group{}
 	for _, f := range flows {
 		p := peer(f)
 		g := by[p]
 		if g == nil {
-			g = &group{peer: p, first: f.Start.Time, last: f.End.Time}
+			g = &group{peer: p, first: f.start, last: f.end}
 			by[p] = g
 		}
 		g.flows = append(g.flows, f)
-		g.first = tmin(g.first, f.Start.Time)
-		g.last = tmax(g.last, tmax(f.End.Time, f.Start.Time))
+		g.first = tmin(g.first, f.start)
+		g.last = tmax(g.last, tmax(f.end, f.start))
 	}
 	out := make([]*group, 0, len(by))
 	for _, g := range by {
@@ -119,16 +132,21 @@ func groups(flows []*forensics.Flow, peer func(*forensics.Flow) netip.Addr, opts
 }
 
 // relayCaps counts what relayChains left out: relays with more inbound ×
-// outbound groups than opts.MaxPairs (the rest not compared), and groups
-// with more ON periods than opts.MaxPeriods (the rest not correlated).
-type relayCaps struct{ pairs, periods int }
+// outbound groups than opts.MaxPairs (the rest not compared), groups
+// with more ON periods than opts.MaxPeriods (the rest not correlated),
+// and flows through relays past opts.MaxRelayFlows (not held).
+type relayCaps struct {
+	pairs, periods int
+	flows          int64
+}
 
-// RelayFlows returns the flows relayChains pairs, those to or from an
+// relayFlows returns what relayChains reads of the flows to or from an
 // address that both receives and sends flows, in the order each gives
-// them: a run's flows read twice (once for the addresses, once for the
-// flows), so that only these are held. BuildCaps gives the same chains
-// from them as from all the flows.
-func RelayFlows(each func(func(*forensics.Flow) error) error) ([]forensics.Flow, error) {
+// them: the flows are read twice (once for the addresses, once for the
+// flows), so that only these are held, and at most opts.MaxRelayFlows of
+// them (the first; the rest are counted in caps). relayChains gives the
+// same chains from them as from all the flows.
+func relayFlows(each func(func(*forensics.Flow) error) error, opts Options, caps *relayCaps) ([]relayFlow, error) {
 	const recv, send = 1, 2
 	seen := map[netip.Addr]uint8{}
 	err := each(func(f *forensics.Flow) error {
@@ -142,11 +160,20 @@ func RelayFlows(each func(func(*forensics.Flow) error) error) ([]forensics.Flow,
 		return nil, err
 	}
 	relay := func(a netip.Addr) bool { return seen[a] == recv|send }
-	var out []forensics.Flow
+	var out []relayFlow
 	err = each(func(f *forensics.Flow) error {
-		if usable(f) && (relay(f.DstIP) || relay(f.SrcIP)) {
-			out = append(out, *f)
+		if !usable(f) || !(relay(f.DstIP) || relay(f.SrcIP)) {
+			return nil
 		}
+		if len(out) >= opts.MaxRelayFlows {
+			caps.flows++
+			return nil
+		}
+		out = append(out, relayFlow{
+			src: f.SrcIP, dst: f.DstIP, start: f.Start.Time, end: f.End.Time,
+			activity: slices.Clone(f.Activity), dstPort: f.DstPort,
+			srcGeo: f.SrcGeo, dstGeo: f.DstGeo, evidence: f.Evidence,
+		})
 		return nil
 	})
 	return out, err
@@ -159,16 +186,13 @@ func usable(f *forensics.Flow) bool {
 
 // relayChains finds addresses that receive flows and send flows, and pairs
 // their inbound and outbound traffic by ON/OFF correlation.
-func relayChains(flows []forensics.Flow, opts Options, caps *relayCaps) []forensics.Chain {
-	in := map[netip.Addr][]*forensics.Flow{}
-	out := map[netip.Addr][]*forensics.Flow{}
+func relayChains(flows []relayFlow, opts Options, caps *relayCaps) []forensics.Chain {
+	in := map[netip.Addr][]*relayFlow{}
+	out := map[netip.Addr][]*relayFlow{}
 	for i := range flows {
 		f := &flows[i]
-		if !usable(f) {
-			continue
-		}
-		in[f.DstIP] = append(in[f.DstIP], f)
-		out[f.SrcIP] = append(out[f.SrcIP], f)
+		in[f.dst] = append(in[f.dst], f)
+		out[f.src] = append(out[f.src], f)
 	}
 	var relays []netip.Addr
 	for r := range in {
@@ -179,8 +203,8 @@ func relayChains(flows []forensics.Flow, opts Options, caps *relayCaps) []forens
 	slices.SortFunc(relays, func(a, b netip.Addr) int { return a.Compare(b) })
 	var chains []forensics.Chain
 	for _, r := range relays {
-		ins := groups(in[r], func(f *forensics.Flow) netip.Addr { return f.SrcIP }, opts, &caps.periods)
-		outs := groups(out[r], func(f *forensics.Flow) netip.Addr { return f.DstIP }, opts, &caps.periods)
+		ins := groups(in[r], func(f *relayFlow) netip.Addr { return f.src }, opts, &caps.periods)
+		outs := groups(out[r], func(f *relayFlow) netip.Addr { return f.dst }, opts, &caps.periods)
 		pairs := 0
 	pairing:
 		for _, gi := range ins {
@@ -250,27 +274,27 @@ func relayChain(r netip.Addr, gi, gout *group, link forensics.HopLink, opts Opti
 	target := forensics.Hop{IP: gout.peer, Role: RoleTarget, FirstSeen: forensics.NewTime(gout.first), LastSeen: forensics.NewTime(gout.last)}
 	var ev []forensics.EvidenceRef
 	for _, f := range gi.flows {
-		addPort(&relay, f.DstPort)
+		addPort(&relay, f.dstPort)
 		if origin.Geo == nil {
-			origin.Geo = f.SrcGeo
+			origin.Geo = f.srcGeo
 		}
 		if relay.Geo == nil {
-			relay.Geo = f.DstGeo
+			relay.Geo = f.dstGeo
 		}
 		if len(ev) < opts.MaxEvidence/2 {
-			ev = append(ev, f.Evidence)
+			ev = append(ev, f.evidence)
 		}
 	}
 	for _, f := range gout.flows {
-		addPort(&target, f.DstPort)
+		addPort(&target, f.dstPort)
 		if target.Geo == nil {
-			target.Geo = f.DstGeo
+			target.Geo = f.dstGeo
 		}
 		if relay.Geo == nil {
-			relay.Geo = f.SrcGeo
+			relay.Geo = f.srcGeo
 		}
 		if len(ev) < opts.MaxEvidence {
-			ev = append(ev, f.Evidence)
+			ev = append(ev, f.evidence)
 		}
 	}
 	if opts.Lookup != nil {

@@ -54,6 +54,10 @@ type Options struct {
 	// X-Forwarded-For on every request would otherwise make one chain per
 	// line, held until the end. Paths past it (in time order) are counted.
 	MaxChains int
+	// MaxRelayFlows bounds the flows through relays held for pairing: a
+	// capture in which every address both sends and receives would
+	// otherwise be held whole. Flows past it (in time order) are counted.
+	MaxRelayFlows int
 	// Lookup, when set, enriches hops the records do not carry a record
 	// for (XFF claims); nil uses only what the records carry.
 	Lookup func(ip netip.Addr, at time.Time) *enrich.Record
@@ -72,6 +76,7 @@ func DefaultOptions() Options {
 		MaxPeriods:        100000,
 		MaxEvidence:       10,
 		MaxChains:         100000,
+		MaxRelayFlows:     1000000,
 	}
 }
 
@@ -88,6 +93,7 @@ func (o Options) Params() map[string]string {
 		"max_periods":         strconv.Itoa(o.MaxPeriods),
 		"max_evidence":        strconv.Itoa(o.MaxEvidence),
 		"max_chains":          strconv.Itoa(o.MaxChains),
+		"max_relay_flows":     strconv.Itoa(o.MaxRelayFlows),
 	}
 }
 
@@ -123,6 +129,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxChains <= 0 {
 		o.MaxChains = d.MaxChains
 	}
+	if o.MaxRelayFlows <= 0 {
+		o.MaxRelayFlows = d.MaxRelayFlows
+	}
 	return o
 }
 
@@ -139,24 +148,35 @@ func Build(events []forensics.Event, flows []forensics.Flow, campaigns []forensi
 // case's: trace.max_pairs counts relays whose inbound × outbound groups
 // were not all compared, trace.max_periods groups whose ON periods were
 // not all correlated, trace.max_chains events whose forwarded-for path
-// was new once MaxChains paths were held (not traced).
+// was new once MaxChains paths were held (not traced), and
+// trace.max_relay_flows flows through relays past MaxRelayFlows (not
+// paired).
 func BuildCaps(events []forensics.Event, flows []forensics.Flow, campaigns []forensics.Campaign, opts Options) ([]forensics.Chain, []forensics.CapHit) {
-	chains, caps, _ := BuildCapsEach(func(fn func(*forensics.Event) error) error { return forensics.EachOf(events, fn) }, flows, campaigns, opts)
+	chains, caps, _ := BuildCapsEach(
+		func(fn func(*forensics.Event) error) error { return forensics.EachOf(events, fn) },
+		func(fn func(*forensics.Flow) error) error { return forensics.EachOf(flows, fn) },
+		campaigns, opts)
 	return chains, caps
 }
 
-// BuildCapsEach is BuildCaps over the events each hands over in their
-// order (time, then ID), read once as they come, so that a caller need
-// not hold them: behind a CDN every line has a forwarded-for path. Its
-// error is each's.
-func BuildCapsEach(events func(fn func(*forensics.Event) error) error, flows []forensics.Flow, campaigns []forensics.Campaign, opts Options) ([]forensics.Chain, []forensics.CapHit, error) {
+// BuildCapsEach is BuildCaps over the events and flows each hands over in
+// their order (time, then ID), so that a caller need not hold them:
+// behind a CDN every line has a forwarded-for path, and a scan has
+// millions of flows. The events are read once, the flows twice, and
+// only the flows through a relay are held. Its error is events' or
+// flows'.
+func BuildCapsEach(events func(fn func(*forensics.Event) error) error, flows func(fn func(*forensics.Flow) error) error, campaigns []forensics.Campaign, opts Options) ([]forensics.Chain, []forensics.CapHit, error) {
 	opts = opts.withDefaults()
 	chains, untraced, err := xffChains(events, opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	var rc relayCaps
-	chains = append(chains, relayChains(flows, opts, &rc)...)
+	relayed, err := relayFlows(flows, opts, &rc)
+	if err != nil {
+		return nil, nil, err
+	}
+	chains = append(chains, relayChains(relayed, opts, &rc)...)
 	var caps []forensics.CapHit
 	if untraced > 0 {
 		caps = append(caps, forensics.CapHit{Cap: "trace.max_chains", Count: untraced})
@@ -166,6 +186,9 @@ func BuildCapsEach(events func(fn func(*forensics.Event) error) error, flows []f
 	}
 	if rc.periods > 0 {
 		caps = append(caps, forensics.CapHit{Cap: "trace.max_periods", Count: int64(rc.periods)})
+	}
+	if rc.flows > 0 {
+		caps = append(caps, forensics.CapHit{Cap: "trace.max_relay_flows", Count: rc.flows})
 	}
 	slices.SortFunc(chains, func(a, b forensics.Chain) int {
 		if c := a.Hops[0].FirstSeen.Compare(b.Hops[0].FirstSeen.Time); c != 0 {

@@ -256,8 +256,8 @@ func TestRelayCaps(t *testing.T) {
 }
 
 // TestRelayFlows: of a relay's traffic among a scan and flows without
-// both ends, RelayFlows keeps those to and from the relay, in order, and
-// the chains built from them are those built from every flow.
+// both ends, relayFlows keeps those to and from the relay, in order, and
+// at most MaxRelayFlows of them, counting the rest.
 func TestRelayFlows(t *testing.T) {
 	const o, r, tg = "203.0.113.10", "198.51.100.20", "192.0.2.80"
 	var flows []forensics.Flow
@@ -268,29 +268,30 @@ func TestRelayFlows(t *testing.T) {
 		flows = append(flows, flow(o, o, 80, x, time.Millisecond))                                     // both ends one address
 	}
 	flows = append(flows, forensics.Flow{ID: "no-dst", SrcIP: netip.MustParseAddr(tg)})
-	each := func(fn func(*forensics.Flow) error) error {
-		for _, f := range flows {
-			if err := fn(&f); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	got, err := RelayFlows(each)
+	each := func(fn func(*forensics.Flow) error) error { return forensics.EachOf(flows, fn) }
+	var rc relayCaps
+	got, err := relayFlows(each, DefaultOptions(), &rc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 12 {
-		t.Fatalf("%d flows kept, want the relay's 12", len(got))
+	if len(got) != 12 || rc.flows != 0 {
+		t.Fatalf("%d flows kept (%d over the cap), want the relay's 12", len(got), rc.flows)
 	}
 	for i, f := range got {
-		if f.SrcIP.String() != r && f.DstIP.String() != r || (i > 0 && f.Start.Before(got[i-1].Start.Time)) {
-			t.Errorf("flow %d kept: %s > %s at %v", i, f.SrcIP, f.DstIP, f.Start)
+		if f.src.String() != r && f.dst.String() != r || (i > 0 && f.start.Before(got[i-1].start)) {
+			t.Errorf("flow %d kept: %s > %s at %v", i, f.src, f.dst, f.start)
 		}
 	}
-	all, _ := BuildCaps(nil, flows, nil, DefaultOptions())
-	some, _ := BuildCaps(nil, got, nil, DefaultOptions())
-	if len(all) != 1 || fmt.Sprint(all) != fmt.Sprint(some) {
-		t.Errorf("chains from the relay's flows differ:\n%v\n%v", some, all)
+	chains, caps := BuildCaps(nil, flows, nil, DefaultOptions())
+	if len(chains) != 1 || len(caps) != 0 {
+		t.Errorf("chains %v, caps %v: want the relay's one chain", chains, caps)
+	}
+	opts := DefaultOptions()
+	opts.MaxRelayFlows = 5
+	if got, _ := relayFlows(each, opts, &rc); len(got) != 5 || !got[4].start.Equal(flows[8].Start.Time) {
+		t.Errorf("capped: %d kept", len(got))
+	}
+	if _, caps := BuildCaps(nil, flows, nil, opts); !slices.Equal(caps, []forensics.CapHit{{Cap: "trace.max_relay_flows", Count: 7}}) {
+		t.Errorf("capped: caps %v", caps)
 	}
 }
