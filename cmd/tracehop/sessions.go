@@ -241,5 +241,6 @@ func bindTraceFlags(f *pflag.FlagSet, o *trace.Options) {
 	f.IntVar(&o.MinCoincidences, "onoff-min", o.MinCoincidences, "fewest coincidences that verify a pairing")
 	f.DurationVar(&o.TimingSlack, "timing-slack", o.TimingSlack, "start/end tolerance of timing-only pairing (unverified)")
 	f.DurationVar(&o.TimingMinDuration, "timing-min-duration", o.TimingMinDuration, "shortest flows that may be paired on timing only")
+	f.IntVar(&o.MaxRelayFlows, "max-relay-flows", o.MaxRelayFlows, "most flows through relays held for pairing (the first in time order); later ones are counted as trace.max_relay_flows")
 	f.IntVar(&o.MaxChains, "max-chains", o.MaxChains, "most distinct forwarded-for paths traced (the first in time order); events of later paths are counted as trace.max_chains")
 }
