@@ -2,6 +2,7 @@ package logs
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/tracehop/tracehop/forensics"
@@ -16,7 +17,10 @@ func TestRecordIDMatchesHashID(t *testing.T) {
 		file  string
 		share bool
 	}{{"bench-data/logs/combined.log", false}, {"bench-data/logs/combined.log", true}, {"a", true},
-		{"/cases/2025-0042/evidence/web01/access.log", true}, {"/cases/2025-0042/evidence/web01/var/log/nginx/access.log.1", true}} {
+		{"/cases/2025-0042/evidence/web01/access.log", true}, {"/cases/2025-0042/evidence/web01/var/log/nginx/access.log.1", true},
+		// names whose blocks are hashed once per file (63 to 200 bytes with the NUL)
+		{strings.Repeat("d/", 31), true}, {strings.Repeat("d/", 31) + "a", true}, {strings.Repeat("d/", 32), true},
+		{strings.Repeat("d/", 63), true}, {strings.Repeat("d/", 63) + "a", false}, {strings.Repeat("é", 100), true}} {
 		file, share := c.file, c.share
 		st := &state{file: file, opts: Options{ShareLines: share}}
 		var ids []string
