@@ -316,7 +316,16 @@ func appendEventJSON(b []byte, e *Event, srcGeo []byte, enc *EventEncoder) []byt
 	b = keyStr(b, `,"user":`, e.User)
 	b = keyStr(b, `,"credential":`, e.Credential)
 	b = keyStr(b, `,"action":`, e.Action)
-	if len(e.Indicators) > 0 {
+	if len(e.Indicators) == 1 {
+		// the common case (a dataset, a request that is not HTTP): no
+		// sort, and no second lookup
+		b = append(field(b, "indicators"), '{')
+		for k, v := range e.Indicators {
+			b = append(appendJSONString(b, k), ':')
+			b = appendJSONString(b, v)
+		}
+		b = append(b, '}')
+	} else if len(e.Indicators) > 0 {
 		var small [8]string
 		keys := small[:0]
 		for k := range e.Indicators {

@@ -298,7 +298,7 @@ func (p *jsonFlowParser) init(keys []string) {
 			return
 		}
 		if p.want[string(path)] {
-			if kind == jsString {
+			if kind == jsEscStr {
 				raw = jsonUnquote(raw)
 			}
 			p.vals[string(path)] = raw

@@ -114,7 +114,7 @@ func (p *jsonParser) parse(st *state, s string) error {
 		}
 		v := p.val[t]
 		switch p.kind[t] {
-		case jsString:
+		case jsEscStr:
 			v = jsonUnquote(v)
 		case jsArray:
 			if t != fXFF && t != fForwarded {

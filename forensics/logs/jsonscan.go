@@ -19,7 +19,8 @@ var errJSON = errors.New("invalid JSON")
 
 // JSON value kinds passed to the visitor.
 const (
-	jsString = 's'
+	jsString = 's' // raw is the string itself: no backslash in it
+	jsEscStr = 'e' // raw holds escapes: jsonUnquote gives the string
 	jsNumber = 'n'
 	jsBool   = 'b'
 	jsNull   = 'z'
@@ -124,11 +125,15 @@ func (w *jsonWalker) value(i, depth int) (int, error) {
 	}
 	switch c := w.s[i]; {
 	case c == '"':
-		end, _, err := w.str(i)
+		end, esc, err := w.str(i)
 		if err != nil {
 			return i, err
 		}
-		w.visit(w.path, jsString, w.s[i+1:end-1])
+		kind := byte(jsString)
+		if esc {
+			kind = jsEscStr
+		}
+		w.visit(w.path, kind, w.s[i+1:end-1])
 		return end, nil
 	case c == '{':
 		return w.object(i, depth+1)
