@@ -2,9 +2,11 @@ package report
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strconv"
@@ -386,4 +388,48 @@ func FuzzAppendIndented(f *testing.F) {
 			t.Fatalf("%q depth %d:\n got %q\nwant %q", c.Bytes(), d, got, want.Bytes())
 		}
 	})
+}
+
+// TestCSVFieldMatchesWriter: rows built with appendCSVField are the bytes
+// encoding/csv's Writer writes, on fields chosen to hit every rule
+// (quotes, commas, CR, LF, leading Unicode spaces, `\.`, invalid UTF-8)
+// and on random ones.
+func TestCSVFieldMatchesWriter(t *testing.T) {
+	fields := []string{"", "a", `\.`, `\.x`, `"`, `a"b""c`, "a,b", "a\rb", "a\nb", "\r\n", " lead", "\tlead", "\u00a0nbsp",
+		"\u2028ls", "\u3000ideo", "\x85nel", "\xc2\x85nel", "\xff\xfe", "trail ", "'=1", "=cmd", "-3", "+x", "@a", "a\x00b", "é,\"ü\"\n"}
+	rng := rand.New(rand.NewPCG(7, 8))
+	alphabet := []string{"a", " ", ",", `"`, "\r", "\n", "\t", "\\", ".", "\u00a0", "\xff", "é", "="}
+	for range 2000 {
+		var b strings.Builder
+		for range rng.IntN(6) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		fields = append(fields, b.String())
+	}
+	for i := 0; i+3 <= len(fields); i += 3 {
+		rec := fields[i : i+3]
+		var want bytes.Buffer
+		cw := csv.NewWriter(&want)
+		cw.Write(rec)
+		cw.Flush()
+		var got []byte
+		for j, f := range rec {
+			if j > 0 {
+				got = append(got, ',')
+			}
+			got = appendCSVField(got, []byte(f))
+		}
+		got = append(got, '\n')
+		if string(got) != want.String() {
+			t.Fatalf("%q: got %q, want %q", rec, got, want.String())
+		}
+		got = got[:0]
+		want.Reset()
+		cw.Write([]string{CSVCell(rec[0])})
+		cw.Flush()
+		got = append(appendCSVCell(got, []byte(rec[0])), '\n')
+		if string(got) != want.String() {
+			t.Fatalf("cell %q: got %q, want %q", rec[0], got, want.String())
+		}
+	}
 }

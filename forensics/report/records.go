@@ -2,12 +2,15 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
 	"strconv"
+	"unicode"
+	"unicode/utf8"
 )
 
 // WriteRecords writes records as JSON Lines ("jsonl", the evidential form:
@@ -169,28 +172,33 @@ func (c *CSVColumns) Header() []string {
 }
 
 // CSVRows writes records as rows under a header, every cell neutralized
-// (CSVCell): the second pass.
+// (CSVCell): the second pass. Rows are built as bytes and written as
+// encoding/csv's Writer writes them (appendCSVField), without a string
+// per cell.
 type CSVRows struct {
 	enc   *recordEncoder
-	cw    *csv.Writer
+	bw    *bufio.Writer
 	index map[string]int
 	cells [][]byte
 	set   []bool
-	line  []string
+	row   []byte
 	key   []byte
 }
 
 // NewCSVRows writes header to w and returns the row writer.
 func NewCSVRows(w io.Writer, header []string) (*CSVRows, error) {
-	r := &CSVRows{enc: newRecordEncoder(), cw: csv.NewWriter(w), index: make(map[string]int, len(header)),
-		cells: make([][]byte, len(header)), set: make([]bool, len(header)), line: make([]string, len(header))}
+	r := &CSVRows{enc: newRecordEncoder(), bw: bufio.NewWriter(w), index: make(map[string]int, len(header)),
+		cells: make([][]byte, len(header)), set: make([]bool, len(header))}
 	for i, h := range header {
 		r.index[h] = i
+		if i > 0 {
+			r.row = append(r.row, ',')
+		}
+		r.row = appendCSVField(r.row, []byte(h))
 	}
-	if err := r.cw.Write(header); err != nil {
-		return nil, err
-	}
-	return r, nil
+	r.row = append(r.row, '\n')
+	_, err := r.bw.Write(r.row)
+	return r, err
 }
 
 // Write writes the row of record v; a column not in the header is left
@@ -210,17 +218,69 @@ func (r *CSVRows) Write(v any) error {
 	if err != nil {
 		return err
 	}
-	for i := range r.line {
-		r.line[i] = ""
+	b := r.row[:0]
+	for i := range r.cells {
+		if i > 0 {
+			b = append(b, ',')
+		}
 		if r.set[i] {
-			r.line[i] = CSVCell(string(r.cells[i]))
+			b = appendCSVCell(b, r.cells[i])
 		}
 	}
-	return r.cw.Write(r.line)
+	r.row = append(b, '\n')
+	_, err = r.bw.Write(r.row)
+	return err
+}
+
+// appendCSVCell appends CSVCell(string(v)) as a CSV field.
+func appendCSVCell(dst, v []byte) []byte {
+	if len(v) > 0 {
+		switch v[0] {
+		case '=', '+', '-', '@', '\t', '\r', 0:
+			return appendCSVField(dst, []byte(CSVCell(string(v))))
+		}
+	}
+	return appendCSVField(dst, v)
+}
+
+// appendCSVField appends field as encoding/csv's Writer (comma ',', no
+// CRLF) writes it: quoted, with quotes doubled, when it holds a comma,
+// quote, CR or LF, begins with a space, or is \. (TestCSVFieldMatchesWriter).
+func appendCSVField(dst, field []byte) []byte {
+	if !csvNeedsQuotes(field) {
+		return append(dst, field...)
+	}
+	dst = append(dst, '"')
+	for {
+		i := bytes.IndexByte(field, '"')
+		if i < 0 {
+			dst = append(dst, field...)
+			break
+		}
+		dst = append(append(dst, field[:i+1]...), '"')
+		field = field[i+1:]
+	}
+	return append(dst, '"')
+}
+
+// csvNeedsQuotes is encoding/csv's fieldNeedsQuotes for the comma ','.
+func csvNeedsQuotes(field []byte) bool {
+	if len(field) == 0 {
+		return false
+	}
+	if string(field) == `\.` {
+		return true
+	}
+	for _, c := range field {
+		if c == '\n' || c == '\r' || c == '"' || c == ',' {
+			return true
+		}
+	}
+	r1, _ := utf8.DecodeRune(field)
+	return unicode.IsSpace(r1)
 }
 
 // Flush writes out buffered rows.
 func (r *CSVRows) Flush() error {
-	r.cw.Flush()
-	return r.cw.Error()
+	return r.bw.Flush()
 }
