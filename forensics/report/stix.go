@@ -372,21 +372,7 @@ func writeSTIX(b *bundle, v *view, chunk int) error {
 
 	// Sessions: an observed-data of the source address.
 	err = c.EachSession(func(se *forensics.Session) error {
-		ref := s.ip(se.SrcIP)
-		if ref == "" || se.Start.IsZero() {
-			return nil
-		}
-		od := s.sdo("observed-data", "session", se.ID)
-		od["first_observed"] = stixObserved(se.Start)
-		od["last_observed"] = stixObserved(maxTime(se.Start, se.End))
-		od["number_observed"] = min(max(se.Events, 1), 999999999)
-		refs := []string{ref}
-		if g := se.SrcGeo; g != nil && g.ASN != 0 {
-			refs = append(refs, s.as(g.ASN, g.ASOrg))
-		}
-		od["object_refs"] = refs
-		od["x_tracehop_session"] = se.ID
-		s.add(od)
+		s.addSession(se)
 		return nil
 	})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
 )
 
@@ -415,5 +416,79 @@ func TestSTIXFlowObjectsMatchMaps(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("object %d:\n got %s\nwant %s", i, got[i], want[i])
 		}
+	}
+}
+
+// addSessionMaps is addSession as it was, the object built as a map for
+// encoding/json: the reference TestSTIXSessionObjectsMatchMaps holds the
+// hand encoding to.
+func (s *stixBuilder) addSessionMaps(se *forensics.Session) {
+	ref := s.ip(se.SrcIP)
+	if ref == "" || se.Start.IsZero() {
+		return
+	}
+	od := s.sdo("observed-data", "session", se.ID)
+	od["first_observed"] = stixObserved(se.Start)
+	od["last_observed"] = stixObserved(maxTime(se.Start, se.End))
+	od["number_observed"] = min(max(se.Events, 1), 999999999)
+	refs := []string{ref}
+	if g := se.SrcGeo; g != nil && g.ASN != 0 {
+		refs = append(refs, s.as(g.ASN, g.ASOrg))
+	}
+	od["object_refs"] = refs
+	od["x_tracehop_session"] = se.ID
+	s.add(od)
+}
+
+// TestSTIXSessionObjectsMatchMaps: every object addSession adds (the
+// observed-data, its address and autonomous system) is the one the maps
+// gave, ID and bytes, on hostile IDs and names, missing ends and counts
+// out of range, and on the test cases' sessions.
+func TestSTIXSessionObjectsMatchMaps(t *testing.T) {
+	t0 := time.Date(2025, 7, 14, 3, 4, 5, 6, time.UTC)
+	a := netip.MustParseAddr("203.0.113.7")
+	geo := &enrich.Record{IP: a, ASN: 64500, ASOrg: "Evil \"AS\" <x>&\u2028\xff\x1b[31m"}
+	sessions := []forensics.Session{
+		{ID: "s-1\"\u2028\xff\x00<script>", SrcIP: a, SrcGeo: geo, Start: forensics.NewTime(t0), End: forensics.NewTime(t0.Add(time.Hour)), Events: 5},
+		{ID: "s-2", SrcIP: netip.MustParseAddr("::ffff:198.51.100.9"), Start: forensics.NewTime(t0), End: forensics.NewTime(t0.Add(-time.Hour)), Events: 0},
+		{ID: "s-3", SrcIP: netip.MustParseAddr("2001:db8::1"), SrcGeo: &enrich.Record{ASN: 1}, Start: forensics.NewTime(t0), Events: 2000000000},
+		{ID: "s-4", SrcIP: a, Events: 3}, // no start: left out
+		{ID: "s-5", Start: forensics.NewTime(t0)},
+		{ID: "s-6", SrcIP: a, SrcGeo: &enrich.Record{}, Start: forensics.NewTime(t0), Events: -4},
+	}
+	for _, c := range []*forensics.Case{testCase(true), testCase(false), bigCase(30)} {
+		sessions = append(sessions, c.Sessions...)
+	}
+	v, err := newView(testCase(true), Options{CaseID: "case-\"1"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects := func(add func(s *stixBuilder, se *forensics.Session)) []string {
+		s := newSTIXBuilder(v, "2025-07-14T00:00:00.000Z", "marking-definition--x", 1<<20)
+		defer s.cleanup()
+		for i := range sessions {
+			add(s, &sessions[i])
+		}
+		var out []string
+		if err := s.objs.Each(func(o *stixObject) error {
+			out = append(out, fmt.Sprintf("%d %s %s", o.order, o.id, o.js))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	got := objects((*stixBuilder).addSession)
+	want := objects((*stixBuilder).addSessionMaps)
+	if len(want) < len(sessions) {
+		t.Fatalf("%d objects from %d sessions: the case tests little", len(want), len(sessions))
+	}
+	if !slices.Equal(got, want) {
+		for i := range min(len(got), len(want)) {
+			if got[i] != want[i] {
+				t.Errorf("object %d:\n got %s\nwant %s", i, got[i], want[i])
+			}
+		}
+		t.Fatalf("%d objects, want %d", len(got), len(want))
 	}
 }
