@@ -312,6 +312,7 @@ func runCaseAdd(ctx context.Context, opts *caseOptions) error {
 	if !g.Quiet {
 		fmt.Fprintf(g.io.ErrOut, "case %s: %d added, %d already present, %d unreadable\n",
 			report.TerminalSafe(opts.Case), len(res.Added), len(res.Present), len(res.Failed))
+		printCaps(g.io.ErrOut, res.Caps)
 	}
 	var malformed int64
 	for _, in := range res.Added {

@@ -50,6 +50,9 @@ type AddResult struct {
 	// Failed are inputs that could not be read (not stored, so a later
 	// run tries them again).
 	Failed []forensics.Input
+	// Caps are the limits the correlation of the whole case reached
+	// (trace.max_chains and the like), stored in the case's metadata.
+	Caps []forensics.CapHit
 }
 
 // AddToCase adds opts.Inputs to the case at casePath and recomputes the
@@ -209,6 +212,13 @@ func AddToCase(ctx context.Context, casePath string, opts Options, co CaseOption
 	}
 	defer sessions.Close()
 	meta.Params = params
+	meta.Caps = nil
+	for _, h := range c.Caps {
+		if h.File == "" { // the whole run's, not an input's
+			meta.Caps = append(meta.Caps, h)
+		}
+	}
+	res.Caps = meta.Caps
 	meta.Tool = co.Tool
 	if meta.Home == "" {
 		meta.Home = opts.Home

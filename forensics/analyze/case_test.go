@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +213,49 @@ func TestCaseFlowsStoredInOrder(t *testing.T) {
 	}
 	if len(stored[0]) < 10 || strings.Join(stored[0], "\n") != strings.Join(stored[1], "\n") {
 		t.Errorf("two cases of the same capture store %d and %d flows, or other bytes", len(stored[0]), len(stored[1]))
+	}
+}
+
+// TestCaseKeepsWholeRunCaps: the limits the correlation of the whole case
+// reached (here trace.max_relay_flows, which belongs to no one input) are
+// stored with the derived records, read back first among the caps, and
+// replaced by the next correlation's.
+func TestCaseKeepsWholeRunCaps(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "c.thcase")
+	cf, err := casefile.Create(ctx, path, casefile.Meta{Home: "KR"}, forensics.CustodyEntry{Action: "case new"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf.Close()
+	opts := DefaultOptions()
+	opts.Inputs = []string{filepath.Join("..", "..", "testdata", "relay")}
+	opts.Trace.MaxRelayFlows = 1
+	res, err := AddToCase(ctx, path, opts, CaseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []forensics.CapHit{{Cap: "trace.max_relay_flows", Count: 37}}
+	if !slices.Equal(res.Caps, want) {
+		t.Errorf("caps %+v, want %+v", res.Caps, want)
+	}
+	c, err := LoadCase(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Caps) == 0 || c.Caps[0] != want[0] {
+		t.Errorf("loaded caps %+v, want %+v first", c.Caps, want)
+	}
+	opts.Trace.MaxRelayFlows = 0 // the default: nothing cut
+	if res, err = AddToCase(ctx, path, opts, CaseOptions{}); err != nil || len(res.Caps) != 0 {
+		t.Fatalf("again: caps %+v, %v", res.Caps, err)
+	}
+	if c, err = LoadCase(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range c.Caps {
+		if h.File == "" {
+			t.Errorf("a whole-run cap left from the first correlation: %+v", h)
+		}
 	}
 }

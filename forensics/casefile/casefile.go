@@ -52,6 +52,10 @@ type Meta struct {
 	Params  map[string]string  `json:"parameters,omitempty"`
 	Created forensics.Time     `json:"created,omitzero"`
 	Tool    forensics.ToolInfo `json:"tool"`
+	// Caps are the limits the latest correlation of the whole case
+	// reached (those of no one input, such as trace.max_chains): stored
+	// with the derived records they shaped, and replaced with them.
+	Caps []forensics.CapHit `json:"caps_hit,omitempty"`
 }
 
 // File is an open case file. It is safe for use by one goroutine at a time.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tracehop/tracehop/enrich"
@@ -25,7 +26,8 @@ type LoadOptions struct {
 // Load reads the case back as a forensics.Case: metadata, inputs in the
 // order they were added, databases, flows and events (in input order, then
 // in the order they were ingested), problems, caps hit and, unless
-// opts.NoDerived, the stored sessions, campaigns and chains.
+// opts.NoDerived, the stored sessions, campaigns and chains, and the caps
+// their correlation hit (Meta.Caps, first among the caps).
 func (f *File) Load(ctx context.Context, opts LoadOptions) (*forensics.Case, error) {
 	meta, err := f.Meta(ctx)
 	if err != nil {
@@ -52,6 +54,11 @@ func (f *File) Load(ctx context.Context, opts LoadOptions) (*forensics.Case, err
 	}
 	if !opts.NoEvents {
 		steps = append(steps, step{KindEvents, appendLines(&c.Events)})
+	}
+	if !opts.NoDerived {
+		// The whole case's limits first, as analyze sorts caps (by file,
+		// and theirs is none).
+		c.Caps = slices.Clone(meta.Caps)
 	}
 	steps = append(steps,
 		step{`SELECT json FROM problems ORDER BY id`, appendJSON(&c.Problems)},
