@@ -442,11 +442,11 @@ func (b *builder) addPath(path string, opts Options) {
 	for _, o := range pi.Objects {
 		b.addObject(o, opts)
 	}
-	lp := strings.ToLower(path)
-	for _, p := range opts.ProbePaths {
-		if strings.HasPrefix(lp, p) || strings.Contains(lp, "/../") {
+	if len(opts.ProbePaths) > 0 {
+		// A traversal counts as a probe when probes are looked for at all.
+		lp := strings.ToLower(path)
+		if strings.Contains(lp, "/../") || slices.ContainsFunc(opts.ProbePaths, func(p string) bool { return strings.HasPrefix(lp, p) }) {
 			b.s.Indicators.ProbeHits++
-			break
 		}
 	}
 	if !pi.HasSeq {
