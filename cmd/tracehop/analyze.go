@@ -14,7 +14,6 @@ import (
 	"github.com/tracehop/tracehop/forensics"
 	"github.com/tracehop/tracehop/forensics/analyze"
 	"github.com/tracehop/tracehop/forensics/evidence"
-	"github.com/tracehop/tracehop/forensics/report"
 	"github.com/tracehop/tracehop/forensics/trace"
 )
 
@@ -127,12 +126,8 @@ func printSummary(w io.Writer, c *forensics.Case, out string, files int) {
 	fmt.Fprintf(tw, "campaigns\t%d\t\n", len(c.Campaigns))
 	fmt.Fprintf(tw, "bundle\t%s\t(%d files)\n", out, files)
 	tw.Flush()
-	for _, in := range c.Inputs {
-		if in.Error != "" {
-			fmt.Fprintf(w, "unusable input: %s: %s\n", report.TerminalSafe(in.Path), report.TerminalSafe(in.Error))
-		}
-	}
-	printCaps(w, c.Caps)
+	// Where: the unusable inputs, the first malformed records, the caps.
+	printProblems(w, c)
 }
 
 func firstNonEmpty(s ...string) string {
