@@ -2,6 +2,8 @@ package analyze
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -204,13 +206,38 @@ func AddToCase(ctx context.Context, casePath string, opts Options, co CaseOption
 		stored(r.Input, added)
 	}
 
+	action := co.Action
+	if action == "" {
+		action = "case add"
+	}
+	entry := forensics.CustodyEntry{Time: co.now(), Action: action, Args: co.Args, ToolVersion: toolString(co.Tool), User: co.User}
+	for _, in := range slices.Concat(res.Added, res.Present) {
+		entry.Inputs = append(entry.Inputs, forensics.FileHash{Path: in.Path, Size: in.Size, SHA256: in.SHA256})
+	}
+
 	// Recompute over the whole case, also when nothing new came in: a run
 	// killed after its last input but before this step is finished here.
+	// Not when the derived records were computed from exactly what they
+	// would be computed from now (a repeated case add): the same bytes
+	// would replace them.
+	items, err := cf.Evidence(ctx)
+	if err != nil {
+		return res, err
+	}
+	key := derivedKey(items, params, co.Tool, opts.Enricher)
+	if len(res.Added) == 0 && meta.DerivedFrom == key {
+		if _, err := cf.AppendCustody(ctx, entry); err != nil {
+			return res, err
+		}
+		res.Caps = meta.Caps
+		return res, errors.Join(inputErrs...)
+	}
 	c, sessions, err := correlateStored(ctx, cf, opts, SessionItemChunk)
 	if err != nil {
 		return res, err
 	}
 	defer sessions.Close()
+	meta.DerivedFrom = key
 	meta.Params = params
 	meta.Caps = nil
 	for _, h := range c.Caps {
@@ -223,14 +250,6 @@ func AddToCase(ctx context.Context, casePath string, opts Options, co CaseOption
 	if meta.Home == "" {
 		meta.Home = opts.Home
 	}
-	action := co.Action
-	if action == "" {
-		action = "case add"
-	}
-	entry := forensics.CustodyEntry{Time: co.now(), Action: action, Args: co.Args, ToolVersion: toolString(co.Tool), User: co.User}
-	for _, in := range slices.Concat(res.Added, res.Present) {
-		entry.Inputs = append(entry.Inputs, forensics.FileHash{Path: in.Path, Size: in.Size, SHA256: in.SHA256})
-	}
 	err = cf.ReplaceDerived(ctx, &casefile.Derived{
 		SessionStore: sessions, Campaigns: c.Campaigns, Chains: c.Chains, Databases: c.Databases,
 		Meta: &meta, Custody: &entry,
@@ -239,6 +258,27 @@ func AddToCase(ctx context.Context, casePath string, opts Options, co CaseOption
 		return res, err
 	}
 	return res, errors.Join(inputErrs...)
+}
+
+// derivedKey is the SHA-256 of what a case's derived records are computed
+// from: its evidence (SHA-256s, in the order added), the parameters, the
+// tool and the databases in use (hops claimed in forwarded-for headers
+// are looked up when chains are built).
+func derivedKey(items []casefile.EvidenceItem, params map[string]string, tool forensics.ToolInfo, enr *enrich.Enricher) string {
+	h := sha256.New()
+	for _, it := range items {
+		fmt.Fprintf(h, "evidence %s\n", it.SHA256)
+	}
+	js, _ := json.Marshal(params) // a map's keys come sorted
+	fmt.Fprintf(h, "params %s\n", js)
+	js, _ = json.Marshal(tool)
+	fmt.Fprintf(h, "tool %s\n", js)
+	if enr != nil {
+		for _, db := range enr.Databases() {
+			fmt.Fprintf(h, "database %s\n", db.SHA256)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // correlateStored is Correlate over every record stored in cf (what

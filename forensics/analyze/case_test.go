@@ -259,3 +259,78 @@ func TestCaseKeepsWholeRunCaps(t *testing.T) {
 		}
 	}
 }
+
+// TestRepeatedCaseAddKeepsDerived: a case add with nothing new and the
+// same parameters, tool and databases leaves the derived records as they
+// are (they would be the same bytes) and only logs the run; one with a
+// changed parameter, or after a run killed before its correlation,
+// recomputes them. A marker in the stored parameters, which a
+// correlation rewrites, tells which happened.
+func TestRepeatedCaseAddKeepsDerived(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "c.thcase")
+	cf, err := casefile.Create(ctx, path, casefile.Meta{Home: "KR"}, forensics.CustodyEntry{Action: "case new"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf.Close()
+	opts := DefaultOptions()
+	opts.Inputs = []string{filepath.Join("..", "..", "testdata", "relay")}
+	mark := func(derivedFrom func(string) string) {
+		t.Helper()
+		cf, err := casefile.Open(ctx, path, casefile.OpenOptions{Write: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cf.Close()
+		m, err := cf.Meta(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Params, m.DerivedFrom = map[string]string{"marker": "x"}, derivedFrom(m.DerivedFrom)
+		if err := cf.SetMeta(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state := func() (marked bool, custody int) {
+		t.Helper()
+		cf, err := casefile.Open(ctx, path, casefile.OpenOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cf.Close()
+		m, err := cf.Meta(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries, err := cf.Custody(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Params["marker"] == "x", len(entries)
+	}
+	add := func() {
+		t.Helper()
+		if _, err := AddToCase(ctx, path, opts, CaseOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add()
+	keep := func(k string) string { return k }
+	mark(keep)
+	_, n := state()
+	add()
+	if marked, n2 := state(); !marked || n2 != n+1 {
+		t.Errorf("repeated add: recomputed %v, custody entries %d -> %d", !marked, n, n2)
+	}
+	opts.Session.Gap *= 2
+	add()
+	if marked, _ := state(); marked {
+		t.Error("a changed parameter did not recompute")
+	}
+	mark(func(string) string { return "" }) // a run killed before its correlation
+	add()
+	if marked, _ := state(); marked {
+		t.Error("after a killed run: not recomputed")
+	}
+}

@@ -56,6 +56,10 @@ type Meta struct {
 	// reached (those of no one input, such as trace.max_chains): stored
 	// with the derived records they shaped, and replaced with them.
 	Caps []forensics.CapHit `json:"caps_hit,omitempty"`
+	// DerivedFrom identifies what the derived records were computed from
+	// (analyze's derivedKey): a case add that would compute them from the
+	// same leaves them as they are.
+	DerivedFrom string `json:"derived_from,omitempty"`
 }
 
 // File is an open case file. It is safe for use by one goroutine at a time.
