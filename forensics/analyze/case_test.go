@@ -216,18 +216,25 @@ func TestCaseFlowsStoredInOrder(t *testing.T) {
 	}
 }
 
+// newRelayCase creates an empty case (home KR) for the relay captures.
+func newRelayCase(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "c.thcase")
+	cf, err := casefile.Create(context.Background(), path, casefile.Meta{Home: "KR"}, forensics.CustodyEntry{Action: "case new"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf.Close()
+	return path
+}
+
 // TestCaseKeepsWholeRunCaps: the limits the correlation of the whole case
 // reached (here trace.max_relay_flows, which belongs to no one input) are
 // stored with the derived records, read back first among the caps, and
 // replaced by the next correlation's.
 func TestCaseKeepsWholeRunCaps(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "c.thcase")
-	cf, err := casefile.Create(ctx, path, casefile.Meta{Home: "KR"}, forensics.CustodyEntry{Action: "case new"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf.Close()
+	path := newRelayCase(t)
 	opts := DefaultOptions()
 	opts.Inputs = []string{filepath.Join("..", "..", "testdata", "relay")}
 	opts.Trace.MaxRelayFlows = 1
@@ -268,25 +275,25 @@ func TestCaseKeepsWholeRunCaps(t *testing.T) {
 // correlation rewrites, tells which happened.
 func TestRepeatedCaseAddKeepsDerived(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "c.thcase")
-	cf, err := casefile.Create(ctx, path, casefile.Meta{Home: "KR"}, forensics.CustodyEntry{Action: "case new"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf.Close()
+	path := newRelayCase(t)
 	opts := DefaultOptions()
 	opts.Inputs = []string{filepath.Join("..", "..", "testdata", "relay")}
-	mark := func(derivedFrom func(string) string) {
+	open := func(write bool) (*casefile.File, casefile.Meta) {
 		t.Helper()
-		cf, err := casefile.Open(ctx, path, casefile.OpenOptions{Write: true})
+		cf, err := casefile.Open(ctx, path, casefile.OpenOptions{Write: write})
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer cf.Close()
 		m, err := cf.Meta(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
+		return cf, m
+	}
+	mark := func(derivedFrom func(string) string) {
+		t.Helper()
+		cf, m := open(true)
+		defer cf.Close()
 		m.Params, m.DerivedFrom = map[string]string{"marker": "x"}, derivedFrom(m.DerivedFrom)
 		if err := cf.SetMeta(ctx, m); err != nil {
 			t.Fatal(err)
@@ -294,15 +301,8 @@ func TestRepeatedCaseAddKeepsDerived(t *testing.T) {
 	}
 	state := func() (marked bool, custody int) {
 		t.Helper()
-		cf, err := casefile.Open(ctx, path, casefile.OpenOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		cf, m := open(false)
 		defer cf.Close()
-		m, err := cf.Meta(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
 		entries, err := cf.Custody(ctx)
 		if err != nil {
 			t.Fatal(err)

@@ -390,19 +390,11 @@ func TestSTIXFlowObjectsMatchMaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	objects := func(add func(s *stixBuilder, f *forensics.Flow)) []string {
-		s := newSTIXBuilder(v, "2025-07-14T00:00:00.000Z", "marking-definition--x", 1<<20)
-		defer s.cleanup()
-		for i := range flows {
-			add(s, &flows[i])
-		}
-		var out []string
-		if err := s.objs.Each(func(o *stixObject) error {
-			out = append(out, fmt.Sprintf("%d %s %s", o.order, o.id, o.js))
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		return out
+		return stixObjects(t, v, func(s *stixBuilder) {
+			for i := range flows {
+				add(s, &flows[i])
+			}
+		})
 	}
 	got := objects((*stixBuilder).addFlow)
 	want := objects((*stixBuilder).addFlowMaps)
@@ -417,6 +409,23 @@ func TestSTIXFlowObjectsMatchMaps(t *testing.T) {
 			t.Errorf("object %d:\n got %s\nwant %s", i, got[i], want[i])
 		}
 	}
+}
+
+// stixObjects returns the objects add gives a fresh builder, in the
+// bundle's order, each as its order, ID and bytes.
+func stixObjects(t *testing.T, v *view, add func(s *stixBuilder)) []string {
+	t.Helper()
+	s := newSTIXBuilder(v, "2025-07-14T00:00:00.000Z", "marking-definition--x", 1<<20)
+	defer s.cleanup()
+	add(s)
+	var out []string
+	if err := s.objs.Each(func(o *stixObject) error {
+		out = append(out, fmt.Sprintf("%d %s %s", o.order, o.id, o.js))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // addSessionMaps is addSession as it was, the object built as a map for
@@ -464,19 +473,11 @@ func TestSTIXSessionObjectsMatchMaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	objects := func(add func(s *stixBuilder, se *forensics.Session)) []string {
-		s := newSTIXBuilder(v, "2025-07-14T00:00:00.000Z", "marking-definition--x", 1<<20)
-		defer s.cleanup()
-		for i := range sessions {
-			add(s, &sessions[i])
-		}
-		var out []string
-		if err := s.objs.Each(func(o *stixObject) error {
-			out = append(out, fmt.Sprintf("%d %s %s", o.order, o.id, o.js))
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		return out
+		return stixObjects(t, v, func(s *stixBuilder) {
+			for i := range sessions {
+				add(s, &sessions[i])
+			}
+		})
 	}
 	got := objects((*stixBuilder).addSession)
 	want := objects((*stixBuilder).addSessionMaps)
