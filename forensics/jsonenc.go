@@ -595,6 +595,27 @@ func plain8(v uint64) bool {
 	return (less20 | hasQuote | hasBslash | v&highs) == 0
 }
 
+// SkipPlain returns the index of the first 8-byte word of b at or after i
+// that holds a byte a JSON string escapes or a non-ASCII byte, or of the
+// last incomplete word: decoders pass over plain runs a word at a time.
+func SkipPlain(b []byte, i int) int {
+	for i >= 0 && i+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[i:])) {
+		i += 8
+	}
+	return i
+}
+
+// QuoteOrBackslash8 flags the high bit of bytes of v that are '"' or
+// '\\' (haszero from "Bit Twiddling Hacks": zero when there is none, and
+// its lowest flag is always a true one): JSON scanners find the end of a
+// string eight bytes at a time.
+func QuoteOrBackslash8(v uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q := v ^ (ones * '"')
+	b := v ^ (ones * '\\')
+	return ((q-ones)&^q | (b-ones)&^b) & highs
+}
+
 // plain16 is plain8 of two words with one branch.
 func plain16(v, w uint64) bool {
 	return (needsEscape8(v)|needsEscape8(w))&0x8080808080808080 == 0

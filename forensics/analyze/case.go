@@ -424,14 +424,13 @@ func (st *caseStore) finish() error {
 // index + 1, also set as the flow's SrcGeo and DstGeo). The flow is fn's
 // for the call only.
 func eachStoredFlow(ctx context.Context, cf *casefile.File, geos *geoTable, fn func(f *forensics.Flow, src, dst uint32) error) error {
+	var s spoolFlow
 	return cf.Records(ctx, casefile.KindFlows, func(line []byte) error {
-		var s struct {
-			forensics.Flow
-			SrcGeo json.RawMessage `json:"src_geo"`
-			DstGeo json.RawMessage `json:"dst_geo"`
-		}
-		if err := json.Unmarshal(line, &s); err != nil {
-			return fmt.Errorf("stored flow: %w", err)
+		if !decodeFlowLineKnown(line, &s, geos.known) {
+			s = spoolFlow{}
+			if err := json.Unmarshal(line, &s); err != nil {
+				return fmt.Errorf("stored flow: %w", err)
+			}
 		}
 		src, err := geos.intern(s.SrcGeo)
 		if err != nil {
@@ -454,7 +453,7 @@ func eachStoredFlow(ctx context.Context, cf *casefile.File, geos *geoTable, fn f
 func eachStoredEvent(ctx context.Context, cf *casefile.File, geos *geoTable, fn func(e *forensics.Event, geo uint32) error) error {
 	var se spoolEvent
 	return cf.Records(ctx, casefile.KindEvents, func(line []byte) error {
-		if !decodeEventLine(line, &se) {
+		if !decodeEventLineKnown(line, &se, geos.known) {
 			se = spoolEvent{}
 			if err := json.Unmarshal(line, &se); err != nil {
 				return fmt.Errorf("stored event: %w", err)

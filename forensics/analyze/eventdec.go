@@ -1,7 +1,9 @@
 package analyze
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 
@@ -16,6 +18,15 @@ import (
 // range); the caller then falls back to json.Unmarshal, so the result is
 // always json.Unmarshal's. FuzzDecodeEventLine holds the two equal.
 func decodeEventLine(line []byte, se *spoolEvent) bool {
+	return decodeEventLineKnown(line, se, nil)
+}
+
+// decodeEventLineKnown is decodeEventLine for a caller that interns the
+// enrichment as it goes: known says whether a src_geo's bytes are those
+// of one it has already decoded (so they are valid JSON, and are not
+// checked again; most events of a log share their address's record), and
+// se.SrcGeo is then line's own bytes, not a copy (valid while line is).
+func decodeEventLineKnown(line []byte, se *spoolEvent, known func(raw []byte) bool) bool {
 	d := lineDec{b: line}
 	*se = spoolEvent{}
 	e := &se.Event
@@ -93,8 +104,19 @@ func decodeEventLine(line []byte, se *spoolEvent) bool {
 		case "src_geo":
 			// Kept raw for geoCache, as json.RawMessage keeps it.
 			start := d.i
-			if ok = d.skipValue(); ok {
-				se.SrcGeo = json.RawMessage(append([]byte(nil), line[start:d.i]...))
+			if !d.skipRaw() {
+				return false
+			}
+			raw := line[start:d.i]
+			switch {
+			case known != nil && known(raw):
+				se.SrcGeo = raw
+			case !json.Valid(raw):
+				return false
+			case known != nil:
+				se.SrcGeo = raw
+			default:
+				se.SrcGeo = append(json.RawMessage(nil), raw...)
 			}
 		case "evidence":
 			ok = d.evidence(&e.Evidence)
@@ -180,20 +202,35 @@ func (d *lineDec) plainString() (string, bool) {
 	return string(s), ok
 }
 
-// str reads a string value, unescaping the escapes the encoder writes.
+// str reads a string value, unescaping the escapes the encoder writes;
+// with a nil dst it only checks it (skip: no allocation). Runs of eight
+// plain ASCII bytes are passed over a word at a time.
 func (d *lineDec) str(dst *string) bool {
 	if !d.byte('"') {
 		return false
 	}
 	start := d.i
-	var out []byte // nil while there is no escape
+	keep := dst != nil
+	var out []byte // nil while there is no escape (or nothing is kept)
+	escaped := false
 	for d.i < len(d.b) {
+		if j := forensics.SkipPlain(d.b, d.i); j > d.i {
+			if out != nil {
+				out = append(out, d.b[d.i:j]...)
+			}
+			d.i = j
+			if d.i >= len(d.b) {
+				break
+			}
+		}
 		c := d.b[d.i]
 		switch {
 		case c == '"':
-			if out == nil {
+			switch {
+			case !keep:
+			case !escaped:
 				*dst = string(d.b[start:d.i])
-			} else {
+			default:
 				*dst = string(out)
 			}
 			d.i++
@@ -201,35 +238,40 @@ func (d *lineDec) str(dst *string) bool {
 		case c < 0x20:
 			return false
 		case c == '\\':
-			if out == nil {
+			if keep && !escaped {
 				out = append(make([]byte, 0, d.i-start+16), d.b[start:d.i]...)
 			}
+			escaped = true
 			if d.i+1 >= len(d.b) {
 				return false
 			}
 			esc := d.b[d.i+1]
 			d.i += 2
+			var r rune
 			switch esc {
 			case '"', '\\', '/':
-				out = append(out, esc)
+				r = rune(esc)
 			case 'b':
-				out = append(out, '\b')
+				r = '\b'
 			case 'f':
-				out = append(out, '\f')
+				r = '\f'
 			case 'n':
-				out = append(out, '\n')
+				r = '\n'
 			case 'r':
-				out = append(out, '\r')
+				r = '\r'
 			case 't':
-				out = append(out, '\t')
+				r = '\t'
 			case 'u':
-				r, ok := d.hex4()
+				var ok bool
+				r, ok = d.hex4()
 				if !ok || (r >= 0xd800 && r < 0xe000) {
 					return false // surrogates: left to encoding/json
 				}
-				out = utf8.AppendRune(out, r)
 			default:
 				return false
+			}
+			if keep {
+				out = utf8.AppendRune(out, r)
 			}
 		case c < utf8.RuneSelf:
 			if out != nil {
@@ -416,6 +458,86 @@ func (d *lineDec) evidence(r *forensics.EvidenceRef) bool {
 	}
 }
 
+// skipRaw passes over one JSON value by its structure alone (strings,
+// brackets and braces, and what lies between them), without checking it:
+// the caller checks the bytes (json.Valid) or knows them. For valid JSON it
+// ends exactly where the value does.
+func (d *lineDec) skipRaw() bool {
+	if d.i >= len(d.b) || !isValueStart(d.b[d.i]) {
+		return false // white space too: json's RawMessage leaves it out
+	}
+	depth := 0
+	for d.i < len(d.b) {
+		switch c := d.b[d.i]; c {
+		case '"':
+			if !d.skipString() {
+				return false
+			}
+			if depth == 0 {
+				return true
+			}
+		case '{', '[':
+			depth++
+			d.i++
+		case '}', ']':
+			if depth == 0 {
+				return false
+			}
+			depth--
+			d.i++
+			if depth == 0 {
+				return true
+			}
+		case ',':
+			if depth == 0 {
+				return false
+			}
+			d.i++
+		default:
+			d.i++
+			if depth == 0 && (d.i == len(d.b) || isValueEnd(d.b[d.i])) {
+				return true // the end of a number, true, false or null
+			}
+		}
+	}
+	return false
+}
+
+// skipString passes over the string at d.i to just past its closing
+// quote: the first quote not escaped, found eight bytes at a time.
+func (d *lineDec) skipString() bool {
+	d.i++
+	for {
+		for d.i+8 <= len(d.b) {
+			if m := forensics.QuoteOrBackslash8(binary.LittleEndian.Uint64(d.b[d.i:])); m != 0 {
+				d.i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			d.i += 8
+		}
+		if d.i >= len(d.b) {
+			return false
+		}
+		switch d.b[d.i] {
+		case '"':
+			d.i++
+			return true
+		case '\\':
+			d.i += 2
+		default:
+			d.i++
+		}
+	}
+}
+
+func isValueStart(c byte) bool {
+	return c == '{' || c == '[' || c == '"' || c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n'
+}
+
+func isValueEnd(c byte) bool {
+	return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\r' || c == '\n'
+}
+
 // skipValue moves past one JSON value of an ip record (objects, arrays,
 // strings, numbers, true, false, null), checking strings as str does;
 // the value itself is decoded later by encoding/json (geoCache).
@@ -439,8 +561,7 @@ func (d *lineDec) skip(depth int) bool {
 		}
 		for {
 			if c == '{' {
-				var k string
-				if !d.str(&k) || !d.byte(':') {
+				if !d.str(nil) || !d.byte(':') {
 					return false
 				}
 			}
@@ -452,8 +573,7 @@ func (d *lineDec) skip(depth int) bool {
 			}
 		}
 	case c == '"':
-		var s string
-		return d.str(&s)
+		return d.str(nil)
 	case c == 't' || c == 'f':
 		var b bool
 		return d.bool(&b)

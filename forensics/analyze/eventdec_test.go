@@ -28,6 +28,12 @@ func checkEventLine(t *testing.T, line []byte) (fast bool) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("decoders differ on %q:\n fast %#v\n json %#v", line, got, want)
 	}
+	// With the enrichment known (as a geoTable knows what it decoded
+	// before: valid JSON), the same record.
+	var known spoolEvent
+	if !decodeEventLineKnown(line, &known, json.Valid) || !reflect.DeepEqual(known, want) {
+		t.Fatalf("decoders differ on %q with the enrichment known:\n fast %#v\n json %#v", line, known, want)
+	}
 	return true
 }
 

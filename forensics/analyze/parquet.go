@@ -161,8 +161,11 @@ func newEventDecoder() func([]byte, *spoolEvent) error {
 func newFlowDecoder() func([]byte, *spoolFlow) error {
 	geo := geoCache{}
 	return func(line []byte, sf *spoolFlow) (err error) {
-		if err = json.Unmarshal(line, sf); err != nil {
-			return err
+		if !decodeFlowLineKnown(line, sf, nil) {
+			*sf = spoolFlow{}
+			if err = json.Unmarshal(line, sf); err != nil {
+				return err
+			}
 		}
 		if sf.Flow.SrcGeo, err = geo.get(sf.SrcGeo); err != nil {
 			return err

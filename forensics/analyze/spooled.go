@@ -288,6 +288,12 @@ type geoTable struct {
 	of    map[*enrich.Record]uint32
 }
 
+// known says whether raw was interned already.
+func (t *geoTable) known(raw []byte) bool {
+	_, ok := t.index[string(raw)]
+	return ok
+}
+
 // intern returns raw's index + 1, or 0 for no record (absent or null).
 func (t *geoTable) intern(raw []byte) (uint32, error) {
 	if len(raw) == 0 || string(raw) == "null" {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tracehop/tracehop/forensics"
 )
 
 // A small JSON walker: it visits every scalar of an object with its dotted
@@ -182,7 +184,7 @@ func (w *jsonWalker) str(i int) (int, bool, error) {
 	j := i + 1
 	for {
 		for j+8 <= len(s) {
-			if m := quoteOrBackslash8(load64(s, j)); m != 0 {
+			if m := forensics.QuoteOrBackslash8(load64(s, j)); m != 0 {
 				// The lowest flagged byte is the first quote or
 				// backslash (haszero flags exactly up to there).
 				j += bits.TrailingZeros64(m) >> 3
@@ -210,16 +212,6 @@ func load64(s string, i int) uint64 {
 	s = s[i : i+8]
 	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
-// quoteOrBackslash8 flags the high bit of bytes of v that are '"' or
-// '\\' (haszero from "Bit Twiddling Hacks": zero when there is none, and
-// its lowest flag is always a true one).
-func quoteOrBackslash8(v uint64) uint64 {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	q := v ^ (ones * '"')
-	b := v ^ (ones * '\\')
-	return ((q-ones)&^q | (b-ones)&^b) & highs
 }
 
 // skipArray returns the index past the array at i; nested values are
