@@ -30,24 +30,8 @@ func decodeEventLineKnown(line []byte, se *spoolEvent, known func(raw []byte) bo
 	d := lineDec{b: line}
 	*se = spoolEvent{}
 	e := &se.Event
-	if !d.byte('{') {
-		return false
-	}
-	if d.peek('}') {
-		d.i++
-		return d.end()
-	}
-	var seen uint32 // keys read: a repeated key is left to encoding/json
-	for {
-		key, ok := d.plainString()
-		if !ok || !d.byte(':') {
-			return false
-		}
-		bit := uint32(1) << eventKeyIndex(key)
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
+	return d.object(eventKeyIndex, func(key string) bool {
+		var ok bool
 		switch key {
 		case "id":
 			ok = d.str(&e.ID)
@@ -103,35 +87,14 @@ func decodeEventLineKnown(line []byte, se *spoolEvent, known func(raw []byte) bo
 			ok = d.strings(&e.Flags)
 		case "src_geo":
 			// Kept raw for geoCache, as json.RawMessage keeps it.
-			start := d.i
-			if !d.skipRaw() {
-				return false
-			}
-			raw := line[start:d.i]
-			switch {
-			case known != nil && known(raw):
-				se.SrcGeo = raw
-			case !json.Valid(raw):
-				return false
-			case known != nil:
-				se.SrcGeo = raw
-			default:
-				se.SrcGeo = append(json.RawMessage(nil), raw...)
-			}
+			ok = d.rawGeo(&se.SrcGeo, known)
 		case "evidence":
 			ok = d.evidence(&e.Evidence)
 		default:
 			return false
 		}
-		if !ok {
-			return false
-		}
-		if d.peek(',') {
-			d.i++
-			continue
-		}
-		return d.byte('}') && d.end()
-	}
+		return ok
+	})
 }
 
 // eventKeyIndex numbers the keys of an event line (31: any other).
@@ -166,6 +129,57 @@ func (d *lineDec) byte(c byte) bool {
 // end accepts the end of the line (an optional newline).
 func (d *lineDec) end() bool {
 	return d.i == len(d.b) || (d.i == len(d.b)-1 && d.b[d.i] == '\n')
+}
+
+// object reads the JSON object at d.i to the end of the line, field by
+// field: index numbers a key (31: any other), field reads its value. A
+// repeated key is left to encoding/json (index numbers them apart), and so
+// is any field refused.
+func (d *lineDec) object(index func(string) int, field func(key string) bool) bool {
+	if !d.byte('{') {
+		return false
+	}
+	if d.peek('}') {
+		d.i++
+		return d.end()
+	}
+	var seen uint32 // keys read
+	for {
+		key, ok := d.plainString()
+		if !ok || !d.byte(':') {
+			return false
+		}
+		bit := uint32(1) << index(key)
+		if seen&bit != 0 || !field(key) {
+			return false
+		}
+		seen |= bit
+		if d.peek(',') {
+			d.i++
+			continue
+		}
+		return d.byte('}') && d.end()
+	}
+}
+
+// rawGeo reads an ip record as the bytes json.RawMessage keeps: checked
+// (json.Valid) unless known knows them, and copied unless known is set
+// (see decodeEventLineKnown).
+func (d *lineDec) rawGeo(dst *json.RawMessage, known func(raw []byte) bool) bool {
+	start := d.i
+	if !d.skipRaw() {
+		return false
+	}
+	raw := d.b[start:d.i]
+	switch {
+	case known != nil && known(raw):
+	case !json.Valid(raw):
+		return false
+	case known == nil:
+		raw = append([]byte(nil), raw...)
+	}
+	*dst = raw
+	return true
 }
 
 // rawString returns the bytes of a string without escapes (any

@@ -14,12 +14,20 @@ import (
 	"github.com/tracehop/tracehop/forensics"
 )
 
-// checkEventLine decodes line both ways: when the fast decoder takes it,
-// json.Unmarshal must accept it and give the same record.
+// checkEventLine is checkLine for event lines.
 func checkEventLine(t *testing.T, line []byte) (fast bool) {
 	t.Helper()
-	var got, want spoolEvent
-	if !decodeEventLine(line, &got) {
+	return checkLine(t, line, decodeEventLineKnown)
+}
+
+// checkLine decodes line both ways: when the fast decoder takes it,
+// json.Unmarshal must accept it and give the same record, with the
+// enrichment unknown (checked) or known (as a geoTable knows what it
+// decoded before: valid JSON).
+func checkLine[T any](t *testing.T, line []byte, decode func([]byte, *T, func([]byte) bool) bool) (fast bool) {
+	t.Helper()
+	var got, known, want T
+	if !decode(line, &got, nil) {
 		return false
 	}
 	if err := json.Unmarshal(line, &want); err != nil {
@@ -28,10 +36,7 @@ func checkEventLine(t *testing.T, line []byte) (fast bool) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("decoders differ on %q:\n fast %#v\n json %#v", line, got, want)
 	}
-	// With the enrichment known (as a geoTable knows what it decoded
-	// before: valid JSON), the same record.
-	var known spoolEvent
-	if !decodeEventLineKnown(line, &known, json.Valid) || !reflect.DeepEqual(known, want) {
+	if !decode(line, &known, json.Valid) || !reflect.DeepEqual(known, want) {
 		t.Fatalf("decoders differ on %q with the enrichment known:\n fast %#v\n json %#v", line, known, want)
 	}
 	return true

@@ -17,116 +17,74 @@ func decodeFlowLineKnown(line []byte, sf *spoolFlow, known func(raw []byte) bool
 	d := lineDec{b: line}
 	*sf = spoolFlow{}
 	f := &sf.Flow
-	if !d.byte('{') {
-		return false
-	}
-	if d.peek('}') {
-		d.i++
-		return d.end()
-	}
-	// raw reads a value as bytes for encoding/json or the enrichment.
-	raw := func() ([]byte, bool) {
-		start := d.i
-		if !d.skipRaw() {
-			return nil, false
-		}
-		return line[start:d.i], true
-	}
-	geo := func(dst *json.RawMessage) bool {
-		b, ok := raw()
-		switch {
-		case !ok:
-			return false
-		case known != nil && known(b):
-		case !json.Valid(b):
-			return false
-		case known == nil:
-			b = append([]byte(nil), b...)
-		}
-		*dst = b
-		return true
-	}
+	// sub hands a nested value to encoding/json.
 	sub := func(v any) bool {
-		b, ok := raw()
-		return ok && json.Unmarshal(b, v) == nil
+		start := d.i
+		return d.skipRaw() && json.Unmarshal(line[start:d.i], v) == nil
 	}
-	var seen uint32 // keys read: a repeated key is left to encoding/json
-	for {
-		key, ok := d.plainString()
-		if !ok || !d.byte(':') {
-			return false
-		}
-		bit := uint32(1) << flowKeyIndex(key)
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
+	return d.object(flowKeyIndex, func(key string) bool {
 		switch key {
 		case "id":
-			ok = d.str(&f.ID)
+			return d.str(&f.ID)
 		case "community_id":
-			ok = d.str(&f.CommunityID)
+			return d.str(&f.CommunityID)
 		case "proto":
-			ok = d.str(&f.Proto)
+			return d.str(&f.Proto)
 		case "src_ip":
-			ok = d.addr(func(b []byte) error { return f.SrcIP.UnmarshalText(b) })
+			return d.addr(func(b []byte) error { return f.SrcIP.UnmarshalText(b) })
 		case "src_port":
-			ok = d.uint16(&f.SrcPort)
+			return d.uint16(&f.SrcPort)
 		case "dst_ip":
-			ok = d.addr(func(b []byte) error { return f.DstIP.UnmarshalText(b) })
+			return d.addr(func(b []byte) error { return f.DstIP.UnmarshalText(b) })
 		case "dst_port":
-			ok = d.uint16(&f.DstPort)
+			return d.uint16(&f.DstPort)
 		case "start", "end":
 			t := &f.Start
 			if key == "end" {
 				t = &f.End
 			}
-			var s []byte
-			if s, ok = d.rawString(); ok {
-				ok = t.UnmarshalText(s) == nil
-			}
+			s, ok := d.rawString()
+			return ok && t.UnmarshalText(s) == nil
 		case "pkts_out":
-			f.PktsOut, ok = d.uint(64)
+			return d.counter(&f.PktsOut)
 		case "pkts_in":
-			f.PktsIn, ok = d.uint(64)
+			return d.counter(&f.PktsIn)
 		case "bytes_out":
-			f.BytesOut, ok = d.uint(64)
+			return d.counter(&f.BytesOut)
 		case "bytes_in":
-			f.BytesIn, ok = d.uint(64)
+			return d.counter(&f.BytesIn)
 		case "state":
-			ok = d.str(&f.State)
+			return d.str(&f.State)
 		case "tunnel":
-			ok = d.str(&f.Tunnel)
+			return d.str(&f.Tunnel)
 		case "vlan":
-			ok = sub(&f.VLAN)
+			return sub(&f.VLAN)
 		case "http":
-			ok = sub(&f.HTTP)
+			return sub(&f.HTTP)
 		case "tls":
-			ok = sub(&f.TLS)
+			return sub(&f.TLS)
 		case "ssh":
-			ok = sub(&f.SSH)
+			return sub(&f.SSH)
 		case "dns":
-			ok = sub(&f.DNS)
+			return sub(&f.DNS)
 		case "activity":
-			ok = sub(&f.Activity)
+			return sub(&f.Activity)
 		case "src_geo":
-			ok = geo(&sf.SrcGeo)
+			return d.rawGeo(&sf.SrcGeo, known)
 		case "dst_geo":
-			ok = geo(&sf.DstGeo)
+			return d.rawGeo(&sf.DstGeo, known)
 		case "evidence":
-			ok = d.evidence(&f.Evidence)
-		default:
-			return false
+			return d.evidence(&f.Evidence)
 		}
-		if !ok {
-			return false
-		}
-		if d.peek(',') {
-			d.i++
-			continue
-		}
-		return d.byte('}') && d.end()
-	}
+		return false
+	})
+}
+
+// counter reads a uint64.
+func (d *lineDec) counter(dst *uint64) bool {
+	v, ok := d.uint(64)
+	*dst = v
+	return ok
 }
 
 // flowKeyIndex numbers the keys of a flow line (31: any other).

@@ -2,10 +2,8 @@ package analyze
 
 import (
 	"context"
-	"encoding/json"
 	"net/netip"
 	"path/filepath"
-	"reflect"
 	"testing"
 	"time"
 
@@ -13,25 +11,10 @@ import (
 	"github.com/tracehop/tracehop/forensics"
 )
 
-// checkFlowLine decodes line both ways: when the fast decoder takes it,
-// json.Unmarshal must accept it and give the same record, with the
-// enrichment unknown (checked) or known (as a geoTable knows it).
+// checkFlowLine is checkLine for flow lines.
 func checkFlowLine(t *testing.T, line []byte) (fast bool) {
 	t.Helper()
-	var got, known, want spoolFlow
-	if !decodeFlowLineKnown(line, &got, nil) {
-		return false
-	}
-	if err := json.Unmarshal(line, &want); err != nil {
-		t.Fatalf("fast decoder took a line json rejects (%v): %q", err, line)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("decoders differ on %q:\n fast %#v\n json %#v", line, got, want)
-	}
-	if !decodeFlowLineKnown(line, &known, json.Valid) || !reflect.DeepEqual(known, want) {
-		t.Fatalf("decoders differ on %q with the enrichment known:\n fast %#v\n json %#v", line, known, want)
-	}
-	return true
+	return checkLine(t, line, decodeFlowLineKnown)
 }
 
 // flowLine is a flow as a case stores it, with its enrichment.
