@@ -2,8 +2,10 @@ package analyze
 
 import (
 	"context"
+	"encoding/json"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,4 +103,70 @@ func FuzzDecodeFlowLine(f *testing.F) {
 		fl.Evidence.Packet = n
 		checkFlowLine(t, flowLine(t, &fl))
 	})
+}
+
+// BenchmarkDecodeStored: one stored line per op, decoded as a case
+// rebuild decodes it (its enrichment interned, so known after the first
+// line of each address).
+func BenchmarkDecodeStored(b *testing.B) {
+	b.Run("event", func(b *testing.B) {
+		e := hostileEvents()[1]
+		geo := &enrich.Record{IP: netip.MustParseAddr("53.34.239.72"), Class: "public", Country: "DE", ASN: 31399, ASOrg: "Mercedes-Benz Group AG",
+			Sources: []enrich.Source{{DB: "dbip-country.mmdb", Type: "country ipvAll", Build: "2026-06-01T20:32:58Z", SHA256: strings.Repeat("4e", 32), Fields: []string{"country"}}}}
+		js, err := forensics.AppendRecordJSON(nil, geo)
+		if err != nil {
+			b.Fatal(err)
+		}
+		line := forensics.AppendEventJSONGeo(nil, &e, js)
+		var geos geoTable
+		var se spoolEvent
+		for b.Loop() {
+			if !decodeEventLineKnown(line, &se, geos.known) {
+				b.Fatal("refused")
+			}
+			if _, err := geos.intern(se.SrcGeo); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// Flows with every kind of metadata (whose nested objects still go
+	// through encoding/json), and without any, as most of a capture's are;
+	// "-json" is what every stored flow cost before decodeFlowLineKnown.
+	full := hostileFlows()[1]
+	bare := full
+	bare.VLAN, bare.HTTP, bare.TLS, bare.SSH, bare.DNS, bare.Activity = nil, nil, nil, nil, nil, nil
+	for _, c := range []struct {
+		name string
+		fl   forensics.Flow
+	}{{"flow-metadata", full}, {"flow-bare", bare}} {
+		line := flowLine(b, &c.fl)
+		intern := func(geos *geoTable, sf *spoolFlow) {
+			if _, err := geos.intern(sf.SrcGeo); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := geos.intern(sf.DstGeo); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Run(c.name+"-json", func(b *testing.B) {
+			var geos geoTable
+			for b.Loop() {
+				var sf spoolFlow
+				if err := json.Unmarshal(line, &sf); err != nil {
+					b.Fatal(err)
+				}
+				intern(&geos, &sf)
+			}
+		})
+		b.Run(c.name, func(b *testing.B) {
+			var geos geoTable
+			var sf spoolFlow
+			for b.Loop() {
+				if !decodeFlowLineKnown(line, &sf, geos.known) {
+					b.Fatal("refused")
+				}
+				intern(&geos, &sf)
+			}
+		})
+	}
 }

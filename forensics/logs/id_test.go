@@ -45,3 +45,22 @@ func TestRecordIDMatchesHashID(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRecordID: one event ID per op, for evidence paths whose ID
+// message is one SHA-256 block (20 bytes), two (43) and two after a block
+// of the path hashed once per file (100).
+func BenchmarkRecordID(b *testing.B) {
+	for _, file := range []string{"bench-data/c.log", "/work/main/bench-data/logs/combined-1m.log",
+		"/cases/2025-0042/evidence/web01/var/log/nginx/very/long/path/of/the/evidence/access.log.1"} {
+		b.Run(strconv.Itoa(len(file))+"B", func(b *testing.B) {
+			st := &state{file: file, opts: Options{ShareLines: true}}
+			for i := 0; b.Loop(); i++ {
+				st.line, st.offset = uint64(i+1000000), int64(i)*173+100000000
+				st.recordID("ev")
+				if len(st.idBlock) > 3000 {
+					st.idBlock = st.idBlock[:0]
+				}
+			}
+		})
+	}
+}
