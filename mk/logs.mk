@@ -9,7 +9,7 @@
 LOGS_BENCH_LINES ?= 5000000
 LOGS_BENCH_DIR   ?= bench-data/logs
 LOGS_FUZZTIME    ?= $(FUZZTIME)
-LOGS_FUZZ        := FuzzCombined FuzzCustomFormat FuzzW3C FuzzALB FuzzJSONL FuzzSSHD FuzzZeekTSV FuzzZeekJSON FuzzEVE FuzzFlowCSV FuzzDetect FuzzProxyChain FuzzShareLines
+LOGS_FUZZ        := FuzzCombined FuzzCustomFormat FuzzW3C FuzzALB FuzzJSONL FuzzSSHD FuzzZeekTSV FuzzZeekJSON FuzzEVE FuzzFlowCSV FuzzDetect FuzzProxyChain FuzzShareLines FuzzJSONShape
 
 .PHONY: logs-bench logs-bench-data logs-bench-peers logs-fuzz-smoke logs-fuzz-long
 

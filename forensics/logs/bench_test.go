@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,3 +92,49 @@ func benchReadBatches(b *testing.B, format string) {
 
 func BenchmarkReadBatchesCombined(b *testing.B) { benchReadBatches(b, FormatCombined) }
 func BenchmarkReadBatchesECS(b *testing.B)      { benchReadBatches(b, FormatJSONL) }
+
+// BenchmarkWalkJSON is the JSON lines parser's walk alone over ECS lines:
+// "noop" visits every value with nothing done, "fields" with the parser's
+// field resolution, and "shape" is what the parser does: lines read
+// through the previous line's layout (jsonShape), walked in full only
+// when it changes.
+func BenchmarkWalkJSON(b *testing.B) {
+	data := benchLines(FormatJSONL, 20000)
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	fm, err := newFieldMap(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	run := func(b *testing.B, line func(p *jsonParser, l string) error) {
+		p := &jsonParser{fm: &fm}
+		p.visit = p.leaf
+		b.SetBytes(int64(len(data)))
+		n := 0
+		for b.Loop() {
+			for _, l := range lines {
+				if err := line(p, l); err != nil {
+					b.Fatal(err)
+				}
+			}
+			n += len(lines)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/line")
+	}
+	b.Run("noop", func(b *testing.B) {
+		run(b, func(p *jsonParser, l string) (err error) {
+			p.path, err = walkJSON(l, p.path, noVisit, nil)
+			return err
+		})
+	})
+	b.Run("fields", func(b *testing.B) {
+		run(b, func(p *jsonParser, l string) (err error) {
+			p.reset()
+			p.slots = p.slots[:0]
+			p.path, err = walkJSON(l, p.path, p.visit, nil)
+			return err
+		})
+	})
+	b.Run("shape", func(b *testing.B) {
+		run(b, func(p *jsonParser, l string) error { return p.scan(l) })
+	})
+}

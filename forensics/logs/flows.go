@@ -309,7 +309,7 @@ func (p *jsonFlowParser) init(keys []string) {
 func (p *jsonFlowParser) walk(st *state, s string) error {
 	clear(p.vals)
 	var err error
-	if p.path, err = walkJSON(s, p.path, p.visit); err != nil {
+	if p.path, err = walkJSON(s, p.path, p.visit, nil); err != nil {
 		return fmt.Errorf("not a JSON object: %w", err)
 	}
 	return nil

@@ -25,6 +25,11 @@ type jsonParser struct {
 	// instead of lower-casing and hashing it.
 	seen []seenLeaf
 	n    int
+	// shape is the last fully walked line's layout; spans and slots are
+	// what the walk records it from.
+	shape jsonShape
+	spans []jsonSpan
+	slots []shapeSlot
 }
 
 type seenLeaf struct {
@@ -34,11 +39,14 @@ type seenLeaf struct {
 }
 
 func (p *jsonParser) leaf(path []byte, kind byte, raw string) {
-	if kind == jsNull || (kind == jsString && raw == "") {
-		return
-	}
 	e, ok := p.lookup(path)
-	if !ok {
+	p.slots = append(p.slots, shapeSlot{entry: e, known: ok})
+	p.apply(e, ok, kind, raw)
+}
+
+// apply takes one value whose path resolved to e (ok: it names a field).
+func (p *jsonParser) apply(e fieldEntry, ok bool, kind byte, raw string) {
+	if !ok || kind == jsNull || (kind == jsString && raw == "") {
 		return
 	}
 	if e.target == fIndicator {
@@ -51,6 +59,32 @@ func (p *jsonParser) leaf(path []byte, kind byte, raw string) {
 	if e.prio < p.prio[t] {
 		p.prio[t], p.kind[t], p.val[t] = e.prio, kind, raw
 	}
+}
+
+// scan reads the values of line s into p: through the last line's shape
+// when s has it, else by the full walk, which records s's shape (a bad
+// line leaves the shape as it was).
+func (p *jsonParser) scan(s string) error {
+	p.reset()
+	if p.shape.match(s, p) {
+		return nil
+	}
+	p.reset()
+	p.spans, p.slots = p.spans[:0], p.slots[:0]
+	var err error
+	if p.path, err = walkJSON(s, p.path, p.visit, &p.spans); err != nil {
+		return err
+	}
+	p.shape.record(s, p.spans, p.slots)
+	return nil
+}
+
+func (p *jsonParser) reset() {
+	for i := range p.prio {
+		p.prio[i] = 127
+	}
+	p.inds = p.inds[:0]
+	p.n = 0
 }
 
 func (p *jsonParser) lookup(path []byte) (fieldEntry, bool) {
@@ -93,14 +127,7 @@ func (p *jsonParser) parse(st *state, s string) error {
 		p.fm = &st.fields
 		p.visit = p.leaf
 	}
-	for i := range p.prio {
-		p.prio[i] = 127
-	}
-	p.inds = p.inds[:0]
-	p.n = 0
-	var err error
-	p.path, err = walkJSON(s, p.path, p.visit)
-	if err != nil {
+	if err := p.scan(s); err != nil {
 		if st.truncated {
 			return fmt.Errorf("line cut at %d bytes: %w", st.opts.MaxLine, err)
 		}

@@ -35,11 +35,18 @@ type jsonWalker struct {
 	s     string
 	path  []byte
 	visit jsonVisitor
+	// spans, when not nil, gets where each visited value lies (not the
+	// elements of arrays): what a jsonShape is recorded from.
+	spans *[]jsonSpan
 }
 
 // walkJSON visits the scalars and arrays of the JSON object in s.
-func walkJSON(s string, path []byte, visit jsonVisitor) ([]byte, error) {
-	w := jsonWalker{s: s, path: path[:0], visit: visit}
+// spans, when not nil, gets where each value lies (see jsonShape).
+func walkJSON(s string, path []byte, visit jsonVisitor, spans *[]jsonSpan) ([]byte, error) {
+	if len(s) >= 1<<31-1 {
+		spans = nil // positions are kept as int32
+	}
+	w := jsonWalker{s: s, path: path[:0], visit: visit, spans: spans}
 	i := w.ws(0)
 	if i >= len(s) || s[i] != '{' {
 		return w.path, errJSON
@@ -135,6 +142,7 @@ func (w *jsonWalker) value(i, depth int) (int, error) {
 		if esc {
 			kind = jsEscStr
 		}
+		w.span(i, end, depth)
 		w.visit(w.path, kind, w.s[i+1:end-1])
 		return end, nil
 	case c == '{':
@@ -144,31 +152,49 @@ func (w *jsonWalker) value(i, depth int) (int, error) {
 		if err != nil {
 			return i, err
 		}
+		w.span(i, end, depth)
 		w.visit(w.path, jsArray, w.s[i:end])
 		return end, nil
 	case c == 't' && strings.HasPrefix(w.s[i:], "true"):
+		w.span(i, i+4, depth)
 		w.visit(w.path, jsBool, "true")
 		return i + 4, nil
 	case c == 'f' && strings.HasPrefix(w.s[i:], "false"):
+		w.span(i, i+5, depth)
 		w.visit(w.path, jsBool, "false")
 		return i + 5, nil
 	case c == 'n' && strings.HasPrefix(w.s[i:], "null"):
+		w.span(i, i+4, depth)
 		w.visit(w.path, jsNull, "")
 		return i + 4, nil
 	case c == '-' || (c >= '0' && c <= '9'):
-		j := i + 1
-		for j < len(w.s) {
-			d := w.s[j]
-			if (d >= '0' && d <= '9') || d == '.' || d == 'e' || d == 'E' || d == '+' || d == '-' {
-				j++
-				continue
-			}
-			break
-		}
+		j := scanNumber(w.s, i)
+		w.span(i, j, depth)
 		w.visit(w.path, jsNumber, w.s[i:j])
 		return j, nil
 	}
 	return i, errJSON
+}
+
+func (w *jsonWalker) span(start, end, depth int) {
+	if w.spans != nil {
+		*w.spans = append(*w.spans, jsonSpan{int32(start), int32(end), int32(depth)})
+	}
+}
+
+// scanNumber returns the end of the number token at i: the run of
+// characters a JSON number may hold (not checked further).
+func scanNumber(s string, i int) int {
+	j := i + 1
+	for j < len(s) {
+		d := s[j]
+		if (d >= '0' && d <= '9') || d == '.' || d == 'e' || d == 'E' || d == '+' || d == '-' {
+			j++
+			continue
+		}
+		break
+	}
+	return j
 }
 
 var errUnterminated = errors.New("unterminated JSON string")
@@ -223,6 +249,11 @@ func (w *jsonWalker) skipArray(i, depth int) (int, error) {
 	i = w.ws(i + 1)
 	if i < len(w.s) && w.s[i] == ']' {
 		return i + 1, nil
+	}
+	if w.spans != nil {
+		save := w.spans
+		w.spans = nil
+		defer func() { w.spans = save }()
 	}
 	for {
 		i = w.ws(i)

@@ -49,14 +49,14 @@ func (st *state) jwtIndicators(ev *forensics.Event, r *webRec, tok string) strin
 		}
 	}
 	if h, ok := b64url(parts[0]); ok {
-		if _, err := walkJSON(h, nil, want("jwt_", "kid", "alg")); err != nil {
+		if _, err := walkJSON(h, nil, want("jwt_", "kid", "alg"), nil); err != nil {
 			ev.Flags = append(ev.Flags, "jwt_header_invalid")
 		}
 	} else {
 		ev.Flags = append(ev.Flags, "jwt_header_invalid")
 	}
 	if p, ok := b64url(parts[1]); ok {
-		if _, err := walkJSON(p, nil, want("jwt_", "iss", "sub", "iat", "exp", "jti")); err != nil {
+		if _, err := walkJSON(p, nil, want("jwt_", "iss", "sub", "iat", "exp", "jti"), nil); err != nil {
 			ev.Flags = append(ev.Flags, "jwt_payload_invalid")
 		}
 	} else {

@@ -1,0 +1,152 @@
+package logs
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// shapeParsers returns a parser that reads through shapes and a
+// reference that always walks in full, with the same field mapping.
+func shapeParsers(t testing.TB) (*jsonParser, *jsonParser) {
+	fm, err := newFieldMap(map[string]string{"credential": "a.b", "indicators.x": "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ref := &jsonParser{fm: &fm}, &jsonParser{fm: &fm}
+	p.visit, ref.visit = p.leaf, ref.leaf
+	return p, ref
+}
+
+// checkShape reads line through p (whatever shape p holds) and through a
+// full walk in ref, and fails when they differ in outcome or values.
+func checkShape(t testing.TB, p, ref *jsonParser, prev, line string) {
+	t.Helper()
+	err := p.scan(line)
+	ref.reset()
+	ref.slots = ref.slots[:0]
+	var refErr error
+	ref.path, refErr = walkJSON(line, ref.path, ref.visit, nil)
+	if (err == nil) != (refErr == nil) {
+		t.Fatalf("after %q\nline %q: shape read error %v, full walk %v", prev, line, err, refErr)
+	}
+	if err != nil {
+		return
+	}
+	// A target's kind and value count only when it was set (prio < 127).
+	got, want := shapeValues(p), shapeValues(ref)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("after %q\nline %q:\nshape %q\nfull  %q", prev, line, got, want)
+	}
+}
+
+func shapeValues(p *jsonParser) []string {
+	var out []string
+	for t := range nTargets {
+		if p.prio[t] != 127 {
+			out = append(out, fmt.Sprint(t, p.prio[t], string(p.kind[t]), p.val[t]))
+		}
+	}
+	for _, kv := range p.inds {
+		out = append(out, kv[0]+"="+kv[1])
+	}
+	return out
+}
+
+// TestJSONShapeMatchesWalk: a line read through the previous line's shape
+// gives what the full walk gives, for lines that keep the layout, change
+// one value's type, swap a value for an object or array, change white
+// space, escapes or keys, or are cut short.
+func TestJSONShapeMatchesWalk(t *testing.T) {
+	base := []string{
+		`{"@timestamp":"%T","source":{"ip":"%S","port":%N},"url":{"path":"%S"},"http":{"request":{"method":"%S"},"response":{"status_code":%N}},"user_agent":{"original":"%S"},"x":%V,"c":"%S"}`,
+		`{ "time" : "%T", "remote_addr":"%S" , "request":"%S", "status": %V, "tags": %V, "a": {"b": "%S"} }`,
+		`{"ts":%N,"client_ip":"%S","ua":"%S","xff":%V,"nested":{"deep":{"er":%V}}}` + "\t ",
+	}
+	strs := []string{"", "1.2.3.4", `a\"b`, `\u00e9t\u00e9`, "GET", `\\`, "2001:db8::1", "-", `\ud800`, "x y", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"}
+	vals := []string{"1", "-2.5e3", "true", "false", "null", `"s"`, `""`, `["1.1.1.1","2.2.2.2"]`, `[]`, `[{"a":[1,{}]},2]`, `{}`, `{"k":"v"}`, "tru", "1x", `"open`}
+	r := rand.New(rand.NewPCG(7, 8))
+	fill := func(tmpl string) string {
+		var b strings.Builder
+		for i := 0; i < len(tmpl); i++ {
+			if tmpl[i] == '%' && i+1 < len(tmpl) {
+				i++
+				switch tmpl[i] {
+				case 'T':
+					b.WriteString("2025-06-24T00:00:0" + string(rune('0'+r.IntN(10))) + "Z")
+				case 'S':
+					b.WriteString(strs[r.IntN(len(strs))])
+				case 'N':
+					b.WriteString([]string{"1", "22", "65535", "-1", "0.5"}[r.IntN(5)])
+				case 'V':
+					b.WriteString(vals[r.IntN(len(vals))])
+				}
+				continue
+			}
+			b.WriteByte(tmpl[i])
+		}
+		s := b.String()
+		switch r.IntN(12) {
+		case 0:
+			s = s[:r.IntN(len(s)+1)] // cut short
+		case 1:
+			s = strings.Replace(s, ":", " :", 1) // white space moves
+		case 2:
+			s = strings.Replace(s, `"`, `"X`, 1+r.IntN(3)) // a key changes
+		}
+		return s
+	}
+	p, ref := shapeParsers(t)
+	prev := ""
+	for range 100000 {
+		line := fill(base[r.IntN(len(base))])
+		if r.IntN(4) != 0 {
+			// Mostly the same layout as the line before.
+			line = fill(base[0])
+		}
+		checkShape(t, p, ref, prev, line)
+		prev = line
+	}
+}
+
+// TestJSONShapeCorpus reads every JSON log sample in testdata (the
+// corpus has none) line by line through shapes, against the full walk.
+func TestJSONShapeCorpus(t *testing.T) {
+	var files []string
+	for _, pat := range []string{"testdata/samples/*.json*"} {
+		m, _ := filepath.Glob(pat)
+		files = append(files, m...)
+	}
+	n := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, ref := shapeParsers(t)
+		prev := ""
+		for line := range strings.SplitSeq(string(data), "\n") {
+			checkShape(t, p, ref, prev, line)
+			prev = line
+			n++
+		}
+	}
+	t.Logf("%d lines in %d files", n, len(files))
+}
+
+// FuzzJSONShape: the second line read through the first line's shape is
+// read as the full walk reads it.
+func FuzzJSONShape(f *testing.F) {
+	f.Add(`{"a":"1","b":{"c":2}}`, `{"a":"x\"y","b":{"c":[3]}}`)
+	f.Add(`{"source":{"ip":"1.2.3.4"},"x":null}`, `{"source":{"ip":"1.2.3.4"},"x":{"y":1}}`)
+	f.Add(`{"ts":1,"ua":"a"}`, `{"ts":1,"ua":"a`)
+	f.Fuzz(func(t *testing.T, a, b string) {
+		p, ref := shapeParsers(t)
+		_ = p.scan(a)
+		checkShape(t, p, ref, a, b)
+	})
+}
