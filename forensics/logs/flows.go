@@ -276,68 +276,137 @@ func appendSplit(dst []string, s, sep string, max int) []string {
 	return append(dst, s)
 }
 
-// jsonFlowParser is the shared walker of Zeek JSON and Suricata EVE.
+// jsonFlowParser is the shared walker of Zeek JSON and Suricata EVE: it
+// keeps the values of the wanted paths, by their index in the parser's
+// key list, read through the recent layouts of lines (jsonShape) or by
+// the full walk.
 type jsonFlowParser struct {
-	vals  map[string]string
-	path  []byte
-	visit jsonVisitor
-	want  map[string]bool
+	idx    map[string]int16
+	vals   []string
+	path   []byte
+	visit  jsonVisitor
+	shapes shapeSet[int16]
+	spans  []jsonSpan
+	slots  []int16
+	// The functions given to shapes.match, made once.
+	resetFn   func()
+	applySlot func(*int16, byte, string)
 }
 
 func (p *jsonFlowParser) init(keys []string) {
-	p.want = make(map[string]bool, len(keys))
-	for _, k := range keys {
-		p.want[k] = true
+	p.idx = make(map[string]int16, len(keys))
+	for i, k := range keys {
+		p.idx[k] = int16(i)
 	}
-	p.vals = make(map[string]string, len(keys))
+	p.vals = make([]string, len(keys))
 	p.visit = func(path []byte, kind byte, raw string) {
-		if kind == jsNull || kind == jsArray {
-			if kind == jsArray && p.want[string(path)] {
-				p.vals[string(path)] = strings.Join(jsonStrings(raw, 16), ",")
-			}
-			return
+		k, ok := p.idx[string(path)]
+		if !ok {
+			k = -1
 		}
-		if p.want[string(path)] {
-			if kind == jsEscStr {
-				raw = jsonUnquote(raw)
-			}
-			p.vals[string(path)] = raw
-		}
+		p.slots = append(p.slots, k)
+		p.apply(k, kind, raw)
+	}
+	p.resetFn = func() { clear(p.vals) }
+	p.applySlot = func(k *int16, kind byte, raw string) { p.apply(*k, kind, raw) }
+}
+
+// apply keeps the value of wanted key k (-1: not wanted); the last one
+// wins when a key repeats.
+func (p *jsonFlowParser) apply(k int16, kind byte, raw string) {
+	switch {
+	case k < 0 || kind == jsNull:
+	case kind == jsArray:
+		p.vals[k] = strings.Join(jsonStrings(raw, 16), ",")
+	case kind == jsEscStr:
+		p.vals[k] = jsonUnquote(raw)
+	default:
+		p.vals[k] = raw
 	}
 }
 
 func (p *jsonFlowParser) walk(st *state, s string) error {
+	if p.shapes.match(s, p.resetFn, p.applySlot) {
+		return nil
+	}
 	clear(p.vals)
+	p.slots = p.slots[:0]
+	var spans *[]jsonSpan
+	if p.shapes.recording() {
+		p.spans = p.spans[:0]
+		spans = &p.spans
+	}
 	var err error
-	if p.path, err = walkJSON(s, p.path, p.visit, nil); err != nil {
+	if p.path, err = walkJSON(s, p.path, p.visit, spans); err != nil {
 		return fmt.Errorf("not a JSON object: %w", err)
 	}
+	if spans != nil {
+		p.shapes.record(s, p.spans, p.slots)
+	}
 	return nil
+}
+
+// The Zeek conn.log JSON fields read, by index in jsonFlowParser.vals.
+const (
+	zeekTs = iota
+	zeekIDOrigH
+	zeekIDOrigP
+	zeekIDRespH
+	zeekIDRespP
+	zeekProto
+	zeekDuration
+	zeekOrigPkts
+	zeekRespPkts
+	zeekOrigBytes
+	zeekRespBytes
+	zeekOrigIPBytes
+	zeekRespIPBytes
+	zeekConnState
+	zeekCommunityID
+	zeekPath
+)
+
+var zeekJSONKeys = []string{
+	zeekTs:          "ts",
+	zeekIDOrigH:     "id.orig_h",
+	zeekIDOrigP:     "id.orig_p",
+	zeekIDRespH:     "id.resp_h",
+	zeekIDRespP:     "id.resp_p",
+	zeekProto:       "proto",
+	zeekDuration:    "duration",
+	zeekOrigPkts:    "orig_pkts",
+	zeekRespPkts:    "resp_pkts",
+	zeekOrigBytes:   "orig_bytes",
+	zeekRespBytes:   "resp_bytes",
+	zeekOrigIPBytes: "orig_ip_bytes",
+	zeekRespIPBytes: "resp_ip_bytes",
+	zeekConnState:   "conn_state",
+	zeekCommunityID: "community_id",
+	zeekPath:        "_path",
 }
 
 type zeekJSONParser struct{ jsonFlowParser }
 
 func (p *zeekJSONParser) parse(st *state, s string) error {
-	if p.want == nil {
-		p.init([]string{"ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "duration",
-			"orig_pkts", "resp_pkts", "orig_bytes", "resp_bytes", "orig_ip_bytes", "resp_ip_bytes", "conn_state", "community_id", "_path"})
+	if p.idx == nil {
+		p.init(zeekJSONKeys)
 	}
 	if err := p.walk(st, s); err != nil {
 		return err
 	}
 	v := p.vals
-	if path := v["_path"]; path != "" && path != "conn" {
+	if path := v[zeekPath]; path != "" && path != "conn" {
 		return errIgnore
 	}
-	if v["conn_state"] == "" && v["proto"] == "" {
+	if v[zeekConnState] == "" && v[zeekProto] == "" {
 		return errIgnore // another Zeek log (http, ssl, dns...)
 	}
 	r := flowRec{
-		start: v["ts"], dur: v["duration"], proto: v["proto"],
-		src: v["id.orig_h"], sport: v["id.orig_p"], dst: v["id.resp_h"], dport: v["id.resp_p"],
-		pktsOut: v["orig_pkts"], pktsIn: v["resp_pkts"],
-		bytesOut: firstNonEmpty(v["orig_ip_bytes"], v["orig_bytes"]), bytesIn: firstNonEmpty(v["resp_ip_bytes"], v["resp_bytes"]),
-		state: v["conn_state"], communityID: v["community_id"],
+		start: v[zeekTs], dur: v[zeekDuration], proto: v[zeekProto],
+		src: v[zeekIDOrigH], sport: v[zeekIDOrigP], dst: v[zeekIDRespH], dport: v[zeekIDRespP],
+		pktsOut: v[zeekOrigPkts], pktsIn: v[zeekRespPkts],
+		bytesOut: firstNonEmpty(v[zeekOrigIPBytes], v[zeekOrigBytes]), bytesIn: firstNonEmpty(v[zeekRespIPBytes], v[zeekRespBytes]),
+		state: v[zeekConnState], communityID: v[zeekCommunityID],
 	}
 	f, err := st.buildFlow(&r)
 	if err != nil {
@@ -347,52 +416,136 @@ func (p *zeekJSONParser) parse(st *state, s string) error {
 	return nil
 }
 
+// The Suricata EVE fields read, by index in jsonFlowParser.vals.
+const (
+	eveTimestamp = iota
+	eveEventType
+	eveSrcIP
+	eveSrcPort
+	eveDestIP
+	eveDestPort
+	eveProto
+	eveCommunityID
+	eveFlowPktsToserver
+	eveFlowPktsToclient
+	eveFlowBytesToserver
+	eveFlowBytesToclient
+	eveFlowStart
+	eveFlowEnd
+	eveFlowState
+	eveNetflowPkts
+	eveNetflowBytes
+	eveNetflowStart
+	eveNetflowEnd
+	eveHTTPHostname
+	eveHTTPURL
+	eveHTTPHTTPUserAgent
+	eveHTTPHTTPMethod
+	eveHTTPXFF
+	eveTLSVersion
+	eveTLSSNI
+	eveTLSJA3Hash
+	eveTLSJA3String
+	eveTLSJA3SHash
+	eveTLSJA3SString
+	eveTLSJA4
+	eveSSHClientSoftwareVersion
+	eveSSHClientProtoVersion
+	eveSSHServerSoftwareVersion
+	eveSSHServerProtoVersion
+	eveSSHClientHasshHash
+	eveSSHServerHasshHash
+	eveDNSRRName
+	eveDNSRRType
+	eveDNSRCode
+	eveDNSQueries
+	eveDNSQueryRRName
+)
+
+var eveKeys = []string{
+	eveTimestamp:                "timestamp",
+	eveEventType:                "event_type",
+	eveSrcIP:                    "src_ip",
+	eveSrcPort:                  "src_port",
+	eveDestIP:                   "dest_ip",
+	eveDestPort:                 "dest_port",
+	eveProto:                    "proto",
+	eveCommunityID:              "community_id",
+	eveFlowPktsToserver:         "flow.pkts_toserver",
+	eveFlowPktsToclient:         "flow.pkts_toclient",
+	eveFlowBytesToserver:        "flow.bytes_toserver",
+	eveFlowBytesToclient:        "flow.bytes_toclient",
+	eveFlowStart:                "flow.start",
+	eveFlowEnd:                  "flow.end",
+	eveFlowState:                "flow.state",
+	eveNetflowPkts:              "netflow.pkts",
+	eveNetflowBytes:             "netflow.bytes",
+	eveNetflowStart:             "netflow.start",
+	eveNetflowEnd:               "netflow.end",
+	eveHTTPHostname:             "http.hostname",
+	eveHTTPURL:                  "http.url",
+	eveHTTPHTTPUserAgent:        "http.http_user_agent",
+	eveHTTPHTTPMethod:           "http.http_method",
+	eveHTTPXFF:                  "http.xff",
+	eveTLSVersion:               "tls.version",
+	eveTLSSNI:                   "tls.sni",
+	eveTLSJA3Hash:               "tls.ja3.hash",
+	eveTLSJA3String:             "tls.ja3.string",
+	eveTLSJA3SHash:              "tls.ja3s.hash",
+	eveTLSJA3SString:            "tls.ja3s.string",
+	eveTLSJA4:                   "tls.ja4",
+	eveSSHClientSoftwareVersion: "ssh.client.software_version",
+	eveSSHClientProtoVersion:    "ssh.client.proto_version",
+	eveSSHServerSoftwareVersion: "ssh.server.software_version",
+	eveSSHServerProtoVersion:    "ssh.server.proto_version",
+	eveSSHClientHasshHash:       "ssh.client.hassh.hash",
+	eveSSHServerHasshHash:       "ssh.server.hassh.hash",
+	eveDNSRRName:                "dns.rrname",
+	eveDNSRRType:                "dns.rrtype",
+	eveDNSRCode:                 "dns.rcode",
+	eveDNSQueries:               "dns.queries",
+	eveDNSQueryRRName:           "dns.query.rrname",
+}
+
 // eveParser reads Suricata EVE JSON: flow, netflow, http, tls, ssh and dns
 // records become flows (the protocol records carry the metadata and the
 // timestamp of the transaction); alerts, stats and the rest are ignored.
 type eveParser struct{ jsonFlowParser }
 
 func (p *eveParser) parse(st *state, s string) error {
-	if p.want == nil {
-		p.init([]string{"timestamp", "event_type", "src_ip", "src_port", "dest_ip", "dest_port", "proto", "community_id",
-			"flow.pkts_toserver", "flow.pkts_toclient", "flow.bytes_toserver", "flow.bytes_toclient", "flow.start", "flow.end", "flow.state",
-			"netflow.pkts", "netflow.bytes", "netflow.start", "netflow.end",
-			"http.hostname", "http.url", "http.http_user_agent", "http.http_method", "http.xff",
-			"tls.version", "tls.sni", "tls.ja3.hash", "tls.ja3.string", "tls.ja3s.hash", "tls.ja3s.string", "tls.ja4",
-			"ssh.client.software_version", "ssh.client.proto_version", "ssh.server.software_version", "ssh.server.proto_version",
-			"ssh.client.hassh.hash", "ssh.server.hassh.hash",
-			"dns.rrname", "dns.rrtype", "dns.rcode", "dns.queries", "dns.query.rrname"})
+	if p.idx == nil {
+		p.init(eveKeys)
 	}
 	if err := p.walk(st, s); err != nil {
 		return err
 	}
 	v := p.vals
 	r := flowRec{
-		start: v["timestamp"], proto: v["proto"], src: v["src_ip"], sport: v["src_port"], dst: v["dest_ip"], dport: v["dest_port"],
-		communityID: v["community_id"],
+		start: v[eveTimestamp], proto: v[eveProto], src: v[eveSrcIP], sport: v[eveSrcPort], dst: v[eveDestIP], dport: v[eveDestPort],
+		communityID: v[eveCommunityID],
 	}
-	switch v["event_type"] {
+	switch v[eveEventType] {
 	case "flow":
-		r.start, r.end = firstNonEmpty(v["flow.start"], v["timestamp"]), v["flow.end"]
-		r.pktsOut, r.pktsIn, r.bytesOut, r.bytesIn = v["flow.pkts_toserver"], v["flow.pkts_toclient"], v["flow.bytes_toserver"], v["flow.bytes_toclient"]
-		r.state = v["flow.state"]
+		r.start, r.end = firstNonEmpty(v[eveFlowStart], v[eveTimestamp]), v[eveFlowEnd]
+		r.pktsOut, r.pktsIn, r.bytesOut, r.bytesIn = v[eveFlowPktsToserver], v[eveFlowPktsToclient], v[eveFlowBytesToserver], v[eveFlowBytesToclient]
+		r.state = v[eveFlowState]
 	case "netflow":
-		r.start, r.end = firstNonEmpty(v["netflow.start"], v["timestamp"]), v["netflow.end"]
-		r.pktsOut, r.bytesOut = v["netflow.pkts"], v["netflow.bytes"]
+		r.start, r.end = firstNonEmpty(v[eveNetflowStart], v[eveTimestamp]), v[eveNetflowEnd]
+		r.pktsOut, r.bytesOut = v[eveNetflowPkts], v[eveNetflowBytes]
 	case "http":
-		r.http = &forensics.HTTPMeta{Method: v["http.http_method"], Host: v["http.hostname"], Path: v["http.url"], UserAgent: v["http.http_user_agent"], XFF: v["http.xff"]}
+		r.http = &forensics.HTTPMeta{Method: v[eveHTTPHTTPMethod], Host: v[eveHTTPHostname], Path: v[eveHTTPURL], UserAgent: v[eveHTTPHTTPUserAgent], XFF: v[eveHTTPXFF]}
 	case "tls":
-		t := &forensics.TLSMeta{Version: v["tls.version"], SNI: v["tls.sni"], JA3: v["tls.ja3.string"], JA3Hash: v["tls.ja3.hash"],
-			JA3S: v["tls.ja3s.string"], JA3SHash: v["tls.ja3s.hash"], JA4: v["tls.ja4"]}
+		t := &forensics.TLSMeta{Version: v[eveTLSVersion], SNI: v[eveTLSSNI], JA3: v[eveTLSJA3String], JA3Hash: v[eveTLSJA3Hash],
+			JA3S: v[eveTLSJA3SString], JA3SHash: v[eveTLSJA3SHash], JA4: v[eveTLSJA4]}
 		r.tls = t
 	case "ssh":
 		r.ssh = &forensics.SSHMeta{
-			Client: sshBanner(v["ssh.client.proto_version"], v["ssh.client.software_version"]),
-			Server: sshBanner(v["ssh.server.proto_version"], v["ssh.server.software_version"]),
-			HASSH:  v["ssh.client.hassh.hash"], HASSHServer: v["ssh.server.hassh.hash"],
+			Client: sshBanner(v[eveSSHClientProtoVersion], v[eveSSHClientSoftwareVersion]),
+			Server: sshBanner(v[eveSSHServerProtoVersion], v[eveSSHServerSoftwareVersion]),
+			HASSH:  v[eveSSHClientHasshHash], HASSHServer: v[eveSSHServerHasshHash],
 		}
 	case "dns":
-		r.dns = &forensics.DNSMeta{Query: firstNonEmpty(v["dns.rrname"], v["dns.query.rrname"]), QType: v["dns.rrtype"], RCode: v["dns.rcode"]}
+		r.dns = &forensics.DNSMeta{Query: firstNonEmpty(v[eveDNSRRName], v[eveDNSQueryRRName]), QType: v[eveDNSRRType], RCode: v[eveDNSRCode]}
 	case "":
 		return errors.New("EVE record without event_type")
 	default:

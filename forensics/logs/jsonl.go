@@ -25,11 +25,20 @@ type jsonParser struct {
 	// instead of lower-casing and hashing it.
 	seen []seenLeaf
 	n    int
-	// shape is the last fully walked line's layout; spans and slots are
-	// what the walk records it from.
-	shape jsonShape
-	spans []jsonSpan
-	slots []shapeSlot
+	// shapes are the recent layouts of lines; spans and slots are what a
+	// full walk records one from.
+	shapes shapeSet[shapeSlot]
+	spans  []jsonSpan
+	slots  []shapeSlot
+	// The method values given to shapes.match, made once.
+	resetFn   func()
+	applySlot func(*shapeSlot, byte, string)
+}
+
+// shapeSlot is what a value's path resolved to.
+type shapeSlot struct {
+	entry fieldEntry
+	known bool
 }
 
 type seenLeaf struct {
@@ -65,17 +74,26 @@ func (p *jsonParser) apply(e fieldEntry, ok bool, kind byte, raw string) {
 // when s has it, else by the full walk, which records s's shape (a bad
 // line leaves the shape as it was).
 func (p *jsonParser) scan(s string) error {
-	p.reset()
-	if p.shape.match(s, p) {
+	if p.applySlot == nil {
+		p.resetFn = p.reset
+		p.applySlot = func(sl *shapeSlot, kind byte, raw string) { p.apply(sl.entry, sl.known, kind, raw) }
+	}
+	if p.shapes.match(s, p.resetFn, p.applySlot) {
 		return nil
 	}
 	p.reset()
-	p.spans, p.slots = p.spans[:0], p.slots[:0]
+	p.slots = p.slots[:0]
+	if !p.shapes.recording() {
+		var err error
+		p.path, err = walkJSON(s, p.path, p.visit, nil)
+		return err
+	}
+	p.spans = p.spans[:0]
 	var err error
 	if p.path, err = walkJSON(s, p.path, p.visit, &p.spans); err != nil {
 		return err
 	}
-	p.shape.record(s, p.spans, p.slots)
+	p.shapes.record(s, p.spans, p.slots)
 	return nil
 }
 

@@ -2,22 +2,35 @@ package logs
 
 import "strings"
 
-// Lines of one JSON log share their layout: the same keys in the same
-// order with the same punctuation, only the values differ. A jsonShape is
-// the layout of the last line walked in full: the bytes between its
-// values and what each value's path resolved to. A line that has the same
-// bytes between values as the shape is read by comparing those bytes and
-// scanning the values, with no paths built and no names looked up.
+// Lines of one JSON log share a few layouts: the same keys in the same
+// order with the same punctuation, only the values differ (Suricata
+// interleaves one layout per event type; an API gateway adds a user when
+// there is one). A jsonShape is the layout of a line walked in full: the
+// bytes between its values, and for each value what its path resolved to
+// (the parser's slot S). A line that has the same bytes between values is
+// read by comparing those bytes and cutting the values, with no path
+// built and no name looked up.
 //
 // It gives exactly what the full walk gives: the literal bytes fix every
 // key, bracket and separator, and each value is cut with the walker's own
-// rules (str, the number scan, skipArray), so the tokens and paths are
-// the walk's. Any difference, an object where a value was, or a line cut
-// short falls back to the full walk, which records the new shape.
+// rules (str, scanNumber, skipArray), so the tokens and paths are the
+// walk's. Any difference, an object where a value was, or a line cut
+// short falls back to the full walk, which records the new layout.
 
-// maxShapeValues bounds a recorded shape; lines with more values are
+// maxShapeValues bounds a recorded layout; lines with more values are
 // always walked in full.
 const maxShapeValues = 128
+
+// maxShapes is how many layouts a parser keeps, most recently used first.
+const maxShapes = 4
+
+// After shapeMisses lines in a row fit no layout, the next shapeSkip lines
+// are walked without trying: irregular logs then pay for the tries on
+// one line in eight, not on every line.
+const (
+	shapeMisses = 8
+	shapeSkip   = 56
+)
 
 // jsonSpan is where the walk found one value: s[start:end] is its token
 // (a string with its quotes), depth its nesting (for arrays).
@@ -26,54 +39,82 @@ type jsonSpan struct {
 	depth      int32
 }
 
-type jsonShape struct {
+type jsonShape[S any] struct {
 	// lit holds the literal bytes between values, one after another;
 	// cuts[k] is the end in lit of the literal before value k.
 	lit   string
 	cuts  []int32
-	slots []shapeSlot
+	depth []int32
+	slots []S
 	buf   []byte
-	ok    bool
 }
 
-type shapeSlot struct {
-	entry fieldEntry
-	known bool
-	depth int32
+// shapeSet is a parser's recent layouts.
+type shapeSet[S any] struct {
+	shapes     []*jsonShape[S] // most recently used first
+	miss, skip int
+	hits       int // lines read through a layout (for tests)
 }
 
-// record makes the shape of line s from the spans of its values and the
-// field each resolved to (one slot per span).
-func (sh *jsonShape) record(s string, spans []jsonSpan, slots []shapeSlot) {
-	sh.ok = false
+// match reads s through the first layout that fits, calling reset before
+// each try and apply for each value with its slot. False: none fits (s
+// may have been partly applied; the caller resets and walks s in full).
+func (ss *shapeSet[S]) match(s string, reset func(), apply func(*S, byte, string)) bool {
+	if ss.skip > 0 {
+		ss.skip--
+		return false
+	}
+	for i, sh := range ss.shapes {
+		reset()
+		if sh.match(s, apply) {
+			copy(ss.shapes[1:i+1], ss.shapes[:i])
+			ss.shapes[0] = sh
+			ss.miss = 0
+			ss.hits++
+			return true
+		}
+	}
+	if ss.miss++; ss.miss >= shapeMisses {
+		ss.miss, ss.skip = 0, shapeSkip
+	}
+	return false
+}
+
+// recording says whether the line match just refused should be walked
+// with spans and recorded (not while tries are skipped).
+func (ss *shapeSet[S]) recording() bool { return ss.skip == 0 }
+
+// record makes the layout of line s, from the spans of its values and
+// the slot each resolved to, the most recent one, in place of the least
+// recently used.
+func (ss *shapeSet[S]) record(s string, spans []jsonSpan, slots []S) {
 	if len(spans) != len(slots) || len(spans) > maxShapeValues {
 		return
 	}
+	var sh *jsonShape[S]
+	if len(ss.shapes) < maxShapes {
+		sh = &jsonShape[S]{}
+		ss.shapes = append(ss.shapes, nil)
+	} else {
+		sh = ss.shapes[len(ss.shapes)-1]
+	}
+	copy(ss.shapes[1:], ss.shapes[:len(ss.shapes)-1])
+	ss.shapes[0] = sh
 	b := sh.buf[:0]
-	sh.cuts, sh.slots = sh.cuts[:0], sh.slots[:0]
+	sh.cuts, sh.depth, sh.slots = sh.cuts[:0], sh.depth[:0], append(sh.slots[:0], slots...)
 	prev := 0
-	for k, sp := range spans {
+	for _, sp := range spans {
 		b = append(b, s[prev:sp.start]...)
 		sh.cuts = append(sh.cuts, int32(len(b)))
-		sl := slots[k]
-		sl.depth = sp.depth
-		sh.slots = append(sh.slots, sl)
+		sh.depth = append(sh.depth, sp.depth)
 		prev = int(sp.end)
 	}
 	b = append(b, s[prev:]...)
-	// The buffer is kept for the next layout; lit is its own copy, as
-	// lines are not kept (their memory is reused).
+	// lit is a copy: lines are not kept (their memory is reused).
 	sh.buf, sh.lit = b, string(b)
-	sh.ok = true
 }
 
-// match reads s through the shape, handing each value to p.apply; false
-// means s does not have the shape (p's fields may then hold part of s and
-// must be reset before the full walk).
-func (sh *jsonShape) match(s string, p *jsonParser) bool {
-	if !sh.ok {
-		return false
-	}
+func (sh *jsonShape[S]) match(s string, apply func(*S, byte, string)) bool {
 	pos, prev := 0, int32(0)
 	w := jsonWalker{s: s, visit: noVisit}
 	for k := range sh.slots {
@@ -103,7 +144,7 @@ func (sh *jsonShape) match(s string, p *jsonParser) bool {
 			end = scanNumber(s, pos)
 			kind, raw = jsNumber, s[pos:end]
 		case c == '[':
-			e, err := w.skipArray(pos, int(sh.slots[k].depth)+1)
+			e, err := w.skipArray(pos, int(sh.depth[k])+1)
 			if err != nil {
 				return false
 			}
@@ -117,8 +158,7 @@ func (sh *jsonShape) match(s string, p *jsonParser) bool {
 		default:
 			return false
 		}
-		sl := &sh.slots[k]
-		p.apply(sl.entry, sl.known, kind, raw)
+		apply(&sh.slots[k], kind, raw)
 		pos = end
 	}
 	return s[pos:] == sh.lit[prev:]

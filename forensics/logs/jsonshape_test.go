@@ -44,6 +44,27 @@ func checkShape(t testing.TB, p, ref *jsonParser, prev, line string) {
 	}
 }
 
+// checkFlowShape is checkShape for the flow records' parser (EVE keys).
+func checkFlowShape(t testing.TB, p, ref *jsonFlowParser, prev, line string) {
+	t.Helper()
+	for _, q := range []*jsonFlowParser{p, ref} {
+		if q.idx == nil {
+			q.init(eveKeys)
+		}
+	}
+	err := p.walk(nil, line)
+	clear(ref.vals)
+	ref.slots = ref.slots[:0]
+	var refErr error
+	ref.path, refErr = walkJSON(line, ref.path, ref.visit, nil)
+	if (err == nil) != (refErr == nil) {
+		t.Fatalf("after %q\nline %q: shape read error %v, full walk %v", prev, line, err, refErr)
+	}
+	if err == nil && !reflect.DeepEqual(p.vals, ref.vals) {
+		t.Fatalf("after %q\nline %q:\nshape %q\nfull  %q", prev, line, p.vals, ref.vals)
+	}
+}
+
 func shapeValues(p *jsonParser) []string {
 	var out []string
 	for t := range nTargets {
@@ -66,6 +87,7 @@ func TestJSONShapeMatchesWalk(t *testing.T) {
 		`{"@timestamp":"%T","source":{"ip":"%S","port":%N},"url":{"path":"%S"},"http":{"request":{"method":"%S"},"response":{"status_code":%N}},"user_agent":{"original":"%S"},"x":%V,"c":"%S"}`,
 		`{ "time" : "%T", "remote_addr":"%S" , "request":"%S", "status": %V, "tags": %V, "a": {"b": "%S"} }`,
 		`{"ts":%N,"client_ip":"%S","ua":"%S","xff":%V,"nested":{"deep":{"er":%V}}}` + "\t ",
+		`{"timestamp":"%T","event_type":"%S","src_ip":"%S","src_port":%N,"proto":%V,"http":{"hostname":"%S","xff":%V},"dns":{"queries":%V,"rrname":"%S"}}`,
 	}
 	strs := []string{"", "1.2.3.4", `a\"b`, `\u00e9t\u00e9`, "GET", `\\`, "2001:db8::1", "-", `\ud800`, "x y", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"}
 	vals := []string{"1", "-2.5e3", "true", "false", "null", `"s"`, `""`, `["1.1.1.1","2.2.2.2"]`, `[]`, `[{"a":[1,{}]},2]`, `{}`, `{"k":"v"}`, "tru", "1x", `"open`}
@@ -101,15 +123,50 @@ func TestJSONShapeMatchesWalk(t *testing.T) {
 		return s
 	}
 	p, ref := shapeParsers(t)
+	fp, fref := &jsonFlowParser{}, &jsonFlowParser{}
 	prev := ""
 	for range 100000 {
 		line := fill(base[r.IntN(len(base))])
 		if r.IntN(4) != 0 {
-			// Mostly the same layout as the line before.
-			line = fill(base[0])
+			// Mostly one of two layouts.
+			line = fill(base[3*r.IntN(2)])
 		}
 		checkShape(t, p, ref, prev, line)
+		checkFlowShape(t, fp, fref, prev, line)
 		prev = line
+	}
+	if p.shapes.hits < 10000 || fp.shapes.hits < 10000 {
+		t.Fatalf("only %d / %d lines read through a layout", p.shapes.hits, fp.shapes.hits)
+	}
+}
+
+// TestJSONShapeLayouts: interleaved layouts are all kept (up to
+// maxShapes); a run of lines that fit none stops the tries for a while,
+// and they resume after it.
+func TestJSONShapeLayouts(t *testing.T) {
+	p, ref := shapeParsers(t)
+	layouts := []string{`{"source":{"ip":"%d.0.0.1"},"event":"flow"}`, `{"source":{"ip":"%d.0.0.2"},"tls":{"sni":"a"}}`,
+		`{"src_ip":"%d.0.0.3","ua":"x"}`, `{"ts":%d,"c":"y"}`}
+	prev := ""
+	step := func(line string) {
+		checkShape(t, p, ref, prev, line)
+		prev = line
+	}
+	for i := range 400 {
+		step(fmt.Sprintf(layouts[i%len(layouts)], i%200))
+	}
+	if p.shapes.hits != 400-len(layouts) {
+		t.Fatalf("interleaved layouts: %d lines read through a layout, want %d", p.shapes.hits, 400-len(layouts))
+	}
+	for i := range 100 {
+		step(fmt.Sprintf(`{"k%d":%d}`, i, i)) // every line a new layout
+	}
+	h := p.shapes.hits
+	for i := range 100 {
+		step(fmt.Sprintf(layouts[0], i))
+	}
+	if got := p.shapes.hits - h; got < 100-shapeSkip-1 {
+		t.Fatalf("after irregular lines: %d of 100 regular lines read through a layout", got)
 	}
 }
 
@@ -128,9 +185,11 @@ func TestJSONShapeCorpus(t *testing.T) {
 			t.Fatal(err)
 		}
 		p, ref := shapeParsers(t)
+		fp, fref := &jsonFlowParser{}, &jsonFlowParser{}
 		prev := ""
 		for line := range strings.SplitSeq(string(data), "\n") {
 			checkShape(t, p, ref, prev, line)
+			checkFlowShape(t, fp, fref, prev, line)
 			prev = line
 			n++
 		}
@@ -148,5 +207,9 @@ func FuzzJSONShape(f *testing.F) {
 		p, ref := shapeParsers(t)
 		_ = p.scan(a)
 		checkShape(t, p, ref, a, b)
+		fp, fref := &jsonFlowParser{}, &jsonFlowParser{}
+		fp.init(eveKeys)
+		_ = fp.walk(nil, a)
+		checkFlowShape(t, fp, fref, a, b)
 	})
 }
