@@ -20,6 +20,7 @@ import (
 	"github.com/tracehop/tracehop/forensics/capture"
 	"github.com/tracehop/tracehop/forensics/evidence"
 	"github.com/tracehop/tracehop/forensics/internal/extsort"
+	"github.com/tracehop/tracehop/forensics/logs"
 )
 
 // StreamFlows reads every input into a FlowSorter so memory stays bounded
@@ -106,8 +107,8 @@ func StreamFlows(ctx context.Context, aopts Options) (*forensics.Case, *FlowSort
 	return c, sorter, errors.Join(inputErrs...)
 }
 
-// captureResult is one input's provenance; other marks an input that is
-// not a capture (left to analyze.Run).
+// captureResult is one input's provenance; other marks an input left to
+// analyze.Run (standard input, an empty file, text in no known format).
 type captureResult struct {
 	input    forensics.Input
 	problems []forensics.Problem
@@ -116,8 +117,10 @@ type captureResult struct {
 	other    bool
 }
 
-// readCaptureInput reads one capture into sorter as input idx; an input
-// that is not a capture comes back marked other.
+// readCaptureInput reads the flows of one capture or flow log (Zeek,
+// Suricata EVE, nfdump, Argus) into sorter as input idx, streaming: memory
+// stays bounded by the sorter's chunk whatever the input's size. The
+// events of a log given to flows are counted, not kept.
 func readCaptureInput(ctx context.Context, path string, idx int, aopts Options, sorter *FlowSorter) *captureResult {
 	res := &captureResult{input: forensics.Input{Path: path}}
 	eopts := aopts.Evidence
@@ -129,19 +132,21 @@ func readCaptureInput(ctx context.Context, path string, idx int, aopts Options, 
 		return res
 	}
 	defer src.Close()
-	if !src.Kind.IsCapture() {
+	if src.Kind == evidence.KindEmpty {
 		return &captureResult{other: true}
 	}
-	res.input.Path, res.input.Encoding, res.input.Kind = src.Name, src.Encoding, string(src.Kind)
 	offset := clockOffset(aopts.ClockOffsets, path)
+	format := ""
+	var lo logs.Options
+	if !src.Kind.IsCapture() {
+		if format, lo = logOptions(src, aopts, offset); format == "" {
+			return &captureResult{other: true}
+		}
+	}
+	res.input.Path, res.input.Encoding, res.input.Kind = src.Name, src.Encoding, string(src.Kind)
 	var buf []forensics.Flow
 	var records int64
-	var sinkErr error
-	st, readErr := capture.Read(ctx, src, src.Name, aopts.Capture, func(f forensics.Flow) {
-		if offset != 0 {
-			f.Start = forensics.NewTime(f.Start.Add(offset))
-			f.End = forensics.NewTime(f.End.Add(offset))
-		}
+	add := func(f forensics.Flow) {
 		records++
 		if len(buf) == cap(buf) {
 			// Small, then full size: growing by doubling copied every
@@ -157,17 +162,34 @@ func readCaptureInput(ctx context.Context, path string, idx int, aopts Options, 
 			sorter.addAsync(buf, idx)
 			buf = nil
 		}
-	})
-	if sinkErr == nil {
-		sinkErr = sorter.Add(buf, idx)
 	}
+	var malformed int64
+	var problems []forensics.Problem
+	var caps []forensics.CapHit
+	var readErr error
+	if format == "" {
+		st, err := capture.Read(ctx, src, src.Name, aopts.Capture, func(f forensics.Flow) {
+			if offset != 0 {
+				f.Start = forensics.NewTime(f.Start.Add(offset))
+				f.End = forensics.NewTime(f.End.Add(offset))
+			}
+			add(f)
+		})
+		readErr, malformed, problems, caps = err, st.Malformed, st.Problems, st.Caps
+	} else {
+		// The reader applies the clock offset to flow records itself.
+		res.input.Kind = format
+		st, err := logs.Read(ctx, src, src.Name, format, lo, func(forensics.Event) { records++ }, add)
+		readErr, malformed, problems, caps = err, st.Malformed, st.Problems, st.Caps
+	}
+	sinkErr := sorter.Add(buf, idx)
 	sum, size, herr := src.Finish()
 	res.input.SHA256, res.input.Size = sum, size
 	if src.Size > 0 {
 		res.input.Size = src.Size
 	}
-	res.input.Records, res.input.Malformed = records, st.Malformed
-	res.problems, res.caps = st.Problems, st.Caps
+	res.input.Records, res.input.Malformed = records, malformed
+	res.problems, res.caps = problems, caps
 	for i := range res.problems {
 		if res.problems[i].File == "" {
 			res.problems[i].File = src.Name
