@@ -17,9 +17,13 @@ import "strings"
 // walk's. Any difference, an object where a value was, or a line cut
 // short falls back to the full walk, which records the new layout.
 
-// maxShapeValues bounds a recorded layout; lines with more values are
-// always walked in full.
-const maxShapeValues = 128
+// maxShapeValues and maxShapeLine bound a recorded layout (a parser
+// keeps four, each holding its line's literal bytes twice); longer lines
+// and lines with more values are always walked in full.
+const (
+	maxShapeValues = 128
+	maxShapeLine   = 64 << 10
+)
 
 // maxShapes is how many layouts a parser keeps, most recently used first.
 const maxShapes = 4
@@ -88,7 +92,7 @@ func (ss *shapeSet[S]) recording() bool { return ss.skip == 0 }
 // the slot each resolved to, the most recent one, in place of the least
 // recently used.
 func (ss *shapeSet[S]) record(s string, spans []jsonSpan, slots []S) {
-	if len(spans) != len(slots) || len(spans) > maxShapeValues {
+	if len(spans) != len(slots) || len(spans) > maxShapeValues || len(s) > maxShapeLine {
 		return
 	}
 	var sh *jsonShape[S]

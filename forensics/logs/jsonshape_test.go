@@ -168,6 +168,16 @@ func TestJSONShapeLayouts(t *testing.T) {
 	if got := p.shapes.hits - h; got < 100-shapeSkip-1 {
 		t.Fatalf("after irregular lines: %d of 100 regular lines read through a layout", got)
 	}
+	// A line over maxShapeLine is not recorded: the next one like it is
+	// walked in full too.
+	long := `{"big":"` + strings.Repeat("x", maxShapeLine) + `","n":%d}`
+	h = p.shapes.hits
+	for i := range 3 {
+		step(fmt.Sprintf(long, i))
+	}
+	if p.shapes.hits != h {
+		t.Fatalf("a %d-byte line was recorded as a layout", len(long))
+	}
 }
 
 // TestJSONShapeCorpus reads every JSON log sample in testdata (the
