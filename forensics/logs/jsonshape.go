@@ -44,6 +44,7 @@ type jsonSpan struct {
 }
 
 type jsonShape[S any] struct {
+	id int // index in shapeSet.common
 	// lit holds the literal bytes between values, one after another;
 	// cuts[k] is the end in lit of the literal before value k.
 	lit   string
@@ -53,30 +54,75 @@ type jsonShape[S any] struct {
 	buf   []byte
 }
 
+// literal returns the literal before value k (k == len(slots): the
+// tail).
+func (sh *jsonShape[S]) literal(k int) string {
+	start := int32(0)
+	if k > 0 {
+		start = sh.cuts[k-1]
+	}
+	if k == len(sh.cuts) {
+		return sh.lit[start:]
+	}
+	return sh.lit[start:sh.cuts[k]]
+}
+
 // shapeSet is a parser's recent layouts.
 type shapeSet[S any] struct {
-	shapes     []*jsonShape[S] // most recently used first
+	shapes []*jsonShape[S] // most recently used first
+	// common[a][b] is how many leading literals layouts a and b share
+	// (by id): the values before them lie at the same places in a line
+	// and have the same paths, so a try of b after a fails resumes there.
+	common     [maxShapes][maxShapes]int32
+	vals       *[maxShapeValues]cutValue // the values of the line being tried
 	miss, skip int
 	hits       int // lines read through a layout (for tests)
 }
 
-// match reads s through the first layout that fits, calling reset before
-// each try and apply for each value with its slot. False: none fits (s
-// may have been partly applied; the caller resets and walks s in full).
+// cutValue is one value of a line cut by a layout: its kind, its raw
+// text and where its token ends.
+type cutValue struct {
+	raw  string
+	end  int32
+	kind byte
+}
+
+// match reads s through the first layout that fits, calling apply for
+// each value with its slot (after reset). False: none fits (s may have
+// been partly applied; the caller resets and walks s in full).
 func (ss *shapeSet[S]) match(s string, reset func(), apply func(*S, byte, string)) bool {
 	if ss.skip > 0 {
 		ss.skip--
 		return false
 	}
+	if ss.vals == nil && len(ss.shapes) > 0 {
+		ss.vals = new([maxShapeValues]cutValue)
+	}
+	reset()
+	var last *jsonShape[S]
+	lastOK := 0 // values of s cut (and applied) through last before it failed
 	for i, sh := range ss.shapes {
-		reset()
-		if sh.match(s, apply) {
+		k := 0
+		if last != nil {
+			k = min(lastOK, int(ss.common[last.id][sh.id]))
+			if lastOK > k {
+				// last applied values sh does not share: start again
+				// from those it does (their slots are the same).
+				reset()
+				for j := range k {
+					apply(&sh.slots[j], ss.vals[j].kind, ss.vals[j].raw)
+				}
+			}
+		}
+		n, ok := sh.cut(s, k, ss.vals, apply)
+		if ok {
 			copy(ss.shapes[1:i+1], ss.shapes[:i])
 			ss.shapes[0] = sh
 			ss.miss = 0
 			ss.hits++
 			return true
 		}
+		last, lastOK = sh, n
 	}
 	if ss.miss++; ss.miss >= shapeMisses {
 		ss.miss, ss.skip = 0, shapeSkip
@@ -97,7 +143,7 @@ func (ss *shapeSet[S]) record(s string, spans []jsonSpan, slots []S) {
 	}
 	var sh *jsonShape[S]
 	if len(ss.shapes) < maxShapes {
-		sh = &jsonShape[S]{}
+		sh = &jsonShape[S]{id: len(ss.shapes)}
 		ss.shapes = append(ss.shapes, nil)
 	} else {
 		sh = ss.shapes[len(ss.shapes)-1]
@@ -116,20 +162,32 @@ func (ss *shapeSet[S]) record(s string, spans []jsonSpan, slots []S) {
 	b = append(b, s[prev:]...)
 	// lit is a copy: lines are not kept (their memory is reused).
 	sh.buf, sh.lit = b, string(b)
+	for _, o := range ss.shapes[1:] {
+		n := 0
+		for n < len(sh.slots) && n < len(o.slots) && sh.literal(n) == o.literal(n) {
+			n++
+		}
+		ss.common[sh.id][o.id], ss.common[o.id][sh.id] = int32(n), int32(n)
+	}
 }
 
-func (sh *jsonShape[S]) match(s string, apply func(*S, byte, string)) bool {
-	pos, prev := 0, int32(0)
+// cut cuts the values of s from value k on into vals (the values before
+// it are there already), applying each. It returns how many values of s
+// it cut in all and whether s has the layout.
+func (sh *jsonShape[S]) cut(s string, k int, vals *[maxShapeValues]cutValue, apply func(*S, byte, string)) (int, bool) {
+	pos := 0
+	if k > 0 {
+		pos = int(vals[k-1].end)
+	}
 	w := jsonWalker{s: s, visit: noVisit}
-	for k := range sh.slots {
-		lit := sh.lit[prev:sh.cuts[k]]
-		prev = sh.cuts[k]
+	for ; k < len(sh.slots); k++ {
+		lit := sh.literal(k)
 		if !strings.HasPrefix(s[pos:], lit) {
-			return false
+			return k, false
 		}
 		pos += len(lit)
 		if pos >= len(s) {
-			return false
+			return k, false
 		}
 		var kind byte
 		var raw string
@@ -138,7 +196,7 @@ func (sh *jsonShape[S]) match(s string, apply func(*S, byte, string)) bool {
 		case c == '"':
 			e, esc, err := w.str(pos)
 			if err != nil {
-				return false
+				return k, false
 			}
 			end, kind, raw = e, jsString, s[pos+1:e-1]
 			if esc {
@@ -150,7 +208,7 @@ func (sh *jsonShape[S]) match(s string, apply func(*S, byte, string)) bool {
 		case c == '[':
 			e, err := w.skipArray(pos, int(sh.depth[k])+1)
 			if err != nil {
-				return false
+				return k, false
 			}
 			end, kind, raw = e, jsArray, s[pos:e]
 		case c == 't' && strings.HasPrefix(s[pos:], "true"):
@@ -160,12 +218,13 @@ func (sh *jsonShape[S]) match(s string, apply func(*S, byte, string)) bool {
 		case c == 'n' && strings.HasPrefix(s[pos:], "null"):
 			end, kind = pos+4, jsNull
 		default:
-			return false
+			return k, false
 		}
+		vals[k] = cutValue{raw: raw, end: int32(end), kind: kind}
 		apply(&sh.slots[k], kind, raw)
 		pos = end
 	}
-	return s[pos:] == sh.lit[prev:]
+	return k, s[pos:] == sh.literal(k)
 }
 
 func noVisit([]byte, byte, string) {}

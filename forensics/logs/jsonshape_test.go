@@ -88,9 +88,15 @@ func TestJSONShapeMatchesWalk(t *testing.T) {
 		`{ "time" : "%T", "remote_addr":"%S" , "request":"%S", "status": %V, "tags": %V, "a": {"b": "%S"} }`,
 		`{"ts":%N,"client_ip":"%S","ua":"%S","xff":%V,"nested":{"deep":{"er":%V}}}` + "\t ",
 		`{"timestamp":"%T","event_type":"%S","src_ip":"%S","src_port":%N,"proto":%V,"http":{"hostname":"%S","xff":%V},"dns":{"queries":%V,"rrname":"%S"}}`,
+		// Layouts sharing their first literals with the one above, as
+		// Suricata's event types do: a failed try resumes where they part.
+		`{"timestamp":"%T","event_type":"%S","src_ip":"%S","src_port":%N,"proto":%V,"tls":{"sni":"%S","version":%V}}`,
+		`{"timestamp":"%T","event_type":"%S","src_ip":"%S","src_port":%N,"proto":%V,"http":{"hostname":"%S","url":%V}}`,
 	}
 	strs := []string{"", "1.2.3.4", `a\"b`, `\u00e9t\u00e9`, "GET", `\\`, "2001:db8::1", "-", `\ud800`, "x y", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"}
-	vals := []string{"1", "-2.5e3", "true", "false", "null", `"s"`, `""`, `["1.1.1.1","2.2.2.2"]`, `[]`, `[{"a":[1,{}]},2]`, `{}`, `{"k":"v"}`, "tru", "1x", `"open`}
+	vals := []string{"1", "-2.5e3", "true", "false", "null", `"s"`, `""`, `["1.1.1.1","2.2.2.2"]`, `[]`, `[{"a":[1,{}]},2]`}
+	// Values that change the layout or break the line, now and then.
+	odd := []string{`{}`, `{"k":"v"}`, "tru", "1x", `"open`}
 	r := rand.New(rand.NewPCG(7, 8))
 	fill := func(tmpl string) string {
 		var b strings.Builder
@@ -105,7 +111,11 @@ func TestJSONShapeMatchesWalk(t *testing.T) {
 				case 'N':
 					b.WriteString([]string{"1", "22", "65535", "-1", "0.5"}[r.IntN(5)])
 				case 'V':
-					b.WriteString(vals[r.IntN(len(vals))])
+					if r.IntN(16) == 0 {
+						b.WriteString(odd[r.IntN(len(odd))])
+					} else {
+						b.WriteString(vals[r.IntN(len(vals))])
+					}
 				}
 				continue
 			}
@@ -128,8 +138,8 @@ func TestJSONShapeMatchesWalk(t *testing.T) {
 	for range 100000 {
 		line := fill(base[r.IntN(len(base))])
 		if r.IntN(4) != 0 {
-			// Mostly one of two layouts.
-			line = fill(base[3*r.IntN(2)])
+			// Mostly one of four layouts.
+			line = fill(base[[]int{0, 3, 4, 5}[r.IntN(4)]])
 		}
 		checkShape(t, p, ref, prev, line)
 		checkFlowShape(t, fp, fref, prev, line)
@@ -210,16 +220,20 @@ func TestJSONShapeCorpus(t *testing.T) {
 // FuzzJSONShape: the second line read through the first line's shape is
 // read as the full walk reads it.
 func FuzzJSONShape(f *testing.F) {
-	f.Add(`{"a":"1","b":{"c":2}}`, `{"a":"x\"y","b":{"c":[3]}}`)
-	f.Add(`{"source":{"ip":"1.2.3.4"},"x":null}`, `{"source":{"ip":"1.2.3.4"},"x":{"y":1}}`)
-	f.Add(`{"ts":1,"ua":"a"}`, `{"ts":1,"ua":"a`)
-	f.Fuzz(func(t *testing.T, a, b string) {
+	f.Add(`{"a":"1","b":{"c":2}}`, `{"a":"1","b":{"d":2}}`, `{"a":"x\"y","b":{"c":[3]}}`)
+	f.Add(`{"source":{"ip":"1.2.3.4"},"x":null}`, `{"source":{"ip":"1.2.3.4"},"y":1}`, `{"source":{"ip":"1.2.3.4"},"x":{"y":1}}`)
+	f.Add(`{"ts":1,"ua":"a"}`, `{"ts":1,"ub":"a"}`, `{"ts":1,"ua":"a`)
+	f.Add(`{"timestamp":"t","event_type":"flow","src_ip":"1.2.3.4","flow":{"pkts_toserver":1}}`,
+		`{"timestamp":"t","event_type":"tls","src_ip":"1.2.3.4","tls":{"sni":"x"}}`,
+		`{"timestamp":"u","event_type":"flow","src_ip":"5.6.7.8","flow":{"pkts_toserver":2}}`)
+	f.Fuzz(func(t *testing.T, a, b, c string) {
+		// Two layouts recorded (a and b), then c read through them.
 		p, ref := shapeParsers(t)
-		_ = p.scan(a)
-		checkShape(t, p, ref, a, b)
+		_, _ = p.scan(a), p.scan(b)
+		checkShape(t, p, ref, b, c)
 		fp, fref := &jsonFlowParser{}, &jsonFlowParser{}
 		fp.init(eveKeys)
-		_ = fp.walk(nil, a)
-		checkFlowShape(t, fp, fref, a, b)
+		_, _ = fp.walk(nil, a), fp.walk(nil, b)
+		checkFlowShape(t, fp, fref, b, c)
 	})
 }
