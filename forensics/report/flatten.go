@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/tracehop/tracehop/enrich"
@@ -81,12 +82,53 @@ func (e *recordEncoder) encode(v any) ([]byte, error) {
 			return b, nil
 		}
 		// Not encodable (a NaN figure): encoding/json says why.
+	case *IPRow:
+		// One per distinct address: report.json and ips.csv of a large
+		// case hold hundreds of thousands.
+		if geo, err := e.geoJSON(r.Geo); err == nil {
+			return appendIPRowJSON(e.buf.AvailableBuffer(), r, geo), nil
+		}
 	}
 	if err := e.enc.Encode(v); err != nil {
 		return nil, err
 	}
 	b := e.buf.Bytes()
 	return b[:len(b)-1], nil
+}
+
+// appendIPRowJSON appends r as encoding/json encodes it (HTML escaping
+// off), geo being the JSON of r.Geo. TestIPRowJSONMatchesMarshal holds it
+// to json.Marshal.
+func appendIPRowJSON(b []byte, r *IPRow, geo []byte) []byte {
+	b = append(b, `{"ip":`...)
+	if r.IP.Zone() == "" {
+		b = append(r.IP.AppendTo(append(b, '"')), '"')
+	} else {
+		b = forensics.AppendJSONString(b, r.IP.String()) // a zone is any text
+	}
+	if r.Geo != nil {
+		b = append(append(b, `,"geo":`...), geo...)
+	}
+	b = strconv.AppendInt(append(b, `,"sessions":`...), int64(r.Sessions), 10)
+	b = strconv.AppendInt(append(b, `,"events":`...), int64(r.Events), 10)
+	b = strconv.AppendInt(append(b, `,"flows":`...), int64(r.Flows), 10)
+	for _, l := range []struct {
+		name string
+		vals []string
+	}{{`,"campaigns":[`, r.Campaigns}, {`,"roles":[`, r.Roles}} {
+		if len(l.vals) == 0 {
+			continue
+		}
+		b = append(b, l.name...)
+		for i, v := range l.vals {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = forensics.AppendJSONString(b, v)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 func (e *recordEncoder) geoJSON(r *enrich.Record) ([]byte, error) {

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"net/netip"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
 )
 
@@ -430,6 +432,36 @@ func TestCSVFieldMatchesWriter(t *testing.T) {
 		got = append(appendCSVCell(got, []byte(rec[0])), '\n')
 		if string(got) != want.String() {
 			t.Fatalf("cell %q: got %q, want %q", rec[0], got, want.String())
+		}
+	}
+}
+
+// TestIPRowJSONMatchesMarshal: the hand encoding of an IP row is
+// json.Marshal's (HTML escaping off), zones, names and empty lists
+// included.
+func TestIPRowJSONMatchesMarshal(t *testing.T) {
+	lat := 48.1
+	geo := &enrich.Record{IP: netip.MustParseAddr("192.0.2.7"), Class: "public", City: "M\xfcnchen <b>", Lat: &lat, Lon: &lat,
+		Sources: []enrich.Source{{DB: "d\"b", Fields: []string{"city"}}}}
+	rows := []IPRow{
+		{},
+		{IP: netip.MustParseAddr("192.0.2.7"), Geo: geo, Sessions: 3, Events: -1, Flows: 1 << 40},
+		{IP: netip.MustParseAddr("fe80::1%et\"h<0>"), Campaigns: []string{"c-1", "a&b\u2028"}, Roles: []string{}},
+		{IP: netip.MustParseAddr("::ffff:192.0.2.1"), Roles: []string{"relay", "\x00\xff"}},
+	}
+	for _, r := range rows {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(&r); err != nil {
+			t.Fatal(err)
+		}
+		got, err := newRecordEncoder().encode(&r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != strings.TrimSuffix(want.String(), "\n") {
+			t.Errorf("got  %s\nwant %s", got, want.String())
 		}
 	}
 }
