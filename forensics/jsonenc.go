@@ -60,7 +60,9 @@ func enrichJSON(r *enrich.Record) ([]byte, error) {
 	if r == nil {
 		return nil, nil
 	}
-	return AppendRecordJSON(make([]byte, 0, 256), r)
+	// A record with its sources takes 500-800 bytes: one allocation, not
+	// three as the slice grows.
+	return AppendRecordJSON(make([]byte, 0, 1024), r)
 }
 
 // field appends `,"name":` (the first field of an object is written by

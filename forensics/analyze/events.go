@@ -245,6 +245,9 @@ type eventEncoder struct {
 	json forensics.EventEncoder
 	e    *enrich.Enricher
 	geo  map[geoKey][]byte
+	// scratch is where a record is encoded (then copied at its size when
+	// cached): growing a fresh slice cost more than the encoding.
+	scratch []byte
 }
 
 // geoKey is plain bytes (not netip.Addr, which holds a zone handle) so
@@ -273,10 +276,11 @@ func (enc *eventEncoder) geoJSON(ev *forensics.Event) []byte {
 	if b, ok := enc.geo[k]; ok {
 		return b
 	}
-	b, err := forensics.AppendRecordJSON(nil, enc.e.LookupShared(ip, ev.Time.Time))
-	if err != nil {
+	var err error
+	if enc.scratch, err = forensics.AppendRecordJSON(enc.scratch[:0], enc.e.LookupShared(ip, ev.Time.Time)); err != nil {
 		return nil
 	}
+	b := bytes.Clone(enc.scratch)
 	if len(enc.geo) >= maxGeoCache {
 		clear(enc.geo)
 	}
@@ -296,7 +300,9 @@ func floorDay(unix int64) int64 {
 func (enc *eventEncoder) appendLine(b []byte, e *forensics.Event) []byte {
 	var geo []byte
 	if e.SrcGeo != nil {
-		geo, _ = forensics.AppendRecordJSON(nil, e.SrcGeo)
+		// Used at once: the scratch buffer serves.
+		enc.scratch, _ = forensics.AppendRecordJSON(enc.scratch[:0], e.SrcGeo)
+		geo = enc.scratch
 	} else {
 		geo = enc.geoJSON(e)
 	}

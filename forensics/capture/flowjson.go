@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
 )
@@ -15,6 +16,9 @@ import (
 // (maxCachedRecords).
 type FlowEncoder struct {
 	recs map[*enrich.Record][]byte
+	// scratch is where a record is encoded before its exact-size copy is
+	// cached (growing a fresh slice cost more than the encoding).
+	scratch []byte
 }
 
 // NewFlowEncoder returns an encoder with an empty record cache.
@@ -51,10 +55,11 @@ func (e *FlowEncoder) record(r *enrich.Record) ([]byte, error) {
 	if len(e.recs) >= maxCachedRecords {
 		clear(e.recs) // a scan: every address new, nothing to gain
 	}
-	b, err := forensics.AppendRecordJSON(make([]byte, 0, 256), r)
-	if err != nil {
+	var err error
+	if e.scratch, err = forensics.AppendRecordJSON(e.scratch[:0], r); err != nil {
 		return nil, err
 	}
+	b := bytes.Clone(e.scratch)
 	e.recs[r] = b
 	return b, nil
 }

