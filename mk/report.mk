@@ -32,6 +32,7 @@ fuzz-smoke::
 	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0s -parallel 1 ./forensics/report
 	$(GO) test -run '^$$' -fuzz '^FuzzFlatten$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0s -parallel 1 ./forensics/report
 	$(GO) test -run '^$$' -fuzz '^FuzzAppendIndented$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0s -parallel 1 ./forensics/report
+	$(GO) test -run '^$$' -fuzz '^FuzzCSVShapes$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0s -parallel 1 ./forensics/report
 
 # pdffont: the PDF's Unicode font. Debian's fonts-noto-cjk ships CFF
 # outlines (TTC/OTF), which go-pdf/fpdf cannot embed; fonts-nanum's

@@ -138,9 +138,10 @@ func Flatten(v any) (map[string]string, error) {
 // passes of a CSV table whose header is the sorted union of its rows'
 // columns, written without holding the rows.
 type CSVColumns struct {
-	enc  *recordEncoder
-	cols map[string]struct{}
-	key  []byte
+	enc    *recordEncoder
+	cols   map[string]struct{}
+	key    []byte
+	shapes flatShapes // a record of a known layout adds no column
 }
 
 // NewCSVColumns returns an empty column set.
@@ -154,11 +155,23 @@ func (c *CSVColumns) Add(v any) error {
 	if err != nil {
 		return err
 	}
-	return flatWalk(js, c.key[:0], func(key, _ []byte) {
+	if _, ok := c.shapes.match(js); ok {
+		return nil
+	}
+	rec := c.shapes.recording()
+	c.shapes.begin()
+	err = flatWalk(js, c.key[:0], func(key, raw []byte) {
 		if _, ok := c.cols[string(key)]; !ok {
 			c.cols[string(key)] = struct{}{}
 		}
+		if rec {
+			c.shapes.leaf(js, raw, -1)
+		}
 	})
+	if err == nil && rec {
+		c.shapes.record(js)
+	}
+	return err
 }
 
 // Header is the sorted list of columns.
@@ -176,13 +189,14 @@ func (c *CSVColumns) Header() []string {
 // encoding/csv's Writer writes them (appendCSVField), without a string
 // per cell.
 type CSVRows struct {
-	enc   *recordEncoder
-	bw    *bufio.Writer
-	index map[string]int
-	cells [][]byte
-	set   []bool
-	row   []byte
-	key   []byte
+	enc    *recordEncoder
+	bw     *bufio.Writer
+	index  map[string]int
+	cells  [][]byte
+	set    []bool
+	row    []byte
+	key    []byte
+	shapes flatShapes // layouts of recent records with their columns
 }
 
 // NewCSVRows writes header to w and returns the row writer.
@@ -209,14 +223,34 @@ func (r *CSVRows) Write(v any) error {
 		return err
 	}
 	clear(r.set)
-	err = flatWalk(js, r.key[:0], func(key, raw []byte) {
-		if i, ok := r.index[string(key)]; ok {
-			r.cells[i] = cell(r.cells[i][:0], raw)
-			r.set[i] = true
+	if sh, ok := r.shapes.match(js); ok {
+		for k, sp := range r.shapes.spans {
+			if i := sh.cols[k]; i >= 0 {
+				r.cells[i] = cell(r.cells[i][:0], js[sp.start:sp.end])
+				r.set[i] = true
+			}
 		}
-	})
-	if err != nil {
-		return err
+	} else {
+		rec := r.shapes.recording()
+		r.shapes.begin()
+		err = flatWalk(js, r.key[:0], func(key, raw []byte) {
+			i, ok := r.index[string(key)]
+			if ok {
+				r.cells[i] = cell(r.cells[i][:0], raw)
+				r.set[i] = true
+			} else {
+				i = -1
+			}
+			if rec {
+				r.shapes.leaf(js, raw, int32(i))
+			}
+		})
+		if err != nil {
+			return err
+		}
+		if rec {
+			r.shapes.record(js)
+		}
 	}
 	b := r.row[:0]
 	for i := range r.cells {
