@@ -1,8 +1,10 @@
 package analyze
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -281,16 +283,33 @@ func (sp *SpooledEvents) Close() error {
 // geoTable interns the enrichment records stored with a case file's
 // records: one decoded record per distinct JSON, shared by every record
 // that carries it (as Load's records share theirs), held while the spools
-// are; a record refers to it by index + 1.
+// are; a record refers to it by index + 1. The JSON is known by its
+// SHA-256, not kept: with an address per record (a scan, a botnet) the
+// stored JSON of 200k addresses held 150 MB as map keys.
 type geoTable struct {
-	index map[string]uint32
+	index map[[sha256.Size]byte]uint32
 	recs  []*enrich.Record
 	of    map[*enrich.Record]uint32
+	// Interned strings and field lists of the records (share).
+	strs   map[string]string
+	fields map[string][]string
+	// The last JSON hashed and its sum: known and intern are called in
+	// turn on one record's enrichment (compared by content: line buffers
+	// are reused).
+	last    []byte
+	lastSum [sha256.Size]byte
+}
+
+func (t *geoTable) sum(raw []byte) [sha256.Size]byte {
+	if t.last == nil || !bytes.Equal(raw, t.last) {
+		t.last, t.lastSum = append(t.last[:0], raw...), sha256.Sum256(raw)
+	}
+	return t.lastSum
 }
 
 // known says whether raw was interned already.
 func (t *geoTable) known(raw []byte) bool {
-	_, ok := t.index[string(raw)]
+	_, ok := t.index[t.sum(raw)]
 	return ok
 }
 
@@ -299,24 +318,60 @@ func (t *geoTable) intern(raw []byte) (uint32, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return 0, nil
 	}
-	if i, ok := t.index[string(raw)]; ok {
+	k := t.sum(raw)
+	if i, ok := t.index[k]; ok {
 		return i, nil
 	}
 	r := new(enrich.Record)
 	if err := json.Unmarshal(raw, r); err != nil {
 		return 0, fmt.Errorf("stored enrichment: %w", err)
 	}
+	t.share(r)
 	if t.index == nil {
-		t.index = map[string]uint32{}
+		t.index = map[[sha256.Size]byte]uint32{}
 	}
 	t.recs = append(t.recs, r)
 	i := uint32(len(t.recs))
-	t.index[string(raw)] = i
+	t.index[k] = i
 	if t.of == nil {
 		t.of = map[*enrich.Record]uint32{}
 	}
 	t.of[r] = i
 	return i, nil
+}
+
+// share makes r's provenance and class strings (the same few across a
+// case: database names, builds, hashes, field lists) the table's copies,
+// so that each distinct address holds its own values only.
+func (t *geoTable) share(r *enrich.Record) {
+	if t.strs == nil {
+		t.strs, t.fields = map[string]string{}, map[string][]string{}
+	}
+	str := func(p *string) {
+		if v, ok := t.strs[*p]; ok {
+			*p = v
+		} else if len(t.strs) < 1<<12 {
+			t.strs[*p] = *p
+		}
+	}
+	str(&r.Class)
+	str(&r.Embedding)
+	str(&r.Country)
+	str(&r.RegisteredCountry)
+	str(&r.CountryName)
+	for i := range r.Sources {
+		src := &r.Sources[i]
+		str(&src.DB)
+		str(&src.Type)
+		str(&src.Build)
+		str(&src.SHA256)
+		key := strings.Join(src.Fields, "\x00")
+		if v, ok := t.fields[key]; ok {
+			src.Fields = v
+		} else if len(t.fields) < 1<<12 {
+			t.fields[key] = src.Fields
+		}
+	}
 }
 
 // indexOf is the index + 1 of a record the table handed out, 0 for any
