@@ -170,6 +170,7 @@ type stixBuilder struct {
 	nids    int
 	ips     map[netip.Addr]string // the address objects added
 	buf     []byte                // addFlow's encoding
+	obj     []byte                // ip, as and rel's encoding
 	seq     int64
 	err     error
 	stamp   string // created/modified of SDOs and SROs
@@ -306,31 +307,47 @@ func (s *stixBuilder) ip(ip netip.Addr) string {
 	if ip.Is6() {
 		typ = "ipv6-addr"
 	}
-	obj := map[string]any{"type": typ, "spec_version": "2.1", "value": ip.String()}
-	obj["id"] = scoID(obj)
-	id := s.add(obj)
+	value := ip.String()
+	id := scoID(map[string]any{"type": typ, "value": value})
+	// As encoding/json writes the object's map: keys sorted.
+	b := append(s.obj[:0], `{"id":`...)
+	b = forensics.AppendJSONString(b, id)
+	b = append(b, `,"spec_version":"2.1","type":"`...)
+	b = append(b, typ...)
+	b = forensics.AppendJSONString(append(b, `","value":`...), value)
+	s.obj = append(b, '}')
+	s.addEncoded(typ, id, s.obj)
 	s.ips[ip] = id
 	return id
 }
 
 func (s *stixBuilder) as(asn uint32, org string) string {
-	obj := map[string]any{"type": "autonomous-system", "spec_version": "2.1", "number": asn}
-	obj["id"] = scoID(obj)
+	id := scoID(map[string]any{"type": "autonomous-system", "number": asn})
+	b := append(s.obj[:0], `{"id":`...)
+	b = forensics.AppendJSONString(b, id)
 	if org != "" {
-		obj["name"] = org
+		b = forensics.AppendJSONString(append(b, `,"name":`...), org)
 	}
-	return s.add(obj)
+	b = strconv.AppendUint(append(b, `,"number":`...), uint64(asn), 10)
+	s.obj = append(b, `,"spec_version":"2.1","type":"autonomous-system"}`...)
+	s.addEncoded("autonomous-system", id, s.obj)
+	return id
 }
 
 func (s *stixBuilder) rel(typ, src, dst string) {
 	if src == "" || dst == "" {
 		return
 	}
-	r := s.sdo("relationship", typ, src, dst)
-	r["relationship_type"] = typ
-	r["source_ref"] = src
-	r["target_ref"] = dst
-	s.add(r)
+	id := s.sdoID("relationship", typ, src, dst)
+	b := forensics.AppendJSONString(append(s.obj[:0], `{"created":`...), s.stamp)
+	b = forensics.AppendJSONString(append(b, `,"id":`...), id)
+	b = forensics.AppendJSONString(append(b, `,"modified":`...), s.stamp)
+	b = forensics.AppendJSONString(append(b, `,"object_marking_refs":[`...), s.marking)
+	b = forensics.AppendJSONString(append(b, `],"relationship_type":`...), typ)
+	b = forensics.AppendJSONString(append(b, `,"source_ref":`...), src)
+	b = forensics.AppendJSONString(append(b, `,"spec_version":"2.1","target_ref":`...), dst)
+	s.obj = append(b, `,"type":"relationship"}`...)
+	s.addEncoded("relationship", id, s.obj)
 }
 
 func renderSTIX(b *bundle, v *view) error { return writeSTIX(b, v, stixChunk) }

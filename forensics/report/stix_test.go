@@ -493,3 +493,80 @@ func TestSTIXSessionObjectsMatchMaps(t *testing.T) {
 		t.Fatalf("%d objects, want %d", len(got), len(want))
 	}
 }
+
+// ipMaps, asMaps and relMaps are ip, as and rel as they were: maps
+// through encoding/json, kept as the reference of the hand encodings.
+func (s *stixBuilder) ipMaps(ip netip.Addr) string {
+	if !ip.IsValid() {
+		return ""
+	}
+	ip = ip.Unmap()
+	if id, ok := s.ips[ip]; ok {
+		return id
+	}
+	typ := "ipv4-addr"
+	if ip.Is6() {
+		typ = "ipv6-addr"
+	}
+	obj := map[string]any{"type": typ, "spec_version": "2.1", "value": ip.String()}
+	obj["id"] = scoID(obj)
+	id := s.add(obj)
+	s.ips[ip] = id
+	return id
+}
+
+func (s *stixBuilder) asMaps(asn uint32, org string) string {
+	obj := map[string]any{"type": "autonomous-system", "spec_version": "2.1", "number": asn}
+	obj["id"] = scoID(obj)
+	if org != "" {
+		obj["name"] = org
+	}
+	return s.add(obj)
+}
+
+func (s *stixBuilder) relMaps(typ, src, dst string) {
+	if src == "" || dst == "" {
+		return
+	}
+	r := s.sdo("relationship", typ, src, dst)
+	r["relationship_type"] = typ
+	r["source_ref"] = src
+	r["target_ref"] = dst
+	s.add(r)
+}
+
+// TestSTIXAddressObjectsMatchMaps: the hand-encoded address, AS and
+// relationship objects are the maps' bytes, hostile names and zones
+// included.
+func TestSTIXAddressObjectsMatchMaps(t *testing.T) {
+	ips := []netip.Addr{netip.MustParseAddr("203.0.113.7"), netip.MustParseAddr("::ffff:198.51.100.9"),
+		netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("fe80::1%e\"t<h>\u2028"), {}}
+	orgs := []string{"", "Evil \"AS\" <x>&\u2028\xff\x1b[31m", "AS\\1"}
+	v, err := newView(testCase(true), Options{CaseID: "case-\"1"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects := func(ip func(*stixBuilder, netip.Addr) string, as func(*stixBuilder, uint32, string) string,
+		rel func(*stixBuilder, string, string, string)) []string {
+		return stixObjects(t, v, func(s *stixBuilder) {
+			for i, a := range ips {
+				id := ip(s, a)
+				ip(s, a) // once per address
+				for j, o := range orgs {
+					rel(s, "belongs-to\"<", id, as(s, uint32(i*1000+j), o))
+				}
+				rel(s, "related-to", id, "")
+			}
+		})
+	}
+	got := objects((*stixBuilder).ip, (*stixBuilder).as, (*stixBuilder).rel)
+	want := objects((*stixBuilder).ipMaps, (*stixBuilder).asMaps, (*stixBuilder).relMaps)
+	if len(want) < 20 || !slices.Equal(got, want) {
+		for i := range min(len(got), len(want)) {
+			if got[i] != want[i] {
+				t.Errorf("object %d:\n got %s\nwant %s", i, got[i], want[i])
+			}
+		}
+		t.Fatalf("%d objects, want %d", len(got), len(want))
+	}
+}
