@@ -296,19 +296,12 @@ func (s *stixBuilder) sdo(typ string, key ...string) map[string]any {
 // names two, and an address made again would only be dropped as a later
 // copy of its ID.
 func (s *stixBuilder) ip(ip netip.Addr) string {
-	if !ip.IsValid() {
-		return ""
-	}
-	ip = ip.Unmap()
-	if id, ok := s.ips[ip]; ok {
+	ip, typ, id := s.ipKnown(ip)
+	if typ == "" {
 		return id
 	}
-	typ := "ipv4-addr"
-	if ip.Is6() {
-		typ = "ipv6-addr"
-	}
 	value := ip.String()
-	id := scoID(map[string]any{"type": typ, "value": value})
+	id = scoID(map[string]any{"type": typ, "value": value})
 	// As encoding/json writes the object's map: keys sorted.
 	b := append(s.obj[:0], `{"id":`...)
 	b = forensics.AppendJSONString(b, id)
@@ -319,6 +312,22 @@ func (s *stixBuilder) ip(ip netip.Addr) string {
 	s.addEncoded(typ, id, s.obj)
 	s.ips[ip] = id
 	return id
+}
+
+// ipKnown returns ip unmapped and its object type, or its ID (typ "")
+// when it was added already or is no address.
+func (s *stixBuilder) ipKnown(ip netip.Addr) (_ netip.Addr, typ, id string) {
+	if !ip.IsValid() {
+		return ip, "", ""
+	}
+	ip = ip.Unmap()
+	if id, ok := s.ips[ip]; ok {
+		return ip, "", id
+	}
+	if ip.Is6() {
+		return ip, "ipv6-addr", ""
+	}
+	return ip, "ipv4-addr", ""
 }
 
 func (s *stixBuilder) as(asn uint32, org string) string {

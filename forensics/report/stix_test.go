@@ -497,20 +497,13 @@ func TestSTIXSessionObjectsMatchMaps(t *testing.T) {
 // ipMaps, asMaps and relMaps are ip, as and rel as they were: maps
 // through encoding/json, kept as the reference of the hand encodings.
 func (s *stixBuilder) ipMaps(ip netip.Addr) string {
-	if !ip.IsValid() {
-		return ""
-	}
-	ip = ip.Unmap()
-	if id, ok := s.ips[ip]; ok {
+	ip, typ, id := s.ipKnown(ip)
+	if typ == "" {
 		return id
-	}
-	typ := "ipv4-addr"
-	if ip.Is6() {
-		typ = "ipv6-addr"
 	}
 	obj := map[string]any{"type": typ, "spec_version": "2.1", "value": ip.String()}
 	obj["id"] = scoID(obj)
-	id := s.add(obj)
+	id = s.add(obj)
 	s.ips[ip] = id
 	return id
 }
