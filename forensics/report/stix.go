@@ -154,7 +154,13 @@ func scoID(obj map[string]any) string {
 	}
 	var sb strings.Builder
 	jcs(&sb, contrib)
-	return typ + "--" + uuidString(uuid5(stixSCONamespace, []byte(sb.String())))
+	return scoIDOf(typ, []byte(sb.String()))
+}
+
+// scoIDOf is the ID of an SCO of type typ whose contributing properties
+// have the canonical (JCS) JSON contrib.
+func scoIDOf(typ string, contrib []byte) string {
+	return typ + "--" + uuidString(uuid5(stixSCONamespace, contrib))
 }
 
 // stixBuilder encodes each object as it is made and hands it to an
@@ -301,7 +307,14 @@ func (s *stixBuilder) ip(ip netip.Addr) string {
 		return id
 	}
 	value := ip.String()
-	id = scoID(map[string]any{"type": typ, "value": value})
+	if ip.Zone() == "" {
+		// JCS of {"value": value}: an address without a zone has nothing
+		// to escape.
+		var c [64]byte
+		id = scoIDOf(typ, append(append(append(c[:0], `{"value":"`...), value...), `"}`...))
+	} else {
+		id = scoID(map[string]any{"type": typ, "value": value})
+	}
 	// As encoding/json writes the object's map: keys sorted.
 	b := append(s.obj[:0], `{"id":`...)
 	b = forensics.AppendJSONString(b, id)
@@ -331,7 +344,8 @@ func (s *stixBuilder) ipKnown(ip netip.Addr) (_ netip.Addr, typ, id string) {
 }
 
 func (s *stixBuilder) as(asn uint32, org string) string {
-	id := scoID(map[string]any{"type": "autonomous-system", "number": asn})
+	var c [32]byte // JCS of {"number": asn}
+	id := scoIDOf("autonomous-system", append(strconv.AppendUint(append(c[:0], `{"number":`...), uint64(asn), 10), '}'))
 	b := append(s.obj[:0], `{"id":`...)
 	b = forensics.AppendJSONString(b, id)
 	if org != "" {
