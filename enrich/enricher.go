@@ -294,6 +294,16 @@ func (e *Enricher) era(at time.Time) int {
 	return n
 }
 
+// eraDay returns the era of a lookup time and, when snapshot distances
+// are recorded, its day since the Unix epoch (else noDay).
+func (e *Enricher) eraDay(at time.Time) (int, int32) {
+	day := int32(noDay)
+	if e.dated && !at.IsZero() {
+		day = int32(floorDiv(at.Unix(), 86400))
+	}
+	return e.era(at), day
+}
+
 // noDay marks a lookup without a time (no snapshot distance).
 const noDay = -1 << 31
 
@@ -333,6 +343,20 @@ func (e *Enricher) Close() error {
 // made on or before at (else the oldest after it, flagged); zero at means
 // the newest builds. Results are cached by (address, snapshot).
 func (e *Enricher) Lookup(ip netip.Addr, at time.Time) Record {
+	if e.cache == nil {
+		// Without a cache the record is built in place: only its
+		// sources are allocated, not a record to publish.
+		era, day := e.eraDay(at)
+		var out Record
+		var hb [8]hit
+		hits, n, hostingASN := e.resolve(&out, ip.WithZone(""), era, hb[:0])
+		if n > 0 {
+			src, dist := newSources(n, e.dated && day != noDay)
+			e.fillSources(&out, src, dist, hits, day, e.after[era], hostingASN)
+		}
+		out.IP = ip
+		return out
+	}
 	out := *e.shared(ip, at)
 	out.IP = ip
 	return out
@@ -355,11 +379,7 @@ func (e *Enricher) LookupShared(ip netip.Addr, at time.Time) *Record {
 // shared returns the record for ip (zone dropped) as of at, from the
 // cache when it has it; r.IP is the zone-less address.
 func (e *Enricher) shared(ip netip.Addr, at time.Time) *Record {
-	era := e.era(at)
-	day := int32(noDay)
-	if e.dated && !at.IsZero() {
-		day = int32(floorDiv(at.Unix(), 86400))
-	}
+	era, day := e.eraDay(at)
 	key := ip.WithZone("")
 	if e.cache == nil {
 		return &e.lookup(key, era, day).rec
@@ -446,25 +466,50 @@ func newHead(n int, dated bool) (*head, []Source, []int) {
 	return &head{}, make([]Source, 0, n), nil
 }
 
+// newSources allocates room for n sources (and their snapshot
+// distances when dated) in one allocation while n fits.
+func newSources(n int, dated bool) ([]Source, []int) {
+	if dated && n <= 4 {
+		b := &struct {
+			src  [4]Source
+			dist [4]int
+		}{}
+		return b.src[:0:n], b.dist[:n]
+	}
+	if dated {
+		return make([]Source, 0, n), make([]int, n)
+	}
+	return make([]Source, 0, n), nil
+}
+
 // lookup builds the record of ip (zone-less) with its IP set, in a new
 // allocation.
 func (e *Enricher) lookup(ip netip.Addr, era int, day int32) *head {
 	var rec Record
-	r := &rec
+	var hb [8]hit
+	hits, n, hostingASN := e.resolve(&rec, ip, era, hb[:0])
+	h, src, dist := newHead(n, e.dated && day != noDay)
+	h.rec = rec
+	if n > 0 {
+		e.fillSources(&h.rec, src, dist, hits, day, e.after[era], hostingASN)
+	}
+	return h
+}
+
+// resolve classifies ip (zone-less), sets r's IP and merged answers, and
+// returns the databases' answers (appended to hits), how many sources
+// the record will list and whether the ASN is on the hosting list.
+func (e *Enricher) resolve(r *Record, ip netip.Addr, era int, hits []hit) ([]hit, int, bool) {
 	r.IP = ip
 	class, emb, embedding := classify(ip)
 	r.Class, r.EmbeddedIPv4, r.Embedding = class, emb, embedding
 	if isLocalClass(class) || len(e.slots) == 0 {
-		h := &head{}
-		h.rec = rec
-		return h
+		return hits, 0, false
 	}
 	addr := ip
 	if emb.IsValid() {
 		addr = emb
 	}
-	var hitsBuf [8]hit
-	hits := hitsBuf[:0]
 	row := e.sel[era]
 	// IPv4 searches of every database that has the fast path run
 	// together, their memory accesses overlapping.
@@ -540,12 +585,7 @@ func (e *Enricher) lookup(ip netip.Addr, era int, day int32) *head {
 	if hostingASN {
 		n++
 	}
-	h, src, dist := newHead(n, e.dated && day != noDay)
-	h.rec = rec
-	if n > 0 {
-		e.fillSources(&h.rec, src, dist, hits, day, e.after[era], hostingASN)
-	}
-	return h
+	return hits, n, hostingASN
 }
 
 // merge chooses, field by field, the most specific answer: the geographic

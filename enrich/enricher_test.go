@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -34,10 +35,17 @@ func day(s string) time.Time {
 
 // TestSnapshotChoice uses the three generated builds of one database
 // (testdata/enrich/snapshots, by testdata/gen) whose answer for 1.2.3.4
-// moves KR (2025-01-15) -> JP (2025-06-15) -> CN (2025-11-15).
+// moves KR (2025-01-15) -> JP (2025-06-15) -> CN (2025-11-15). It runs
+// with the lookup cache and without it (records built in place).
 func TestSnapshotChoice(t *testing.T) {
+	for _, size := range []int{0, -1} {
+		t.Run(fmt.Sprintf("cache=%d", size), func(t *testing.T) { testSnapshotChoice(t, size) })
+	}
+}
+
+func testSnapshotChoice(t *testing.T, cacheSize int) {
 	dir := filepath.Join(repoTestdata(t), "enrich", "snapshots")
-	e, err := New(Options{Paths: []string{dir}, NoEmbedded: true})
+	e, err := New(Options{Paths: []string{dir}, NoEmbedded: true, CacheSize: cacheSize})
 	if err != nil {
 		t.Fatal(err)
 	}
