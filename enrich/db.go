@@ -220,7 +220,7 @@ func (db *database) lookupAnswer(res maxminddb.Result) (*answer, error) {
 // answerAt returns the decoded record at data offset off; on a miss it
 // decodes res, or when res is nil a result made from the offset.
 func (db *database) answerAt(off uintptr, res *maxminddb.Result) (*answer, error) {
-	slot := &db.answers[(uint64(off)*0x9e3779b97f4a7c15)>>db.shift]
+	slot := db.slotOf(off)
 	// The offset lives in the answer itself: one pointer load, no
 	// separate entry to chase.
 	if a := slot.Load(); a != nil && a.off == off {
@@ -237,6 +237,11 @@ func (db *database) answerAt(off uintptr, res *maxminddb.Result) (*answer, error
 	a.off = off
 	slot.Store(a)
 	return a, nil
+}
+
+// slotOf is the cache slot of the record at data offset off.
+func (db *database) slotOf(off uintptr) *atomic.Pointer[answer] {
+	return &db.answers[(uint64(off)*0x9e3779b97f4a7c15)>>db.shift]
 }
 
 // decode reads one data record into an answer.

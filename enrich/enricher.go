@@ -294,6 +294,13 @@ func (e *Enricher) era(at time.Time) int {
 	return n
 }
 
+// Era numbers the periods between the build times of the snapshot sets
+// in use: lookups at two times of one era are answered by the same
+// builds (so a record may be reused between them if their snapshot
+// distances, whole days, also agree). Without snapshot sets every time
+// is in one era.
+func (e *Enricher) Era(at time.Time) int { return e.era(at) }
+
 // eraDay returns the era of a lookup time and, when snapshot distances
 // are recorded, its day since the Unix epoch (else noDay).
 func (e *Enricher) eraDay(at time.Time) (int, int32) {
@@ -500,45 +507,76 @@ func (e *Enricher) lookup(ip netip.Addr, era int, day int32) *head {
 // returns the databases' answers (appended to hits), how many sources
 // the record will list and whether the ASN is on the hosting list.
 func (e *Enricher) resolve(r *Record, ip netip.Addr, era int, hits []hit) ([]hit, int, bool) {
+	var p probe
+	if !e.begin(&p, r, ip, era) {
+		return hits, 0, false
+	}
+	walkAll(p.ws[:p.nw])
+	return e.answer(&p, r, hits)
+}
+
+// probe is one lookup between its start and its answer: the address the
+// databases are asked and its IPv4 searches, which walk the jump tables
+// and trees of every database that has the fast path (in the order of
+// the slots, wslot naming each one's slot).
+type probe struct {
+	addr  netip.Addr
+	row   []int32
+	ws    [maxWalks]walk4
+	wslot [maxWalks]int
+	nw    int
+}
+
+// maxWalks bounds the IPv4 searches of one lookup; slots beyond it are
+// searched by the library.
+const maxWalks = 8
+
+// begin classifies ip (zone-less) into r and starts p's searches; false
+// when no database is asked (a local address, or no databases).
+func (e *Enricher) begin(p *probe, r *Record, ip netip.Addr, era int) bool {
 	r.IP = ip
 	class, emb, embedding := classify(ip)
 	r.Class, r.EmbeddedIPv4, r.Embedding = class, emb, embedding
 	if isLocalClass(class) || len(e.slots) == 0 {
-		return hits, 0, false
+		return false
 	}
-	addr := ip
+	p.addr = ip
 	if emb.IsValid() {
-		addr = emb
+		p.addr = emb
 	}
-	row := e.sel[era]
-	// IPv4 searches of every database that has the fast path run
-	// together, their memory accesses overlapping.
-	var ws [8]walk4
-	var wslot [8]int
-	nw := 0
-	if addr.Is4() {
-		a4 := addr.As4()
+	p.row = e.sel[era]
+	p.nw = 0
+	if p.addr.Is4() {
+		a4 := p.addr.As4()
 		ip32 := binary.BigEndian.Uint32(a4[:])
 		for si := range e.slots {
-			if db := e.slots[si].builds[row[si]]; db.v4 != nil && nw < len(ws) {
-				ws[nw].start(db.v4, ip32)
-				wslot[nw] = si
-				nw++
+			if db := e.slots[si].builds[p.row[si]]; db.v4 != nil && p.nw < maxWalks {
+				p.ws[p.nw].start(db.v4, ip32)
+				p.wslot[p.nw] = si
+				p.nw++
 			}
 		}
-		walkAll(ws[:nw], ip32)
 	}
+	return true
+}
+
+// answer reads the answers of p's finished searches (and asks the
+// library for the other slots), merges them into r and returns them
+// (appended to hits), how many sources r will list and whether its ASN
+// is on the hosting list.
+func (e *Enricher) answer(p *probe, r *Record, hits []hit) ([]hit, int, bool) {
+	addr := p.addr
 	wi := 0
 	for si := range e.slots {
 		s := &e.slots[si]
-		db := s.builds[row[si]]
+		db := s.builds[p.row[si]]
 		if db.info.IPVersion == 4 && !addr.Is4() {
 			continue
 		}
 		var a *answer
 		var prefix netip.Prefix
-		if wi < nw && wslot[wi] == si {
-			w := &ws[wi]
+		if wi < p.nw && p.wslot[wi] == si {
+			w := &p.ws[wi]
 			wi++
 			off, found, err := w.result()
 			if err != nil {

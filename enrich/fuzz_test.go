@@ -76,7 +76,7 @@ func FuzzOpenBytes(f *testing.F) {
 				ip32 := binary.BigEndian.Uint32(a4[:])
 				ws := make([]walk4, 1)
 				ws[0].start(db.v4, ip32)
-				walkAll(ws, ip32)
+				walkAll(ws)
 				off, found, err := ws[0].result()
 				want := db.reader.Lookup(a)
 				if (err != nil) != (want.Err() != nil) || (err == nil && (found != want.Found() ||

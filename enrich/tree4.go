@@ -118,6 +118,7 @@ type walk4 struct {
 	t     *tree4
 	node  uint32
 	depth uint32
+	ip    uint32 // the address searched for
 }
 
 // errTreeCorrupt is what a walk that ends inside the tree or points out
@@ -127,22 +128,28 @@ var errTreeCorrupt = errors.New("the MaxMind DB file's search tree is corrupt")
 // start places w at the jump table entry for ip.
 func (w *walk4) start(t *tree4, ip uint32) {
 	j := ip >> (32 - t.bits)
-	w.t, w.node, w.depth = t, t.jump[j], uint32(t.depth[j])
+	w.t, w.node, w.depth, w.ip = t, t.jump[j], uint32(t.depth[j]), ip
 }
 
-// walkAll finishes the searches of ws for ip in lockstep: one level of
-// every unfinished search per round.
-func walkAll(ws []walk4, ip uint32) {
+// step takes w one level down; false when w had already finished.
+func (w *walk4) step() bool {
+	if w.node >= w.t.nodeCount || w.depth >= 32 {
+		return false
+	}
+	w.node = w.t.child(w.node, w.ip>>(31-w.depth)&1)
+	w.depth++
+	return true
+}
+
+// walkAll finishes the searches of ws in lockstep: one level of every
+// unfinished search per round.
+func walkAll(ws []walk4) {
 	for {
 		busy := false
 		for k := range ws {
-			w := &ws[k]
-			if w.node >= w.t.nodeCount || w.depth >= 32 {
-				continue
+			if ws[k].step() {
+				busy = true
 			}
-			w.node = w.t.child(w.node, ip>>(31-w.depth)&1)
-			w.depth++
-			busy = true
 		}
 		if !busy {
 			return

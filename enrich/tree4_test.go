@@ -75,7 +75,7 @@ func TestTree4MatchesLibrary(t *testing.T) {
 				var w walk4
 				w.start(db.v4, binary.BigEndian.Uint32(a4[:]))
 				ws := []walk4{w}
-				walkAll(ws, binary.BigEndian.Uint32(a4[:]))
+				walkAll(ws)
 				off, found, err := ws[0].result()
 				if (err != nil) != (want.Err() != nil) {
 					t.Fatalf("%s: error %v, library %v", a, err, want.Err())

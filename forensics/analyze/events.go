@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
@@ -161,6 +163,7 @@ func eventsOne(ctx context.Context, path string, direct bool, out io.Writer, aop
 		const flushAt = 64 << 10
 		out := make([]byte, 0, flushAt+16<<10)
 		for batch := range batches {
+			enc.prepare(batch)
 			for i := range batch {
 				if werr != nil {
 					break
@@ -248,14 +251,26 @@ type eventEncoder struct {
 	// scratch is where a record is encoded (then copied at its size when
 	// cached): growing a fresh slice cost more than the encoding.
 	scratch []byte
+	// A batch's lookups not in geo yet, made together (prepare).
+	keys  []geoKey
+	ips   []netip.Addr
+	ats   []time.Time
+	batch enrich.Batch
 }
 
 // geoKey is plain bytes (not netip.Addr, which holds a zone handle) so
-// the map hashes it as memory.
+// the map hashes it as memory. A record holds for an address within one
+// day (its snapshot distances) and one era (its snapshot builds: a build
+// made at noon answers the afternoon, not the morning).
 type geoKey struct {
 	ip  [16]byte
 	is4 bool
+	era int32
 	day int64
+}
+
+func (enc *eventEncoder) key(ip netip.Addr, at time.Time) geoKey {
+	return geoKey{ip.As16(), ip.Is4(), int32(enc.e.Era(at)), floorDay(at.Unix())}
 }
 
 const maxGeoCache = 1 << 16
@@ -272,7 +287,7 @@ func (enc *eventEncoder) geoJSON(ev *forensics.Event) []byte {
 	if !ip.IsValid() {
 		return nil
 	}
-	k := geoKey{ip.As16(), ip.Is4(), floorDay(ev.Time.Unix())}
+	k := enc.key(ip, ev.Time.Time)
 	if b, ok := enc.geo[k]; ok {
 		return b
 	}
@@ -286,6 +301,47 @@ func (enc *eventEncoder) geoJSON(ev *forensics.Event) []byte {
 	}
 	enc.geo[k] = b
 	return b
+}
+
+// prepare encodes, ahead of a batch, the src_geo of every address in it
+// that geo lacks, looked up together: LookupBatch interleaves their
+// searches, so the cache misses of random addresses overlap, and builds
+// the records in its own storage, since only their encoding is kept.
+func (enc *eventEncoder) prepare(batch []forensics.Event) {
+	if enc.e == nil {
+		return
+	}
+	if len(enc.geo) > maxGeoCache-len(batch) {
+		clear(enc.geo)
+	}
+	enc.keys, enc.ips, enc.ats = enc.keys[:0], enc.ips[:0], enc.ats[:0]
+	for i := range batch {
+		ev := &batch[i]
+		ip := ev.Actor()
+		if ev.SrcGeo != nil || !ip.IsValid() {
+			continue
+		}
+		k := enc.key(ip, ev.Time.Time)
+		if _, ok := enc.geo[k]; ok {
+			continue
+		}
+		enc.geo[k] = nil // one lookup per key; filled below
+		enc.keys = append(enc.keys, k)
+		enc.ips = append(enc.ips, ip)
+		enc.ats = append(enc.ats, ev.Time.Time)
+	}
+	if len(enc.keys) == 0 {
+		return
+	}
+	enc.e.LookupBatch(&enc.batch, enc.ips, enc.ats)
+	for i, k := range enc.keys {
+		var err error
+		if enc.scratch, err = forensics.AppendRecordJSON(enc.scratch[:0], &enc.batch.Records[i]); err != nil {
+			delete(enc.geo, k) // geoJSON tries again and gives up as before
+			continue
+		}
+		enc.geo[k] = bytes.Clone(enc.scratch)
+	}
 }
 
 func floorDay(unix int64) int64 {

@@ -1,0 +1,116 @@
+package enrich
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// batchLanes is how many lookups LookupBatch runs in lockstep: enough
+// searches in flight at once that their cache misses overlap, few enough
+// that their state stays in the L1 cache. A lookup of random addresses
+// mostly waits on memory (the trees, the decoded records, fresh memory
+// for the record), and one lookup alone gives the CPU only its own few
+// independent loads to overlap.
+const batchLanes = 16
+
+// Batch is the reusable storage of LookupBatch: the records of its last
+// call and their sources. Reusing it is why a batch allocates nothing:
+// the records' Sources (and snapshot distances) point into the batch and
+// are overwritten by the next call, so a caller that keeps a record, not
+// only reads or encodes it, must copy it or use Lookup or LookupShared.
+type Batch struct {
+	// Records[i] is the record of the i-th address of the last call.
+	Records []Record
+	src     []Source
+	dist    []int
+	probes  [batchLanes]probe
+	live    [batchLanes]bool
+	sink    uintptr
+}
+
+// LookupBatch enriches ips[i] as of at[i] (len(at) == len(ips)) into
+// b.Records[i], as Lookup would, record for record. It bypasses the
+// lookup cache: it is for callers that keep their own cache of what
+// they derive from a record (an encoded form), and it resolves up to
+// batchLanes addresses at a time with their searches interleaved.
+func (e *Enricher) LookupBatch(b *Batch, ips []netip.Addr, at []time.Time) {
+	n := len(ips)
+	b.Records = slices.Grow(b.Records[:0], n)[:n]
+	per := len(e.slots) + 1 // every database and the hosting list
+	need := n * per
+	if len(b.src) < need {
+		b.src = make([]Source, need)
+	}
+	if e.dated && len(b.dist) < need {
+		b.dist = make([]int, need)
+	}
+	for lo := 0; lo < n; lo += batchLanes {
+		hi := min(lo+batchLanes, n)
+		e.lookupLanes(b, ips[lo:hi], at[lo:hi], lo, per)
+	}
+}
+
+// lookupLanes resolves ips (at most batchLanes) into b.Records[base:].
+func (e *Enricher) lookupLanes(b *Batch, ips []netip.Addr, at []time.Time, base, per int) {
+	var eras [batchLanes]int
+	var days [batchLanes]int32
+	for k, ip := range ips {
+		r := &b.Records[base+k]
+		*r = Record{}
+		eras[k], days[k] = e.eraDay(at[k])
+		b.live[k] = e.begin(&b.probes[k], r, ip.WithZone(""), eras[k])
+	}
+	// Every lane's searches one level per round.
+	for busy := true; busy; {
+		busy = false
+		for k := range ips {
+			if !b.live[k] {
+				continue
+			}
+			p := &b.probes[k]
+			for w := range p.ws[:p.nw] {
+				if p.ws[w].step() {
+					busy = true
+				}
+			}
+		}
+	}
+	// Touch the decoded records the searches found, all lanes before any
+	// is read, so that those misses overlap too.
+	sink := b.sink
+	for k := range ips {
+		if !b.live[k] {
+			continue
+		}
+		p := &b.probes[k]
+		for w := range p.ws[:p.nw] {
+			if off, found, err := p.ws[w].result(); found && err == nil {
+				si := p.wslot[w]
+				if a := e.slots[si].builds[p.row[si]].slotOf(off).Load(); a != nil {
+					sink += a.off
+				}
+			}
+		}
+	}
+	b.sink = sink
+	for k, ip := range ips {
+		r := &b.Records[base+k]
+		if b.live[k] {
+			var hb [8]hit
+			hits, m, hostingASN := e.answer(&b.probes[k], r, hb[:0])
+			if m > 0 {
+				i := (base + k) * per
+				// fillSources expects fresh sources: clear the last call's.
+				clear(b.src[i : i+m])
+				src := b.src[i : i : i+m]
+				var dist []int
+				if e.dated && days[k] != noDay {
+					dist = b.dist[i : i+m]
+				}
+				e.fillSources(r, src, dist, hits, days[k], e.after[eras[k]], hostingASN)
+			}
+		}
+		r.IP = ip
+	}
+}

@@ -1,0 +1,142 @@
+package analyze
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/maxmind/mmdbwriter"
+	"github.com/maxmind/mmdbwriter/mmdbtype"
+
+	"github.com/tracehop/tracehop/enrich"
+	"github.com/tracehop/tracehop/forensics"
+)
+
+// TestPreparedGeoMatchesLookup: src_geo looked up ahead of a batch
+// (prepare, through LookupBatch) encodes to the same lines as looking
+// each event up on its own, for repeated, local, IPv6, zoned and missing
+// addresses, events that carry their own record, snapshot builds chosen
+// by time, and enough keys to clear the encoder's cache on the way.
+func TestPreparedGeoMatchesLookup(t *testing.T) {
+	snapshots := filepath.Join("..", "..", "testdata", "enrich", "snapshots")
+	for _, opts := range []enrich.Options{{}, {Paths: []string{snapshots}}} {
+		e, err := enrich.New(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		rng := rand.New(rand.NewPCG(1, 9))
+		fixed := []netip.Addr{
+			netip.MustParseAddr("1.2.3.4"), netip.MustParseAddr("8.8.8.8"),
+			netip.MustParseAddr("10.1.2.3"), netip.MustParseAddr("2001:4860:4860::8888"),
+			netip.MustParseAddr("fe80::1%eth0"), {},
+		}
+		own := e.Lookup(netip.MustParseAddr("9.9.9.9"), time.Time{})
+		base := time.Date(2025, 6, 14, 20, 0, 0, 0, time.UTC)
+		var events []forensics.Event
+		for i := range 3 * maxGeoCache / 2 {
+			var ip netip.Addr
+			if i%3 == 0 {
+				ip = fixed[rng.IntN(len(fixed))]
+			} else {
+				x := rng.Uint32()
+				ip = netip.AddrFrom4([4]byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x)})
+			}
+			ev := forensics.Event{ID: "ev-x", SourceKind: "web", SrcIP: ip,
+				Time: forensics.Time{Time: base.Add(time.Duration(rng.IntN(400*24)) * time.Hour)}}
+			if i%50 == 7 {
+				ev.ClientIP, ev.SrcIP = ip, netip.MustParseAddr("10.0.0.9")
+			}
+			if i%97 == 5 {
+				ev.SrcGeo = &own
+			}
+			events = append(events, ev)
+		}
+		var single, batched []byte
+		one, many := newEventEncoder(e), newEventEncoder(e)
+		for lo := 0; lo < len(events); lo += 128 {
+			batch := events[lo:min(lo+128, len(events))]
+			for i := range batch {
+				single = one.appendLine(single, &batch[i])
+			}
+			many.prepare(batch)
+			for i := range batch {
+				batched = many.appendLine(batched, &batch[i])
+			}
+		}
+		if !bytes.Equal(single, batched) {
+			a, b := bytes.Split(single, []byte("\n")), bytes.Split(batched, []byte("\n"))
+			for i := range a {
+				if !bytes.Equal(a[i], b[i]) {
+					t.Fatalf("%v: line %d:\nalone    %s\nprepared %s", opts.Paths, i+1, a[i], b[i])
+				}
+			}
+		}
+	}
+}
+
+// TestGeoPerEra: an address's src_geo is reused within a day only while
+// the same snapshot builds answer. With a build made at noon, an event
+// at 08:00 and one at 20:00 the same day get the older and the newer
+// build, whichever comes first.
+func TestGeoPerEra(t *testing.T) {
+	dir := t.TempDir()
+	for _, b := range []struct {
+		name, cc string
+		built    time.Time
+	}{
+		{"geo-a.mmdb", "KR", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"geo-b.mmdb", "JP", time.Date(2025, 6, 15, 12, 0, 0, 0, time.UTC)},
+	} {
+		tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "GeoLite2-Country", RecordSize: 24,
+			IPVersion: 4, BuildEpoch: b.built.Unix()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, n, _ := net.ParseCIDR("1.2.3.0/24")
+		if err := tree.Insert(n, mmdbtype.Map{"country": mmdbtype.Map{"iso_code": mmdbtype.String(b.cc)}}); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Create(filepath.Join(dir, b.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tree.WriteTo(f); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	e, err := enrich.New(enrich.Options{Paths: []string{dir}, NoEmbedded: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ip := netip.MustParseAddr("1.2.3.4")
+	at := func(h int) forensics.Event {
+		return forensics.Event{ID: "ev", SrcIP: ip, Time: forensics.Time{Time: time.Date(2025, 6, 15, h, 0, 0, 0, time.UTC)}}
+	}
+	for _, order := range [][]int{{8, 20}, {20, 8}} {
+		for _, prepared := range []bool{false, true} {
+			enc := newEventEncoder(e)
+			batch := []forensics.Event{at(order[0]), at(order[1])}
+			if prepared {
+				enc.prepare(batch)
+			}
+			for i := range batch {
+				want := `"country":"KR"`
+				if batch[i].Time.Hour() == 20 {
+					want = `"country":"JP"`
+				}
+				if line := string(enc.appendLine(nil, &batch[i])); !strings.Contains(line, want) {
+					t.Errorf("order %v, prepared %v, %02d:00: want %s in %s", order, prepared, batch[i].Time.Hour(), want, line)
+				}
+			}
+		}
+	}
+}
