@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"strconv"
-	"time"
 
 	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
@@ -241,107 +239,38 @@ func checkDecompress(path string, eopts evidence.Options) error {
 // eventEncoder writes an Event as one JSON line with the model's
 // hand-written encoder (forensics.EventEncoder), byte for byte what
 // encoding/json writes for it, without reflection: encoding was most of
-// the time of `tracehop events`. The src_geo object is marshalled once per
-// (address, day) and reused. TestEventEncoderMatchesJSON and
-// FuzzEventEncoder hold it to that.
+// the time of `tracehop events`. The src_geo object comes from a
+// geoJSONCache (encoded once per address, snapshot era and day).
+// TestEventEncoderMatchesJSON and FuzzEventEncoder hold it to that.
 type eventEncoder struct {
 	json forensics.EventEncoder
-	e    *enrich.Enricher
-	geo  map[geoKey][]byte
-	// scratch is where a record is encoded (then copied at its size when
-	// cached): growing a fresh slice cost more than the encoding.
+	geo  *geoJSONCache
+	// scratch is where an event's own record is encoded.
 	scratch []byte
-	// A batch's lookups not in geo yet, made together (prepare).
-	keys  []geoKey
-	ips   []netip.Addr
-	ats   []time.Time
-	batch enrich.Batch
 }
-
-// geoKey is plain bytes (not netip.Addr, which holds a zone handle) so
-// the map hashes it as memory. A record holds for an address within one
-// day (its snapshot distances) and one era (its snapshot builds: a build
-// made at noon answers the afternoon, not the morning).
-type geoKey struct {
-	ip  [16]byte
-	is4 bool
-	era int32
-	day int64
-}
-
-func (enc *eventEncoder) key(ip netip.Addr, at time.Time) geoKey {
-	return geoKey{ip.As16(), ip.Is4(), int32(enc.e.Era(at)), floorDay(at.Unix())}
-}
-
-const maxGeoCache = 1 << 16
 
 func newEventEncoder(e *enrich.Enricher) *eventEncoder {
-	return &eventEncoder{e: e, geo: map[geoKey][]byte{}}
+	return &eventEncoder{geo: newGeoJSONCache(e)}
 }
 
 func (enc *eventEncoder) geoJSON(ev *forensics.Event) []byte {
-	if enc.e == nil {
-		return nil
-	}
-	ip := ev.Actor()
-	if !ip.IsValid() {
-		return nil
-	}
-	k := enc.key(ip, ev.Time.Time)
-	if b, ok := enc.geo[k]; ok {
-		return b
-	}
-	var err error
-	if enc.scratch, err = forensics.AppendRecordJSON(enc.scratch[:0], enc.e.LookupShared(ip, ev.Time.Time)); err != nil {
-		return nil
-	}
-	b := bytes.Clone(enc.scratch)
-	if len(enc.geo) >= maxGeoCache {
-		clear(enc.geo)
-	}
-	enc.geo[k] = b
+	b, _ := enc.geo.get(ev.Actor(), ev.Time.Time)
 	return b
 }
 
-// prepare encodes, ahead of a batch, the src_geo of every address in it
-// that geo lacks, looked up together: LookupBatch interleaves their
-// searches, so the cache misses of random addresses overlap, and builds
-// the records in its own storage, since only their encoding is kept.
+// prepare looks up, together, the src_geo of every address of batch that
+// the cache lacks.
 func (enc *eventEncoder) prepare(batch []forensics.Event) {
-	if enc.e == nil {
+	if enc.geo.e == nil {
 		return
 	}
-	if len(enc.geo) > maxGeoCache-len(batch) {
-		clear(enc.geo)
-	}
-	enc.keys, enc.ips, enc.ats = enc.keys[:0], enc.ips[:0], enc.ats[:0]
+	enc.geo.reserve(len(batch))
 	for i := range batch {
-		ev := &batch[i]
-		ip := ev.Actor()
-		if ev.SrcGeo != nil || !ip.IsValid() {
-			continue
+		if ev := &batch[i]; ev.SrcGeo == nil {
+			enc.geo.want(ev.Actor(), ev.Time.Time)
 		}
-		k := enc.key(ip, ev.Time.Time)
-		if _, ok := enc.geo[k]; ok {
-			continue
-		}
-		enc.geo[k] = nil // one lookup per key; filled below
-		enc.keys = append(enc.keys, k)
-		enc.ips = append(enc.ips, ip)
-		enc.ats = append(enc.ats, ev.Time.Time)
 	}
-	if len(enc.keys) == 0 {
-		return
-	}
-	enc.e.LookupBatch(&enc.batch, enc.ips, enc.ats)
-	for i, k := range enc.keys {
-		var err error
-		if enc.scratch, err = forensics.AppendRecordJSON(enc.scratch[:0], &enc.batch.Records[i]); err != nil {
-			delete(enc.geo, k) // geoJSON tries again and gives up as before
-			continue
-		}
-		enc.geo[k] = bytes.Clone(enc.scratch)
-	}
+	enc.geo.resolve()
 }
 
 func floorDay(unix int64) int64 {

@@ -10,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"runtime"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
@@ -362,37 +364,69 @@ func enrichFlow(e *enrich.Enricher, f *forensics.Flow) {
 
 // encodeRun sorts fs and encodes it as JSON lines, exactly as
 // json.Encoder with SetEscapeHTML(false) writes each flow (through
-// capture.FlowEncoder), handing each record to each in order; r.line is
-// only valid during the call. It consumes fs: flows are cleared once
-// encoded.
+// forensics.AppendFlowJSONGeo), handing each record to each in order;
+// r.line is only valid during the call. It consumes fs: flows are cleared
+// once encoded. Both ends are enriched where the reader left them empty,
+// the new addresses of every flowWindow flows looked up together and
+// only their encoding kept (geoJSONCache).
 func encodeRun(fs []forensics.Flow, e *enrich.Enricher, each func(r *encRec) error) error {
 	idx := sortedIndex(fs)
 	enc := capture.NewFlowEncoder()
+	geo := newGeoJSONCache(e)
+	side := func(r *enrich.Record, ip netip.Addr, at time.Time) ([]byte, error) {
+		if r != nil {
+			return enc.RecordJSON(r)
+		}
+		return geo.get(ip, at)
+	}
 	var buf []byte
-	var err error
-	for _, j := range idx {
-		f := &fs[j]
-		enrichFlow(e, f)
-		marked := f.Evidence.SHA256 == ""
-		if marked {
-			f.Evidence.SHA256 = shaMarker
+	for lo := 0; lo < len(idx); lo += flowWindow {
+		win := idx[lo:min(lo+flowWindow, len(idx))]
+		if e != nil {
+			geo.reserve(2 * len(win))
+			for _, j := range win {
+				f := &fs[j]
+				if f.SrcGeo == nil {
+					geo.want(f.SrcIP, f.Start.Time)
+				}
+				if f.DstGeo == nil {
+					geo.want(f.DstIP, f.Start.Time)
+				}
+			}
+			geo.resolve()
 		}
-		if buf, err = enc.Append(buf[:0], f); err != nil {
-			return err
-		}
-		buf = append(buf, '\n')
-		sha := -1
-		if marked {
-			sha = bytes.LastIndex(buf, shaMarkerJSON)
-		}
-		r := encRec{sec: f.Start.Unix(), nsec: int64(f.Start.Nanosecond()), sha: sha, id: f.ID, line: buf}
-		fs[j] = forensics.Flow{} // let the flow's strings go early
-		if err := each(&r); err != nil {
-			return err
+		for _, j := range win {
+			f := &fs[j]
+			src, err := side(f.SrcGeo, f.SrcIP, f.Start.Time)
+			if err != nil {
+				return err
+			}
+			dst, err := side(f.DstGeo, f.DstIP, f.Start.Time)
+			if err != nil {
+				return err
+			}
+			marked := f.Evidence.SHA256 == ""
+			if marked {
+				f.Evidence.SHA256 = shaMarker
+			}
+			buf = append(forensics.AppendFlowJSONGeo(buf[:0], f, src, dst), '\n')
+			sha := -1
+			if marked {
+				sha = bytes.LastIndex(buf, shaMarkerJSON)
+			}
+			r := encRec{sec: f.Start.Unix(), nsec: int64(f.Start.Nanosecond()), sha: sha, id: f.ID, line: buf}
+			fs[j] = forensics.Flow{} // let the flow's strings go early
+			if err := each(&r); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
+
+// flowWindow is how many flows encodeRun enriches at a time (two
+// addresses each: LookupBatch's lanes fill several times over).
+const flowWindow = 64
 
 // encodeToMemory is encodeRun into records held in memory. Lines are
 // packed into slabs, so a run holds its bytes and little more (one

@@ -44,6 +44,10 @@ func (e *FlowEncoder) Append(dst []byte, f *forensics.Flow) ([]byte, error) {
 	return forensics.AppendFlowJSONGeo(dst, f, src, dstGeo), nil
 }
 
+// RecordJSON is r's JSON (nil for nil), encoded once per distinct record,
+// for callers that assemble flows with forensics.AppendFlowJSONGeo.
+func (e *FlowEncoder) RecordJSON(r *enrich.Record) ([]byte, error) { return e.record(r) }
+
 // record is r's JSON, once per distinct record (then from the cache).
 func (e *FlowEncoder) record(r *enrich.Record) ([]byte, error) {
 	if r == nil {

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/tracehop/tracehop/enrich"
 	"github.com/tracehop/tracehop/forensics"
+	"github.com/tracehop/tracehop/forensics/capture"
 )
 
 // TestPreparedGeoMatchesLookup: src_geo looked up ahead of a batch
@@ -40,7 +42,7 @@ func TestPreparedGeoMatchesLookup(t *testing.T) {
 		own := e.Lookup(netip.MustParseAddr("9.9.9.9"), time.Time{})
 		base := time.Date(2025, 6, 14, 20, 0, 0, 0, time.UTC)
 		var events []forensics.Event
-		for i := range 3 * maxGeoCache / 2 {
+		for i := range 3 * maxGeoJSON / 2 {
 			var ip netip.Addr
 			if i%3 == 0 {
 				ip = fixed[rng.IntN(len(fixed))]
@@ -137,6 +139,78 @@ func TestGeoPerEra(t *testing.T) {
 					t.Errorf("order %v, prepared %v, %02d:00: want %s in %s", order, prepared, batch[i].Time.Hour(), want, line)
 				}
 			}
+		}
+	}
+}
+
+// TestEncodeRunGeoMatchesRecords: flows enriched through the batched
+// geoJSONCache (encodeRun) encode as they did with each end looked up on
+// its own and encoded from its record, including ends the reader already
+// enriched, missing ends and snapshot builds chosen by time.
+func TestEncodeRunGeoMatchesRecords(t *testing.T) {
+	snapshots := filepath.Join("..", "..", "testdata", "enrich", "snapshots")
+	for _, opts := range []enrich.Options{{}, {Paths: []string{snapshots}}} {
+		e, err := enrich.New(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		rng := rand.New(rand.NewPCG(3, 4))
+		pick := func() netip.Addr {
+			switch rng.IntN(6) {
+			case 0:
+				return netip.MustParseAddr("1.2.3.4")
+			case 1:
+				return netip.Addr{}
+			case 2:
+				return netip.MustParseAddr("2001:4860:4860::8888")
+			}
+			x := rng.Uint32()
+			return netip.AddrFrom4([4]byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x)})
+		}
+		own := e.Lookup(netip.MustParseAddr("9.9.9.9"), time.Time{})
+		base := time.Date(2025, 6, 14, 20, 0, 0, 0, time.UTC)
+		mk := func() []forensics.Flow {
+			r := rand.New(rand.NewPCG(5, 6))
+			var fs []forensics.Flow
+			for i := range 1000 {
+				f := forensics.Flow{ID: fmt.Sprintf("fl-%04d", i), Proto: "tcp", SrcIP: pick(), DstIP: pick(),
+					Start:    forensics.Time{Time: base.Add(time.Duration(r.IntN(400*24)) * time.Hour)},
+					Evidence: forensics.EvidenceRef{File: "x.pcap", SHA256: "ab"}}
+				if i%37 == 3 {
+					f.DstGeo = &own
+				}
+				fs = append(fs, f)
+			}
+			return fs
+		}
+		rng = rand.New(rand.NewPCG(3, 4))
+		want := mk()
+		rng = rand.New(rand.NewPCG(3, 4))
+		fs := mk()
+		var ref []string
+		enc := capture.NewFlowEncoder()
+		for _, j := range sortedIndex(want) {
+			f := &want[j]
+			enrichFlow(e, f)
+			b, err := enc.Append(nil, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref = append(ref, string(b)+"\n")
+		}
+		n := 0
+		if err := encodeRun(fs, e, func(r *encRec) error {
+			if string(r.line) != ref[n] {
+				t.Fatalf("%v: flow %d:\nbatched %s\nalone   %s", opts.Paths, n, r.line, ref[n])
+			}
+			n++
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if n != len(ref) {
+			t.Fatalf("%d flows encoded, want %d", n, len(ref))
 		}
 	}
 }
