@@ -61,16 +61,8 @@ func BenchmarkEmbedded(b *testing.B) {
 		defer e.Close()
 		benchLookups(b, e, addrs)
 	})
-	// The "country and ASN together": the embedded country and ASN
-	// databases and the hosting list, without the registered country.
 	b.Run("uncached-country+asn", func(b *testing.B) {
-		dbs, hl, err := openEmbedded()
-		if err != nil {
-			b.Fatal(err)
-		}
-		e := &Enricher{hosting: hl, slots: []slot{{builds: dbs[:1]}, {builds: dbs[2:3]}}}
-		dbs[1].close()
-		e.planEras()
+		e := countryASNEnricher(b)
 		defer e.Close()
 		benchLookups(b, e, addrs)
 	})
@@ -85,13 +77,7 @@ func BenchmarkEmbedded(b *testing.B) {
 		benchBatch(b, e, addrs)
 	})
 	b.Run("uncached-country+asn-batch", func(b *testing.B) {
-		dbs, hl, err := openEmbedded()
-		if err != nil {
-			b.Fatal(err)
-		}
-		e := &Enricher{hosting: hl, slots: []slot{{builds: dbs[:1]}, {builds: dbs[2:3]}}}
-		dbs[1].close()
-		e.planEras()
+		e := countryASNEnricher(b)
 		defer e.Close()
 		benchBatch(b, e, addrs)
 	})
@@ -143,6 +129,20 @@ func BenchmarkEmbedded(b *testing.B) {
 			_ = sink
 		})
 	}
+}
+
+// countryASNEnricher is the "country and ASN together": the
+// embedded country and ASN databases and the hosting list, without the
+// registered country, and no cache.
+func countryASNEnricher(b *testing.B) *Enricher {
+	dbs, hl, err := openEmbedded()
+	if err != nil {
+		b.Fatal(err)
+	}
+	dbs[1].close()
+	e := &Enricher{hosting: hl, slots: []slot{{builds: dbs[:1]}, {builds: dbs[2:3]}}}
+	e.planEras()
+	return e
 }
 
 func benchLookups(b *testing.B, e *Enricher, addrs [][4]byte) {

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -83,6 +84,15 @@ func FuzzOpenBytes(f *testing.F) {
 					found && (off != want.Offset() || ws[0].prefix(a) != want.Prefix()))) {
 					t.Fatalf("%s: fast search %d %v %v, library %d %v %v", a, off, found, err, want.Offset(), want.Found(), want.Err())
 				}
+			}
+		}
+		// Lookups in lockstep answer as one at a time, even on a hostile
+		// tree.
+		var batch Batch
+		e.LookupBatch(&batch, addrs, make([]time.Time, len(addrs)))
+		for i, a := range addrs {
+			if want := e.Lookup(a, time.Time{}); !reflect.DeepEqual(batch.Records[i], want) {
+				t.Fatalf("%s: LookupBatch %+v, Lookup %+v", a, batch.Records[i], want)
 			}
 		}
 		// The full walk, only after maxminddb's verifier accepted the tree

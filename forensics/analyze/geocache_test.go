@@ -20,19 +20,29 @@ import (
 	"github.com/tracehop/tracehop/forensics/capture"
 )
 
+// testEnrichers returns the embedded data alone, and with the generated
+// snapshot builds before it (records that depend on the lookup time).
+func testEnrichers(t *testing.T) []*enrich.Enricher {
+	snapshots := filepath.Join("..", "..", "testdata", "enrich", "snapshots")
+	var out []*enrich.Enricher
+	for _, opts := range []enrich.Options{{}, {Paths: []string{snapshots}}} {
+		e, err := enrich.New(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.Close() })
+		out = append(out, e)
+	}
+	return out
+}
+
 // TestPreparedGeoMatchesLookup: src_geo looked up ahead of a batch
 // (prepare, through LookupBatch) encodes to the same lines as looking
 // each event up on its own, for repeated, local, IPv6, zoned and missing
 // addresses, events that carry their own record, snapshot builds chosen
 // by time, and enough keys to clear the encoder's cache on the way.
 func TestPreparedGeoMatchesLookup(t *testing.T) {
-	snapshots := filepath.Join("..", "..", "testdata", "enrich", "snapshots")
-	for _, opts := range []enrich.Options{{}, {Paths: []string{snapshots}}} {
-		e, err := enrich.New(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer e.Close()
+	for _, e := range testEnrichers(t) {
 		rng := rand.New(rand.NewPCG(1, 9))
 		fixed := []netip.Addr{
 			netip.MustParseAddr("1.2.3.4"), netip.MustParseAddr("8.8.8.8"),
@@ -76,7 +86,7 @@ func TestPreparedGeoMatchesLookup(t *testing.T) {
 			a, b := bytes.Split(single, []byte("\n")), bytes.Split(batched, []byte("\n"))
 			for i := range a {
 				if !bytes.Equal(a[i], b[i]) {
-					t.Fatalf("%v: line %d:\nalone    %s\nprepared %s", opts.Paths, i+1, a[i], b[i])
+					t.Fatalf("%d databases: line %d:\nalone    %s\nprepared %s", len(e.Databases()), i+1, a[i], b[i])
 				}
 			}
 		}
@@ -148,13 +158,7 @@ func TestGeoPerEra(t *testing.T) {
 // its own and encoded from its record, including ends the reader already
 // enriched, missing ends and snapshot builds chosen by time.
 func TestEncodeRunGeoMatchesRecords(t *testing.T) {
-	snapshots := filepath.Join("..", "..", "testdata", "enrich", "snapshots")
-	for _, opts := range []enrich.Options{{}, {Paths: []string{snapshots}}} {
-		e, err := enrich.New(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer e.Close()
+	for _, e := range testEnrichers(t) {
 		rng := rand.New(rand.NewPCG(3, 4))
 		pick := func() netip.Addr {
 			switch rng.IntN(6) {
@@ -202,7 +206,7 @@ func TestEncodeRunGeoMatchesRecords(t *testing.T) {
 		n := 0
 		if err := encodeRun(fs, e, func(r *encRec) error {
 			if string(r.line) != ref[n] {
-				t.Fatalf("%v: flow %d:\nbatched %s\nalone   %s", opts.Paths, n, r.line, ref[n])
+				t.Fatalf("%d databases: flow %d:\nbatched %s\nalone   %s", len(e.Databases()), n, r.line, ref[n])
 			}
 			n++
 			return nil
