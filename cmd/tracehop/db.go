@@ -131,14 +131,16 @@ func runDBList(opts *dbOptions) error {
 		if d.IPVersion != 0 {
 			ipv, nodes = "v"+strconv.Itoa(d.IPVersion), strconv.FormatUint(uint64(d.NodeCount), 10)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, d.Name, d.Type, d.Build, ipv, nodes, d.SHA256, where)
+		// Names, types and paths come from database files and their
+		// metadata: made terminal-safe, as every text from outside is.
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, safeText(d.Name), safeText(d.Type), safeText(d.Build), ipv, nodes, d.SHA256, safeText(where))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	for _, d := range infos {
 		if d.Attribution != "" || d.Licence != "" {
-			fmt.Fprintf(g.io.Out, "%s: %s (licence %s)\n", d.Name, d.Attribution, d.Licence)
+			fmt.Fprintln(g.io.Out, safeText(fmt.Sprintf("%s: %s (licence %s)", d.Name, d.Attribution, d.Licence)))
 		}
 	}
 	return nil
@@ -158,12 +160,12 @@ func runDBImport(opts *dbOptions) error {
 		info, dest, err := enrich.Import(f, dir)
 		switch {
 		case errors.Is(err, enrich.ErrExists):
-			fmt.Fprintf(g.io.Out, "exists   %s = %s (%s, build %s), left as it is\n", f, dest, info.Type, info.Build)
+			fmt.Fprintln(g.io.Out, safeText(fmt.Sprintf("exists   %s = %s (%s, build %s), left as it is", f, dest, info.Type, info.Build)))
 		case err != nil:
 			fmt.Fprintf(g.io.ErrOut, "tracehop: %s\n", safeText(err.Error()))
 			failed = append(failed, err)
 		default:
-			fmt.Fprintf(g.io.Out, "imported %s -> %s (%s, build %s)\n", f, dest, info.Type, info.Build)
+			fmt.Fprintln(g.io.Out, safeText(fmt.Sprintf("imported %s -> %s (%s, build %s)", f, dest, info.Type, info.Build)))
 		}
 	}
 	if len(failed) > 0 {
@@ -199,9 +201,9 @@ func runDBVerify(opts *dbOptions) error {
 		results = append(results, r)
 		if format == "text" {
 			if err != nil {
-				fmt.Fprintf(g.io.Out, "BROKEN %s: %v\n", f, err)
+				fmt.Fprintln(g.io.Out, safeText(fmt.Sprintf("BROKEN %s: %v", f, err)))
 			} else {
-				fmt.Fprintf(g.io.Out, "ok     %s: %s, build %s, IPv%d, %d nodes, sha256 %s\n", f, info.Type, info.Build, info.IPVersion, info.NodeCount, info.SHA256)
+				fmt.Fprintln(g.io.Out, safeText(fmt.Sprintf("ok     %s: %s, build %s, IPv%d, %d nodes, sha256 %s", f, info.Type, info.Build, info.IPVersion, info.NodeCount, info.SHA256)))
 			}
 		}
 	}

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/maxmind/mmdbwriter"
+	"github.com/maxmind/mmdbwriter/mmdbtype"
 )
 
 func TestDBList(t *testing.T) {
@@ -60,5 +64,54 @@ func TestDBImportVerify(t *testing.T) {
 	_, _, code = runCLI(t, "db", "import", junk)
 	if code != exitInput {
 		t.Errorf("import junk: exit %d", code)
+	}
+}
+
+// TestDatabaseTextTerminalSafe: strings from a database file (its type in
+// the metadata, an organisation name, its file name) cannot reach the
+// terminal raw through `ip --format text`, `db list`, `db import` or `db
+// verify`: escape sequences, BEL and bidirectional overrides are shown
+// escaped.
+func TestDatabaseTextTerminalSafe(t *testing.T) {
+	data := t.TempDir()
+	t.Setenv("XDG_DATA_HOME", data)
+	t.Setenv("TRACEHOP_GEOIP", "")
+	hostile := "\x1b[31mEvil\x07Org\u202e"
+	dir := t.TempDir()
+	db := filepath.Join(dir, "asn\x1b[2J.mmdb")
+	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "GeoLite2-ASN" + hostile, RecordSize: 24,
+		IPVersion: 4, BuildEpoch: 1_750_000_000, Description: map[string]string{"en": hostile}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, n, _ := net.ParseCIDR("1.2.3.0/24")
+	if err := tree.Insert(n, mmdbtype.Map{"autonomous_system_number": mmdbtype.Uint32(64500),
+		"autonomous_system_organization": mmdbtype.String(hostile)}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tree.WriteTo(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for _, args := range [][]string{
+		{"ip", "--format", "text", "--geoip", db, "1.2.3.4"},
+		{"db", "list", "--geoip", db},
+		{"db", "verify", db},
+		{"db", "import", db},
+	} {
+		out, errOut, code := runCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		if strings.ContainsAny(out+errOut, "\x1b\x07\u202e") {
+			t.Errorf("%v: raw control characters in\n%q", args, out+errOut)
+		}
+		if !strings.Contains(out, `\x1b`) {
+			t.Errorf("%v: the hostile text is not shown escaped:\n%s", args, out)
+		}
 	}
 }

@@ -121,12 +121,14 @@ func runIP(opts *ipOptions) error {
 }
 
 // writeIPText prints one record for a reader: values first, then the
-// sources they came from.
+// sources they came from. Every value is made terminal-safe: names,
+// organisations and database types come from database files, which may
+// come from anywhere.
 func writeIPText(out io.Writer, r *enrich.Record) error {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	line := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(tw, "  %s\t%s\n", k, v)
+			fmt.Fprintf(tw, "  %s\t%s\n", k, safeText(v))
 		}
 	}
 	fmt.Fprintf(tw, "%s\t%s\n", r.IP, r.Class)

@@ -84,7 +84,8 @@ func runVerify(_ context.Context, opts *verifyOptions) error {
 			if !c.OK {
 				status = "FAIL"
 			}
-			fmt.Fprintf(w, "%s  %s: %s\n", status, c.File, c.Detail)
+			// File names and details come from the bundle checked.
+			fmt.Fprintln(w, safeText(fmt.Sprintf("%s  %s: %s", status, c.File, c.Detail)))
 		}
 	default:
 		return fmt.Errorf("verify: unknown --format %q (want text or json)", opts.g.Format)
