@@ -44,7 +44,9 @@ func newRecordEncoder() *recordEncoder {
 
 // CompactJSON is a record already encoded by this tool's own encoders:
 // compact, valid JSON (a trailing newline is allowed). CSV tables flatten
-// it as they are; anything else goes through encoding/json first.
+// it as they are; anything else goes through encoding/json first. Bytes
+// that break this contract give cells of no particular content (or an
+// error), never a panic or a hang (FuzzCSVShapes).
 type CompactJSON []byte
 
 // encode returns the compact JSON of v (valid until the next call).
@@ -278,6 +280,10 @@ func skipValue(js []byte, i int) (int, error) {
 	for j < len(js) && js[j] != ',' && js[j] != '}' && js[j] != ']' {
 		j++
 	}
+	if j == i {
+		// No JSON value is empty; a loop over values must always advance.
+		return 0, errBadJSON
+	}
 	return j, nil
 }
 
@@ -337,6 +343,11 @@ func cell(dst, raw []byte) []byte {
 // into interfaces: object keys sorted, strings escaped as encoding/json
 // does by default (HTML characters too), numbers as written.
 func canonical(dst, raw []byte) []byte {
+	// Bytes that are not this tool's compact JSON (CompactJSON's contract
+	// broken) come out as they are, never as a panic.
+	if len(raw) < 2 {
+		return append(dst, raw...)
+	}
 	switch raw[0] {
 	case '"':
 		inner := raw[1 : len(raw)-1]
