@@ -349,24 +349,28 @@ func (e *Enricher) Close() error {
 // Lookup enriches ip as of time at: for snapshot sets, the newest build
 // made on or before at (else the oldest after it, flagged); zero at means
 // the newest builds. Results are cached by (address, snapshot).
-func (e *Enricher) Lookup(ip netip.Addr, at time.Time) Record {
+func (e *Enricher) Lookup(ip netip.Addr, at time.Time) (out Record) {
 	if e.cache == nil {
-		// Without a cache the record is built in place: only its
-		// sources are allocated, not a record to publish.
-		era, day := e.eraDay(at)
-		var out Record
-		var hb [8]hit
-		hits, n, hostingASN := e.resolve(&out, ip.WithZone(""), era, hb[:0])
-		if n > 0 {
-			src, dist := newSources(n, e.dated && day != noDay)
-			e.fillSources(&out, src, dist, hits, day, e.after[era], hostingASN)
-		}
-		out.IP = ip
-		return out
+		e.lookupInPlace(&out, ip, at)
+	} else {
+		// Copied straight into the result: a named result is not copied
+		// again on return, and 328 bytes are a third of a hit's time.
+		out = *e.shared(ip, at)
 	}
-	out := *e.shared(ip, at)
 	out.IP = ip
 	return out
+}
+
+// lookupInPlace is Lookup without a cache: the record is built in out
+// and only its sources are allocated, not a record to publish.
+func (e *Enricher) lookupInPlace(out *Record, ip netip.Addr, at time.Time) {
+	era, day := e.eraDay(at)
+	var hb [8]hit
+	hits, n, hostingASN := e.resolve(out, ip.WithZone(""), era, hb[:0])
+	if n > 0 {
+		src, dist := newSources(n, e.dated && day != noDay)
+		e.fillSources(out, src, dist, hits, day, e.after[era], hostingASN)
+	}
 }
 
 // LookupShared is Lookup without the copy: the record may be the cached
