@@ -206,15 +206,7 @@ func BenchmarkEmbeddedInterleaved(b *testing.B) {
 	addrs := benchAddrs(benchN)
 	e := countryASNEnricher(b)
 	defer e.Close()
-	dbs, _, err := openEmbedded()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		for _, db := range dbs {
-			db.close()
-		}
-	}()
+	dbs := benchDatabases(b)
 	country := dbs[0].reader
 	ips := make([]netip.Addr, per)
 	at := make([]time.Time, per)
@@ -265,19 +257,26 @@ type bareCity struct {
 	Lon         float64 `maxminddb:"longitude"`
 }
 
-// BenchmarkBareMaxMind is the plain maxminddb-golang v2 loop (Lookup and
-// Decode into a small struct) on the same embedded databases and the same
-// addresses, for the ratio.
-func BenchmarkBareMaxMind(b *testing.B) {
+// benchDatabases opens the embedded databases for a benchmark's bare
+// library loops, closed when it ends.
+func benchDatabases(b *testing.B) []*database {
 	dbs, _, err := openEmbedded()
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer func() {
+	b.Cleanup(func() {
 		for _, db := range dbs {
 			db.close()
 		}
-	}()
+	})
+	return dbs
+}
+
+// BenchmarkBareMaxMind is the plain maxminddb-golang v2 loop (Lookup and
+// Decode into a small struct) on the same embedded databases and the same
+// addresses, for the ratio.
+func BenchmarkBareMaxMind(b *testing.B) {
+	dbs := benchDatabases(b)
 	addrs := benchAddrs(benchN)
 	country, registered, asn := dbs[0].reader, dbs[1].reader, dbs[2].reader
 	b.Run("country", func(b *testing.B) {
