@@ -15,10 +15,12 @@ import (
 const batchLanes = 16
 
 // Batch is the reusable storage of LookupBatch: the records of its last
-// call and their sources. Reusing it is why a batch allocates nothing:
+// call and their sources. Reusing it is why a batch allocates nothing
+// (but for anonymizer flags merged from two sources, which get a copy):
 // the records' Sources (and snapshot distances) point into the batch and
-// are overwritten by the next call, so a caller that keeps a record, not
-// only reads or encodes it, must copy it or use Lookup or LookupShared.
+// are overwritten by the next call (a copy of a Record shares them), so
+// a caller that keeps records, not only reads or encodes them, uses
+// Lookup or LookupShared instead.
 type Batch struct {
 	// Records[i] is the record of the i-th address of the last call.
 	Records []Record
