@@ -349,6 +349,14 @@ func BenchmarkRealCity(b *testing.B) {
 		defer e.Close()
 		benchLookups(b, e, addrs)
 	})
+	b.Run("uncached-batch", func(b *testing.B) {
+		e, err := New(Options{Paths: []string{path}, NoEmbedded: true, CacheSize: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer e.Close()
+		benchBatch(b, e, addrs)
+	})
 	b.Run("bare", func(b *testing.B) {
 		r, err := maxminddb.Open(path)
 		if err != nil {
