@@ -35,3 +35,10 @@ bench-enrich:
 fuzz-smoke::
 	$(GO) test -run '^$$' -fuzz '^FuzzOpenBytes$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0s -parallel 1 ./enrich/
 	$(GO) test -run '^$$' -fuzz '^FuzzClassify$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0s -parallel 1 ./enrich/
+
+# The one-core speed targets of enrichment and logs, in rounds with their
+# baselines (mk/targets.sh; README performance section).
+TARGET_ROUNDS ?= 3
+.PHONY: bench-targets
+bench-targets: build
+	GO=$(GO) BIN=./$(BIN) mk/targets.sh $(TARGET_ROUNDS)
