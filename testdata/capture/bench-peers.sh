@@ -3,7 +3,9 @@
 # capture (issue 4). Usage: bench-peers.sh TRACEHOP_BIN CAPTURE...
 # Prints one line per tool and file: wall seconds, CPU seconds (user+sys,
 # the fair figure on a shared machine), MB/s and packets/s (by wall
-# time), peak RSS.
+# time), peak RSS. The first row per file is `openssl dgst -sha256` alone:
+# every flow cites its input's SHA-256, and one stream's SHA-256 cannot be
+# split across cores, so no tool that cites it can beat that row's wall time.
 # Peers are installed with apt by `make bench-peers` when missing.
 set -eu
 bin=$1; shift
@@ -24,6 +26,9 @@ for f in "$@"; do
 	pkts=$(capinfos -M -c -T "$f" 2>/dev/null | awk -F'\t' 'NR==2{print $2}')
 	[ -n "$pkts" ] || pkts=0
 	cat "$f" > /dev/null # page cache: every tool reads from memory
+	if command -v openssl >/dev/null 2>&1; then
+		measure "sha256 only (openssl)" "$f" "openssl dgst -sha256 '$f'"
+	fi
 	measure "tshark -z conv,tcp" "$f" "tshark -r '$f' -q -z conv,tcp"
 	measure "argus -w - | ra" "$f" "argus -r '$f' -w - | ra -n"
 	measure "tracehop flows --no-enrich" "$f" "'$bin' flows --no-enrich -q '$f'"
