@@ -341,22 +341,19 @@ func benchCityPath(b *testing.B) string {
 func BenchmarkRealCity(b *testing.B) {
 	path := benchCityPath(b)
 	addrs := benchAddrs(benchN)
-	b.Run("uncached", func(b *testing.B) {
-		e, err := New(Options{Paths: []string{path}, NoEmbedded: true, CacheSize: -1})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer e.Close()
-		benchLookups(b, e, addrs)
-	})
-	b.Run("uncached-batch", func(b *testing.B) {
-		e, err := New(Options{Paths: []string{path}, NoEmbedded: true, CacheSize: -1})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer e.Close()
-		benchBatch(b, e, addrs)
-	})
+	for _, c := range []struct {
+		name string
+		run  func(*testing.B, *Enricher, [][4]byte)
+	}{{"uncached", benchLookups}, {"uncached-batch", benchBatch}} {
+		b.Run(c.name, func(b *testing.B) {
+			e, err := New(Options{Paths: []string{path}, NoEmbedded: true, CacheSize: -1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer e.Close()
+			c.run(b, e, addrs)
+		})
+	}
 	b.Run("bare", func(b *testing.B) {
 		r, err := maxminddb.Open(path)
 		if err != nil {
