@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/tracehop/tracehop/enrich"
@@ -631,9 +633,10 @@ func needsEscape8(v uint64) uint64 {
 	return ((v - ones*0x20) &^ v) | ((q - ones) &^ q) | ((bs - ones) &^ bs) | v
 }
 
-// appendJSONString quotes s as encoding/json does with HTML escaping off:
-// control characters escaped, invalid UTF-8 replaced by U+FFFD, U+2028 and
-// U+2029 escaped.
+// appendJSONString quotes s as encoding/json does with HTML escaping off
+// (control characters escaped, invalid UTF-8 replaced by U+FFFD, U+2028 and
+// U+2029 escaped), and escapes the other invisible characters too: what
+// EscapeInvisibles makes of encoding/json's output.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
@@ -698,9 +701,9 @@ func appendJSONString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
-		if r == '\u2028' || r == '\u2029' {
+		if invisible(r) {
 			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			b = appendUEscape(b, r)
 			i += size
 			start = i
 			continue
@@ -711,6 +714,60 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// invisible reports the characters that JSON output escapes beyond what
+// encoding/json escapes (U+2028 and U+2029 it escapes too): C1 controls,
+// which some terminals obey (U+009B is CSI), and format characters
+// (bidirectional overrides, zero-width characters, tags), which reorder
+// or hide text. Escaped, the strings are the same once decoded, but
+// JSON Lines on a terminal or in a viewer can no longer act on it or
+// hide part of it.
+func invisible(r rune) bool {
+	return r >= 0x80 && (r <= 0x9f || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r))
+}
+
+// appendUEscape appends r as \uXXXX, or as a surrogate pair beyond U+FFFF.
+func appendUEscape(b []byte, r rune) []byte {
+	if r > 0xffff {
+		r1, r2 := utf16.EncodeRune(r)
+		return appendUEscape(appendUEscape(b, r1), r2)
+	}
+	return append(b, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+}
+
+// EscapeInvisibles rewrites the invisible characters (see invisible) in
+// the JSON text b as \u escapes, as the hand-written encoder writes them,
+// for output made by encoding/json. Outside strings, JSON text is ASCII,
+// so any such character is inside a string and its escape means the
+// same. b is returned as is when it holds none.
+func EscapeInvisibles(b []byte) []byte {
+	i := 0
+	for i < len(b) && b[i] < utf8.RuneSelf {
+		i++
+	}
+	var out []byte
+	start := 0
+	for i < len(b) {
+		if b[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if invisible(r) {
+			if out == nil {
+				out = make([]byte, 0, len(b)+16)
+			}
+			out = appendUEscape(append(out, b[start:i]...), r)
+			start = i + size
+		}
+		i += size
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b[start:]...)
+}
+
 // AppendJSONString appends s quoted as encoding/json quotes it with HTML
-// escaping off, for encoders elsewhere that must give its bytes.
+// escaping off, and invisible characters escaped too (EscapeInvisibles),
+// for encoders elsewhere that must give its bytes.
 func AppendJSONString(b []byte, s string) []byte { return appendJSONString(b, s) }

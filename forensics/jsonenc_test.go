@@ -22,7 +22,7 @@ func stdJSON(v any) ([]byte, error) {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	err := enc.Encode(v)
-	return buf.Bytes(), err
+	return EscapeInvisibles(buf.Bytes()), err
 }
 
 // handJSON is a record's line from the hand-written encoder.
@@ -129,6 +129,7 @@ var hostileStrings = []string{
 	"\x00\x01\x07\b\t\n\v\f\r\x1b\x1f\x7f", "caf\u00e9 \u4e2d\u6587 \U0001F600",
 	"line\u2028sep\u2029para", "bad utf8 \xff\xfe \xc3\x28 \xe2\x82 \xed\xa0\x80 end\xc3",
 	"\ufffd literal replacement", strings.Repeat("é\"", 40),
+	"invisible: \u0085 NEL \u009b31m CSI \u202eRLO\u202c \u2066LRI\u2069 zw\u200b\u200d \ufeff bom \u00ad shy \U000E0041 tag \U0001D173",
 }
 
 // hostileEvent and hostileFlow put s in every string field and exercise
@@ -438,6 +439,51 @@ func TestAppendAddrJSONv4(t *testing.T) {
 		for _, a := range []netip.Addr{netip.AddrFrom4([4]byte{o, 0, 255, o}), netip.AddrFrom4([4]byte{255, o, o, 9})} {
 			if got, want := string(appendAddrJSON([]byte("x"), a)), `x"`+a.String()+`"`; got != want {
 				t.Errorf("%v: %s, want %s", a, got, want)
+			}
+		}
+	}
+}
+
+// TestEscapeInvisibles: the invisible characters come out as \u escapes
+// (surrogate pairs beyond U+FFFF), nothing else changes, and the text
+// decodes to the same strings.
+func TestEscapeInvisibles(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`"plain é 中"`, `"plain é 中"`},
+		{"\"a\u009bb\"", `"a\u009bb"`},
+		{"\"\u0080\u009f\u00a0\"", "\"\\u0080\\u009f\u00a0\""},
+		{"\"\u202eevil\u202c\"", `"\u202eevil\u202c"`},
+		{"\"\u2028\u2029\"", `"\u2028\u2029"`},
+		{"\"\U000E0041\"", `"\udb40\udc41"`},
+		{"[\"\u200b\",\"x\ufeff\"]", `["\u200b","x\ufeff"]`},
+	} {
+		got := EscapeInvisibles([]byte(c.in))
+		if string(got) != c.want {
+			t.Errorf("EscapeInvisibles(%q) = %s, want %s", c.in, got, c.want)
+		}
+		var a, b any
+		if err := json.Unmarshal([]byte(c.in), &a); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(got, &b); err != nil {
+			t.Fatalf("%s: %v", got, err)
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%q decodes to %q, escaped to %q", c.in, a, b)
+		}
+	}
+	for _, s := range hostileStrings {
+		hand := appendJSONString(nil, s)
+		var enc bytes.Buffer
+		e := json.NewEncoder(&enc)
+		e.SetEscapeHTML(false)
+		e.Encode(s)
+		if want := EscapeInvisibles(bytes.TrimSuffix(enc.Bytes(), []byte("\n"))); !bytes.Equal(hand, want) {
+			t.Errorf("%q: hand %s, encoding/json + EscapeInvisibles %s", s, hand, want)
+		}
+		for _, r := range string(hand) {
+			if invisible(r) {
+				t.Errorf("%q: %U left raw in %s", s, r, hand)
 			}
 		}
 	}

@@ -169,7 +169,7 @@ enrichment of those addresses; --from/--to keep records whose time span
 overlaps [from, to); --credential matches an event's credential or a session's
 credential or token key ID; --campaign selects a campaign's sessions and the
 events and flows they cite; --user-agent matches a substring. Records come in
-case order (inputs in the order added). Output: jsonl (default, exactly as
+case order (inputs in the order added). Output: jsonl (default, as
 stored), csv, table, or parquet with --out DIR (a table partitioned by UTC
 day, as flows|events|sessions --format parquet write; the custody log lists
 its files).`,
@@ -379,10 +379,7 @@ func runCaseShow(ctx context.Context, opts *caseOptions) error {
 	}
 	switch g.Format {
 	case "json", "jsonl":
-		enc := json.NewEncoder(g.io.Out)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(sum)
+		err = writeJSON(g.io.Out, sum, "  ")
 	case "", "text":
 		err = writeCaseSummary(g.io.Out, opts.Case, sum)
 	default:
@@ -580,7 +577,9 @@ func runCaseQuery(ctx context.Context, opts *caseOptions) error {
 	case "jsonl":
 		err = cf.Query(ctx, opts.Kind, flt, func(js []byte) error {
 			n++
-			if _, err := g.io.Out.Write(js); err != nil {
+			// A case written by an older version may hold invisible
+			// characters raw.
+			if _, err := g.io.Out.Write(forensics.EscapeInvisibles(js)); err != nil {
 				return err
 			}
 			_, err := g.io.Out.Write([]byte{'\n'})

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tracehop/tracehop/forensics"
+	"io"
 	"strconv"
 	"text/tabwriter"
 
@@ -219,12 +222,26 @@ func runDBVerify(opts *dbOptions) error {
 }
 
 func writeJSONLines[T any](g *globalOptions, v []T) error {
-	enc := json.NewEncoder(g.io.Out)
-	enc.SetEscapeHTML(false)
 	for i := range v {
-		if err := enc.Encode(&v[i]); err != nil {
+		if err := writeJSON(g.io.Out, &v[i], ""); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// writeJSON writes v as a json.Encoder with HTML escaping off and the
+// given indent writes it, with the invisible characters escaped
+// (forensics.EscapeInvisibles): evidence and database strings reach the
+// terminal through it.
+func writeJSON(w io.Writer, v any, indent string) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", indent)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(forensics.EscapeInvisibles(buf.Bytes()))
+	return err
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/tracehop/tracehop/forensics"
 	"io"
 	"net/netip"
 	"strconv"
@@ -113,7 +114,7 @@ func runIP(opts *ipOptions) error {
 		if err != nil {
 			return err
 		}
-		if _, err := w.Write(append(b, '\n')); err != nil {
+		if _, err := w.Write(append(forensics.EscapeInvisibles(b), '\n')); err != nil {
 			return err
 		}
 	}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/tracehop/tracehop/forensics"
 
 	"github.com/spf13/cobra"
 
@@ -73,9 +75,14 @@ func runVerify(_ context.Context, opts *verifyOptions) error {
 	w := opts.g.io.Out
 	switch opts.g.Format {
 	case "json":
-		enc := json.NewEncoder(w)
+		// HTML characters escaped, as this output always had them.
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(res); err != nil {
+			return err
+		}
+		if _, err := w.Write(forensics.EscapeInvisibles(buf.Bytes())); err != nil {
 			return err
 		}
 	case "", "text":

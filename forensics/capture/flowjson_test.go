@@ -17,7 +17,8 @@ import (
 	"github.com/tracehop/tracehop/forensics"
 )
 
-// stdFlowJSON is what FlowEncoder must reproduce.
+// stdFlowJSON is what FlowEncoder must reproduce: encoding/json's bytes
+// with the invisible characters escaped (forensics.EscapeInvisibles).
 func stdFlowJSON(t testing.TB, f *forensics.Flow) []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -25,7 +26,7 @@ func stdFlowJSON(t testing.TB, f *forensics.Flow) []byte {
 	if err := enc.Encode(f); err != nil {
 		t.Fatal(err)
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})
+	return forensics.EscapeInvisibles(bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}))
 }
 
 func checkFlowJSON(t *testing.T, e *FlowEncoder, f *forensics.Flow) {

@@ -312,7 +312,7 @@ func WriteBundle(ctx context.Context, c *forensics.Case, opts Options) (*Manifes
 		if err != nil {
 			return nil, err
 		}
-		cb.Write(line)
+		cb.Write(forensics.EscapeInvisibles(line))
 		cb.WriteByte('\n')
 	}
 	if err := b.add(FileCustody, cb.Bytes()); err != nil {
@@ -379,7 +379,8 @@ func (m *Manifest) encode() ([]byte, error) {
 }
 
 // marshalIndent is the one JSON form of bundle files: two-space indent,
-// HTML characters kept raw (the evidential form), trailing newline.
+// HTML characters kept raw (the evidential form), invisible characters
+// escaped (forensics.EscapeInvisibles), trailing newline.
 func marshalIndent(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -388,7 +389,7 @@ func marshalIndent(v any) ([]byte, error) {
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return forensics.EscapeInvisibles(buf.Bytes()), nil
 }
 
 func checkFormats(in []string) ([]string, error) {

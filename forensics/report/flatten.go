@@ -54,14 +54,15 @@ func (e *recordEncoder) encode(v any) ([]byte, error) {
 	e.buf.Reset()
 	switch r := v.(type) {
 	case CompactJSON:
-		return bytes.TrimSuffix(r, []byte{'\n'}), nil
+		// Escaped already unless an older version wrote it.
+		return forensics.EscapeInvisibles(bytes.TrimSuffix(r, []byte{'\n'})), nil
 	case json.RawMessage:
 		// Stored JSON (a case file's rows) is compacted: numbers keep
 		// every digit, as decoding with UseNumber did.
 		if err := json.Compact(&e.buf, r); err != nil {
 			return nil, err
 		}
-		return e.buf.Bytes(), nil
+		return forensics.EscapeInvisibles(e.buf.Bytes()), nil
 	case *forensics.Event:
 		geo, err := e.geoJSON(r.SrcGeo)
 		if err != nil {
@@ -98,7 +99,7 @@ func (e *recordEncoder) encode(v any) ([]byte, error) {
 		return nil, err
 	}
 	b := e.buf.Bytes()
-	return b[:len(b)-1], nil
+	return forensics.EscapeInvisibles(b[:len(b)-1]), nil
 }
 
 // appendIPRowJSON appends r as encoding/json encodes it (HTML escaping

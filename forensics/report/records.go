@@ -11,21 +11,30 @@ import (
 	"strconv"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tracehop/tracehop/forensics"
 )
 
 // WriteRecords writes records as JSON Lines ("jsonl", the evidential form:
-// strings stay raw) or CSV ("csv": nested objects flattened with ".", arrays
-// joined with "|", cells neutralized against formula injection). The CSV
+// strings stay raw but for JSON's escapes and those of
+// forensics.EscapeInvisibles) or CSV ("csv": nested objects flattened with
+// ".", arrays joined with "|", cells neutralized against formula injection
+// and control characters, see CSVCell). The CSV
 // header is the sorted union of all columns, so output is deterministic.
 func WriteRecords[T any](w io.Writer, format string, records []T) error {
 	switch format {
 	case "", "jsonl", "json":
 		bw := bufio.NewWriter(w)
-		enc := json.NewEncoder(bw)
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)
 		for i := range records {
+			buf.Reset()
 			if err := enc.Encode(&records[i]); err != nil {
 				return fmt.Errorf("write record %d: %w", i, err)
+			}
+			if _, err := bw.Write(forensics.EscapeInvisibles(buf.Bytes())); err != nil {
+				return err
 			}
 		}
 		return bw.Flush()
@@ -96,10 +105,13 @@ func WriteCSV(w io.Writer, header []string, rows []map[string]string) error {
 	return cw.Error()
 }
 
-// CSVCell neutralizes a value for spreadsheets: a cell that starts with
-// = + - @, tab, CR or NUL is prefixed with ' so it is never a formula
+// CSVCell neutralizes a value for spreadsheets and terminals: control and
+// invisible format characters are written as \x.. and \u.... escapes, as
+// TerminalSafe writes them (the JSON keeps the exact text), and a cell that
+// then starts with = + - or @ is prefixed with ' so it is never a formula
 // (OWASP CSV injection). Numbers keep their sign: "-3" stays a number.
 func CSVCell(s string) string {
+	s = TerminalSafe(s)
 	if s == "" {
 		return s
 	}
@@ -270,7 +282,13 @@ func (r *CSVRows) Write(v any) error {
 func appendCSVCell(dst, v []byte) []byte {
 	if len(v) > 0 {
 		switch v[0] {
-		case '=', '+', '-', '@', '\t', '\r', 0:
+		case '=', '+', '-', '@':
+			return appendCSVField(dst, []byte(CSVCell(string(v))))
+		}
+	}
+	for _, c := range v {
+		if c < 0x20 || c >= 0x7f {
+			// Maybe a control or format character: CSVCell's escapes.
 			return appendCSVField(dst, []byte(CSVCell(string(v))))
 		}
 	}
