@@ -24,7 +24,7 @@ func stdJSON(t testing.TB, e *forensics.Event) []byte {
 	if err := enc.Encode(e); err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes()
+	return forensics.EscapeInvisibles(buf.Bytes())
 }
 
 func sampleEvent() forensics.Event {
@@ -145,5 +145,55 @@ func TestEventsCommand(t *testing.T) {
 	csv, _, err := run(good)
 	if err != nil || !strings.HasPrefix(csv, "bytes,client_ip,evidence.file,evidence.line,evidence.offset,evidence.sha256,id,") || !strings.Contains(csv, ",203.0.113.7,") {
 		t.Errorf("csv %q %v", csv, err)
+	}
+}
+
+// TestOutputsNeutraliseInvisibles: evidence strings with terminal escapes,
+// C1 controls and bidirectional overrides reach no output raw. JSON keeps
+// them exact as escapes; CSV and the bundle show them as \x.. / \u....
+func TestOutputsNeutraliseInvisibles(t *testing.T) {
+	ua := "\x1b]0;pwned\x07\x1b[31mred x\u009b31m \u202eexe.gnp\u202c zw\u200b \U000E0041"
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	line := `203.0.113.9 - - [24/Jun/2025:00:00:00 +0000] "GET /=1+1 HTTP/1.1" 200 5 "-" "` + ua + `"` + "\n"
+	if err := os.WriteFile(log, []byte(line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	raw := func(t *testing.T, what, s string) {
+		t.Helper()
+		for _, r := range s {
+			if r == 0x1b || r == 0x07 || (r >= 0x80 && r <= 0x9f) || r == 0x202e || r == 0x200b || r == 0xE0041 {
+				t.Errorf("%s holds %U raw", what, r)
+			}
+		}
+	}
+	out, errOut, code := runCLI(t, "events", "--no-enrich", "-q", log)
+	if code != 0 {
+		t.Fatalf("events: exit %d: %s", code, errOut)
+	}
+	raw(t, "events jsonl", out)
+	var ev forensics.Event
+	if err := json.Unmarshal([]byte(out), &ev); err != nil || ev.UserAgent != ua {
+		t.Errorf("jsonl user_agent %q (%v), want the exact %q", ev.UserAgent, err, ua)
+	}
+	out, _, _ = runCLI(t, "events", "--no-enrich", "-q", "--format", "csv", log)
+	raw(t, "events csv", out)
+	if want := `\x1b]0;pwned\x07\x1b[31mred x\x9b31m \u202eexe.gnp\u202c zw\u200b \U000e0041`; !strings.Contains(out, want) {
+		t.Errorf("events csv:\n%s\nwant the cell %s", out, want)
+	}
+	bundle := filepath.Join(dir, "out")
+	if _, errOut, code := runCLI(t, "analyze", "-q", "--no-enrich", "--out", bundle, log); code != 0 {
+		t.Fatalf("analyze: exit %d: %s", code, errOut)
+	}
+	files, _ := filepath.Glob(filepath.Join(bundle, "*"))
+	for _, f := range files {
+		if strings.HasSuffix(f, ".pdf") {
+			continue // text drawn as glyphs, markers for the invisibles
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw(t, filepath.Base(f), string(b))
 	}
 }

@@ -8,8 +8,9 @@ import (
 
 // TerminalSafe makes evidence text safe to print on a terminal: control
 // characters (ESC sequences, CR, BEL...), bidirectional overrides and
-// other invisible format characters are shown as \x.. or \u.... escapes,
-// so an attacker's string can neither move the cursor nor reorder text.
+// other invisible format characters are shown as \x.., \u.... or
+// \U........ escapes, so an attacker's string can neither move the
+// cursor nor reorder text.
 func TerminalSafe(s string) string {
 	clean := true
 	for _, r := range s {
@@ -30,8 +31,10 @@ func TerminalSafe(s string) string {
 			b.WriteRune(r)
 		case r < 0x100:
 			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
+		case r <= 0xffff:
 			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			fmt.Fprintf(&b, `\U%08x`, r) // \u with five digits would read as four and one
 		}
 	}
 	return b.String()
