@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tracehop/tracehop/enrich"
 )
@@ -487,4 +488,40 @@ func TestEscapeInvisibles(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzEscapeInvisibles: on any bytes EscapeInvisibles leaves no invisible
+// character raw; on JSON text the result decodes to the same value; and
+// the hand-written encoder writes any string as encoding/json does, then
+// escaped.
+func FuzzEscapeInvisibles(f *testing.F) {
+	for _, s := range hostileStrings {
+		b, _ := json.Marshal(s)
+		f.Add(b)
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		out := EscapeInvisibles(in)
+		for i := 0; i < len(out); {
+			r, n := utf8.DecodeRune(out[i:])
+			if !(r == utf8.RuneError && n == 1) && invisible(r) {
+				t.Fatalf("%U left raw at %d in %q", r, i, out)
+			}
+			i += n
+		}
+		var a, b any
+		if json.Unmarshal(in, &a) == nil {
+			if err := json.Unmarshal(out, &b); err != nil || !reflect.DeepEqual(a, b) {
+				t.Fatalf("%q decodes to %#v, escaped %q to %#v (%v)", in, a, out, b, err)
+			}
+		}
+		s := string(in)
+		var enc bytes.Buffer
+		e := json.NewEncoder(&enc)
+		e.SetEscapeHTML(false)
+		e.Encode(s)
+		if want := EscapeInvisibles(bytes.TrimSuffix(enc.Bytes(), []byte("\n"))); !bytes.Equal(appendJSONString(nil, s), want) {
+			t.Fatalf("%q: hand %s, want %s", s, appendJSONString(nil, s), want)
+		}
+	})
 }

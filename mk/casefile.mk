@@ -17,4 +17,5 @@ fuzz-smoke::
 	$(GO) test -run '^$$' -fuzz '^FuzzKeyReader$$' -fuzztime 15s -fuzzminimizetime 0s -parallel 1 ./forensics/casefile/
 	$(GO) test -run '^$$' -fuzz '^FuzzCheckFile$$' -fuzztime 10s -fuzzminimizetime 0s -parallel 1 ./forensics/casefile/
 	$(GO) test -run '^$$' -fuzz '^FuzzRecordJSON$$' -fuzztime 15s -fuzzminimizetime 0s -parallel 1 ./forensics/
+	$(GO) test -run '^$$' -fuzz '^FuzzEscapeInvisibles$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0s -parallel 1 ./forensics/
 	$(GO) test -run '^$$' -fuzz '^FuzzBlockCodec$$' -fuzztime 10s -fuzzminimizetime 0s -parallel 1 ./forensics/casefile/
