@@ -182,6 +182,7 @@ func keyValues(name string, m Meta) ([][2]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	inJSON, dbJSON = forensics.EscapeInvisibles(inJSON), forensics.EscapeInvisibles(dbJSON)
 	tool := m.Tool.Name + " " + m.Tool.Version
 	if m.Tool.Commit != "" {
 		tool += " (" + m.Tool.Commit + ")"
@@ -318,7 +319,7 @@ func (t *table[R]) close() (*Manifest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", FileManifest, err)
 	}
-	if err := t.writeFile(FileManifest, append(js, '\n')); err != nil {
+	if err := t.writeFile(FileManifest, append(forensics.EscapeInvisibles(js), '\n')); err != nil {
 		return nil, err
 	}
 	return m, nil
