@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf16"
@@ -253,6 +254,27 @@ type EventEncoder struct {
 	// raw is the last time_raw written, rawJSON its JSON string.
 	raw     string
 	rawJSON []byte
+	// key is the key of the last event with one indicator (most events
+	// of a JSON log carry the same one), keyJSON its JSON and a colon.
+	key     string
+	keyJSON []byte
+}
+
+// lastKeyIn looks up in m the key of the last event with one indicator:
+// ranging over a map costs as much as several lookups.
+func (enc *EventEncoder) lastKeyIn(m map[string]string) (string, bool) {
+	if enc == nil || enc.keyJSON == nil {
+		return "", false
+	}
+	v, ok := m[enc.key]
+	return v, ok
+}
+
+func (enc *EventEncoder) setKey(k string) {
+	if enc != nil && k != enc.key {
+		enc.key = strings.Clone(k) // a key may be cut from a reused buffer
+		enc.keyJSON = append(appendJSONString(enc.keyJSON[:0], k), ':')
+	}
 }
 
 // Append appends the JSON of e as AppendEventJSONGeo does.
@@ -324,9 +346,14 @@ func appendEventJSON(b []byte, e *Event, srcGeo []byte, enc *EventEncoder) []byt
 		// the common case (a dataset, a request that is not HTTP): no
 		// sort, and no second lookup
 		b = append(field(b, "indicators"), '{')
-		for k, v := range e.Indicators {
-			b = append(appendJSONString(b, k), ':')
-			b = appendJSONString(b, v)
+		if v, ok := enc.lastKeyIn(e.Indicators); ok {
+			b = appendJSONString(append(b, enc.keyJSON...), v)
+		} else {
+			for k, v := range e.Indicators {
+				b = append(appendJSONString(b, k), ':')
+				b = appendJSONString(b, v)
+				enc.setKey(k)
+			}
 		}
 		b = append(b, '}')
 	} else if len(e.Indicators) > 0 {

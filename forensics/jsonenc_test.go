@@ -79,13 +79,19 @@ func checkExact(t *testing.T, r any) {
 var streamEnc EventEncoder
 
 // TestEventEncoderStream: EventEncoder writes what AppendEventJSONGeo
-// writes along a stream whose file, SHA-256 and second change or repeat.
+// writes along a stream whose file, SHA-256, second and indicator key
+// change or repeat.
 func TestEventEncoderStream(t *testing.T) {
 	var enc EventEncoder
 	r := rand.New(rand.NewPCG(3, 4))
 	files := []string{"a.log", "b\".log", "a.log"}
 	shas := []string{"", "ff", strings.Repeat("ab", 32)}
 	base := time.Date(2025, 6, 24, 0, 0, 0, 0, time.UTC).Unix()
+	// A fresh encoder has no last key: the empty key is not it.
+	first := Event{ID: "ev", Indicators: map[string]string{"": "v"}}
+	if got, want := enc.Append(nil, &first, nil), AppendEventJSONGeo(nil, &first, nil); !bytes.Equal(got, want) {
+		t.Fatalf("fresh encoder, empty key:\n got %s\nwant %s", got, want)
+	}
 	for i := range 5000 {
 		e := Event{ID: "ev-" + strconv.Itoa(i), SourceKind: "web",
 			SrcIP:    netip.AddrFrom4([4]byte{1, 2, 3, byte(i)}),
@@ -105,6 +111,16 @@ func TestEventEncoderStream(t *testing.T) {
 		}
 		e.Status, e.Bytes = r.IntN(1000), r.Int64N(1<<62)-(1<<61)
 		e.TimeRaw = []string{"", "24/Jun/2025:00:00:00 +0000", "24/Jun/2025:00:00:01 +0000", "q\"\x00\u2028"}[r.IntN(4)]
+		// Indicators: none, one (under the last key or another, the
+		// empty key too) or two.
+		keys := []string{"dataset", "dataset", "", "k\"\u202e", "kid"}
+		switch n := r.IntN(4); n {
+		case 1, 2:
+			e.Indicators = map[string]string{}
+			for range n {
+				e.Indicators[keys[r.IntN(len(keys))]] = "v" + strconv.Itoa(r.IntN(3))
+			}
+		}
 		want := AppendEventJSONGeo([]byte("x"), &e, nil)
 		if got := enc.Append([]byte("x"), &e, nil); !bytes.Equal(got, want) {
 			t.Fatalf("event %d:\n got %s\nwant %s", i, got, want)
