@@ -2,7 +2,6 @@ package enrich
 
 import (
 	"bytes"
-	"encoding/binary"
 	"net"
 	"net/netip"
 	"os"
@@ -73,19 +72,10 @@ func FuzzOpenBytes(f *testing.F) {
 			// The fast IPv4 search answers as the library does, even on
 			// a hostile tree.
 			if db.v4 != nil && a.Is4() {
-				a4 := a.As4()
-				ip32 := binary.BigEndian.Uint32(a4[:])
-				ws := make([]walk4, 1)
-				ws[0].start(db.v4, ip32)
-				walkAll(ws)
-				off, found, err := ws[0].result()
-				want := db.reader.Lookup(a)
-				if (err != nil) != (want.Err() != nil) || (err == nil && (found != want.Found() ||
-					found && (off != want.Offset() || ws[0].prefix(a) != want.Prefix()))) {
-					t.Fatalf("%s: fast search %d %v %v, library %d %v %v", a, off, found, err, want.Offset(), want.Found(), want.Err())
-				}
+				check(t, db, a)
 			}
 		}
+
 		// Lookups in lockstep answer as one at a time, even on a hostile
 		// tree.
 		var batch Batch

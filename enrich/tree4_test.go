@@ -66,31 +66,39 @@ func TestTree4MatchesLibrary(t *testing.T) {
 			}
 			for res := range db.reader.Networks() {
 				if p := res.Prefix(); p.Addr().Is4() && len(addrs) < cap(addrs) {
-					addrs = append(addrs, p.Addr())
+					// Both ends of the network: the bounds of a leaf.
+					a4 := p.Addr().As4()
+					last := binary.BigEndian.Uint32(a4[:]) | uint32(uint64(1)<<(32-p.Bits())-1)
+					addrs = append(addrs, p.Addr(), netip.AddrFrom4([4]byte(binary.BigEndian.AppendUint32(nil, last))))
 				}
 			}
 			for _, a := range addrs {
-				want := db.reader.Lookup(a)
-				a4 := a.As4()
-				var w walk4
-				w.start(db.v4, binary.BigEndian.Uint32(a4[:]))
-				ws := []walk4{w}
-				walkAll(ws)
-				off, found, err := ws[0].result()
-				if (err != nil) != (want.Err() != nil) {
-					t.Fatalf("%s: error %v, library %v", a, err, want.Err())
-				}
-				if err != nil {
-					continue
-				}
-				if found != want.Found() || (found && off != want.Offset()) {
-					t.Fatalf("%s: found %v offset %d, library %v %d", a, found, off, want.Found(), want.Offset())
-				}
-				if got := ws[0].prefix(a); got != want.Prefix() {
-					t.Fatalf("%s: prefix %s, library %s", a, got, want.Prefix())
-				}
+				check(t, db, a)
 			}
 		})
+	}
+}
+
+// check compares the fast search of a with the library's Lookup.
+func check(t *testing.T, db *database, a netip.Addr) {
+	t.Helper()
+	want := db.reader.Lookup(a)
+	a4 := a.As4()
+	ws := make([]walk4, 1)
+	ws[0].start(db.v4, binary.BigEndian.Uint32(a4[:]))
+	walkAll(ws)
+	off, found, err := ws[0].result()
+	if (err != nil) != (want.Err() != nil) {
+		t.Fatalf("%s: error %v, library %v", a, err, want.Err())
+	}
+	if err != nil {
+		return
+	}
+	if found != want.Found() || (found && off != want.Offset()) {
+		t.Fatalf("%s: found %v offset %d, library %v %d", a, found, off, want.Found(), want.Offset())
+	}
+	if got := ws[0].prefix(a); got != want.Prefix() {
+		t.Fatalf("%s: prefix %s, library %s", a, got, want.Prefix())
 	}
 }
 
