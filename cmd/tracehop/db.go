@@ -235,9 +235,14 @@ func writeJSONLines[T any](g *globalOptions, v []T) error {
 // (forensics.EscapeInvisibles): evidence and database strings reach the
 // terminal through it.
 func writeJSON(w io.Writer, v any, indent string) error {
+	return writeJSONHTML(w, v, indent, false)
+}
+
+// writeJSONHTML is writeJSON with HTML escaping chosen.
+func writeJSONHTML(w io.Writer, v any, indent string, escapeHTML bool) error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
+	enc.SetEscapeHTML(escapeHTML)
 	enc.SetIndent("", indent)
 	if err := enc.Encode(v); err != nil {
 		return err

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"github.com/tracehop/tracehop/forensics"
 
 	"github.com/spf13/cobra"
 
@@ -76,13 +73,7 @@ func runVerify(_ context.Context, opts *verifyOptions) error {
 	switch opts.g.Format {
 	case "json":
 		// HTML characters escaped, as this output always had them.
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
-			return err
-		}
-		if _, err := w.Write(forensics.EscapeInvisibles(buf.Bytes())); err != nil {
+		if err := writeJSONHTML(w, res, "  ", true); err != nil {
 			return err
 		}
 	case "", "text":
