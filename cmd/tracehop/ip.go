@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"github.com/tracehop/tracehop/forensics"
 	"io"
 	"net/netip"
 	"strconv"
@@ -110,11 +108,8 @@ func runIP(opts *ipOptions) error {
 			}
 			continue
 		}
-		b, err := json.Marshal(&r)
-		if err != nil {
-			return err
-		}
-		if _, err := w.Write(append(forensics.EscapeInvisibles(b), '\n')); err != nil {
+		// Like every other JSON output: "AT&T", not "AT\u0026T".
+		if err := writeJSON(w, &r, ""); err != nil {
 			return err
 		}
 	}
