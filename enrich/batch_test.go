@@ -3,6 +3,7 @@ package enrich
 import (
 	"math/rand/v2"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -101,4 +102,53 @@ func TestLookupBatchAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(20, func() { e.LookupBatch(&b, ips, at) }); n != 0 {
 		t.Errorf("LookupBatch: %v allocations per call", n)
 	}
+}
+
+// TestLookupBatchMatchesLookupCorpus: the same with MaxMind's test
+// databases, all combined (IPv6 trees with 24-, 28- and 32-bit records,
+// each field merged from several sources), at the first and last address
+// of every network in their source data and at random IPv4 addresses, in
+// batches of 128 as the events stage sends them. Skips without the corpus.
+func TestLookupBatchMatchesLookupCorpus(t *testing.T) {
+	dir := corpusDir(t)
+	names := []string{
+		"GeoIP2-City-Test", "GeoIP2-Country-Test", "GeoLite2-ASN-Test", "GeoIP2-ISP-Test",
+		"GeoIP2-Anonymous-IP-Test", "GeoIP2-Connection-Type-Test", "GeoIP2-Domain-Test",
+		"GeoIP2-Enterprise-Test",
+	}
+	var paths []string
+	var ips []netip.Addr
+	for _, name := range names {
+		paths = append(paths, filepath.Join(dir, name+".mmdb"))
+		src := filepath.Join(dir, "source-data", name+".json")
+		if _, err := os.Stat(src); err != nil {
+			continue // ISP and Enterprise come without source data
+		}
+		for _, en := range readSourceData(t, src) {
+			ips = append(ips, en.prefix.Addr(), lastAddr(en.prefix))
+		}
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for range 4096 {
+		x := rng.Uint32()
+		ips = append(ips, netip.AddrFrom4([4]byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x)}))
+	}
+	rng.Shuffle(len(ips), func(i, j int) { ips[i], ips[j] = ips[j], ips[i] })
+	e, err := New(Options{Paths: paths, CacheSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	var b Batch
+	at := make([]time.Time, 128)
+	for lo := 0; lo < len(ips); lo += 128 {
+		batch := ips[lo:min(lo+128, len(ips))]
+		e.LookupBatch(&b, batch, at[:len(batch)])
+		for i, ip := range batch {
+			if want := e.Lookup(ip, time.Time{}); !reflect.DeepEqual(b.Records[i], want) {
+				t.Fatalf("%s:\nbatch  %+v\nLookup %+v", ip, b.Records[i], want)
+			}
+		}
+	}
+	t.Logf("%d addresses, %d databases and the embedded data", len(ips), len(names))
 }
