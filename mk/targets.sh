@@ -36,6 +36,8 @@ cpu() {
 	awk '{ printf "%.2f", $1 + $2 }' "$tmp/time"
 }
 
+# The host, since this VM has moved between CPUs and every figure with it.
+echo "host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 printf '%-5s %-8s | %9s %9s %9s %9s %9s | %9s %9s %9s | %7s %7s\n' \
 	round load bare-cty batch lookup cached shared bare-city city-bat city-lkp comb-s ecs-s
 for r in $(seq "$rounds"); do

@@ -20,6 +20,8 @@ measure() { # name file cmd...
 	pps=$(awk -v p="$pkts" -v s="$secs" 'BEGIN{ if (s <= 0) s = 0.01; printf "%.0f", p/s }')
 	row "$name" "$(basename "$file")" "$secs" "$cpu" "$mb" "$pps" "$((rss / 1024)) MiB"
 }
+# The host, since this VM has moved between CPUs and every figure with it.
+echo "== captures: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 row tool file "wall s" "CPU s" MB/s packets/s "peak RSS"
 for f in "$@"; do
 	size=$(stat -c %s "$f")
