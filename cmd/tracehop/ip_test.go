@@ -101,3 +101,18 @@ func TestIPErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestIPJSONKeepsHTMLCharacters: `ip` writes JSON as every other output
+// does, "AT&T" and not "AT\u0026T" (12.0.0.0/8 is AT&T's in the embedded
+// ASN data).
+func TestIPJSONKeepsHTMLCharacters(t *testing.T) {
+	t.Setenv("TRACEHOP_GEOIP", "")
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	out, errOut, code := runCLI(t, "ip", "12.0.0.1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, `"as_org":"AT&T`) || strings.Contains(out, `\u0026`) {
+		t.Errorf("ip JSON: %s", out)
+	}
+}
