@@ -3,6 +3,7 @@ package forensics
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -792,6 +793,21 @@ func EscapeInvisibles(b []byte) []byte {
 		return b
 	}
 	return append(out, b[start:]...)
+}
+
+// MarshalJSON is the JSON of v as a json.Encoder with the given HTML
+// escaping and indent writes it (trailing newline included), with the
+// invisible characters escaped: the one form of one-shot JSON outputs
+// (bundle files, command output) that encoding/json writes.
+func MarshalJSON(v any, indent string, escapeHTML bool) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(escapeHTML)
+	enc.SetIndent("", indent)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return EscapeInvisibles(buf.Bytes()), nil
 }
 
 // AppendJSONString appends s quoted as encoding/json quotes it with HTML

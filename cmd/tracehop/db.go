@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/tracehop/tracehop/forensics"
-	"io"
 	"strconv"
 	"text/tabwriter"
 
@@ -228,25 +224,4 @@ func writeJSONLines[T any](g *globalOptions, v []T) error {
 		}
 	}
 	return nil
-}
-
-// writeJSON writes v as a json.Encoder with HTML escaping off and the
-// given indent writes it, with the invisible characters escaped
-// (forensics.EscapeInvisibles): evidence and database strings reach the
-// terminal through it.
-func writeJSON(w io.Writer, v any, indent string) error {
-	return writeJSONHTML(w, v, indent, false)
-}
-
-// writeJSONHTML is writeJSON with HTML escaping chosen.
-func writeJSONHTML(w io.Writer, v any, indent string, escapeHTML bool) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(escapeHTML)
-	enc.SetIndent("", indent)
-	if err := enc.Encode(v); err != nil {
-		return err
-	}
-	_, err := w.Write(forensics.EscapeInvisibles(buf.Bytes()))
-	return err
 }

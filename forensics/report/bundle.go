@@ -381,16 +381,7 @@ func (m *Manifest) encode() ([]byte, error) {
 // marshalIndent is the one JSON form of bundle files: two-space indent,
 // HTML characters kept raw (the evidential form), invisible characters
 // escaped (forensics.EscapeInvisibles), trailing newline.
-func marshalIndent(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return forensics.EscapeInvisibles(buf.Bytes()), nil
-}
+func marshalIndent(v any) ([]byte, error) { return forensics.MarshalJSON(v, "  ", false) }
 
 func checkFormats(in []string) ([]string, error) {
 	if len(in) == 0 {
