@@ -47,24 +47,28 @@ func (mask field) names() []string {
 // and shared read-only by every lookup that lands on it (so pointer fields
 // here are never written after decoding).
 type answer struct {
+	// What most lookups read comes first, on the line LookupBatch
+	// touches when it reads off: the mask, the country, the ASN and its
+	// organisation.
 	off               uintptr // data section offset of the record
 	mask              field
-	level             uint8    // geo specificity: 3 city, 2 subdivision, 1 country
-	fields            []string // mask.names(), precomputed (first line: read with mask)
+	level             uint8 // geo specificity: 3 city, 2 subdivision, 1 country
 	asn               uint32
 	country           string
-	countryName       string
-	registeredCountry string
-	subdivision       string
-	city              string
-	lat, lon          *float64
-	accuracy          uint16
 	asOrg             string
-	isp               string
-	connectionType    string
-	domain            string
-	anonymous         *Anonymous
-	anycast           bool
+	registeredCountry string
+
+	fields         []string // mask.names(), precomputed
+	countryName    string
+	subdivision    string
+	city           string
+	lat, lon       *float64
+	accuracy       uint16
+	isp            string
+	connectionType string
+	domain         string
+	anonymous      *Anonymous
+	anycast        bool
 }
 
 // finish computes mask, level and fields from the values set.

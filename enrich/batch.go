@@ -28,7 +28,6 @@ type Batch struct {
 	dist    []int
 	probes  [batchLanes]probe
 	live    [batchLanes]bool
-	sink    uintptr
 }
 
 // LookupBatch enriches ips[i] as of at[i] (len(at) == len(ips)) into
@@ -89,7 +88,6 @@ func (e *Enricher) lookupLanes(b *Batch, ips []netip.Addr, at []time.Time, base,
 	}
 	// Touch the decoded records the searches found, all lanes before any
 	// is read, so that those misses overlap too.
-	sink := b.sink
 	for k := range ips {
 		if !b.live[k] {
 			continue
@@ -98,13 +96,12 @@ func (e *Enricher) lookupLanes(b *Batch, ips []netip.Addr, at []time.Time, base,
 		for w := range p.ws[:p.nw] {
 			if off, found, err := p.ws[w].result(); found && err == nil {
 				si := p.wslot[w]
-				if a := e.slots[si].builds[p.row[si]].slotOf(off).Load(); a != nil {
-					sink += a.off
+				if a := e.slots[si].builds[p.row[si]].slotOf(off).Load(); a != nil && a.off == off {
+					p.ans[w] = a
 				}
 			}
 		}
 	}
-	b.sink = sink
 	for k, ip := range ips {
 		r := &b.Records[base+k]
 		if b.live[k] {

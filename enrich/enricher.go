@@ -528,7 +528,10 @@ type probe struct {
 	row   []int32
 	ws    [maxWalks]walk4
 	wslot [maxWalks]int
-	nw    int
+	// ans[w], when set, is the decoded answer search w found (LookupBatch
+	// reads it while overlapping the searches' cache misses).
+	ans [maxWalks]*answer
+	nw  int
 }
 
 // maxWalks bounds the IPv4 searches of one lookup; slots beyond it are
@@ -557,6 +560,7 @@ func (e *Enricher) begin(p *probe, r *Record, ip netip.Addr, era int) bool {
 			if db := e.slots[si].builds[p.row[si]]; db.v4 != nil && p.nw < maxWalks {
 				p.ws[p.nw].start(db.v4, ip32)
 				p.wslot[p.nw] = si
+				p.ans[p.nw] = nil
 				p.nw++
 			}
 		}
@@ -590,11 +594,13 @@ func (e *Enricher) answer(p *probe, r *Record, hits []hit) ([]hit, int, bool) {
 			if !found {
 				continue
 			}
-			if a, err = db.answerAt(off, nil); err != nil {
-				e.errs.Add(1)
-				continue
+			if a = p.ans[wi-1]; a == nil {
+				if a, err = db.answerAt(off, nil); err != nil {
+					e.errs.Add(1)
+					continue
+				}
 			}
-			prefix = w.prefix(addr)
+			prefix = w.prefix()
 		} else {
 			res := db.reader.Lookup(addr)
 			if err := res.Err(); err != nil {

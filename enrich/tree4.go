@@ -174,8 +174,12 @@ func (w *walk4) result() (off uintptr, found bool, err error) {
 	return uintptr(d - 16), true, nil
 }
 
-// prefix is the matched network of ip.
-func (w *walk4) prefix(ip netip.Addr) netip.Prefix {
-	p, _ := ip.Prefix(int(w.depth))
-	return p
+// prefix is the matched network: the searched address cut to the
+// depth the search ended at.
+func (w *walk4) prefix() netip.Prefix {
+	ip := w.ip
+	if w.depth < 32 {
+		ip &^= 1<<(32-w.depth) - 1
+	}
+	return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(ip >> 24), byte(ip >> 16), byte(ip >> 8), byte(ip)}), int(w.depth))
 }

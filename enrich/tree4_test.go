@@ -97,7 +97,7 @@ func check(t *testing.T, db *database, a netip.Addr) {
 	if found != want.Found() || (found && off != want.Offset()) {
 		t.Fatalf("%s: found %v offset %d, library %v %d", a, found, off, want.Found(), want.Offset())
 	}
-	if got := ws[0].prefix(a); got != want.Prefix() {
+	if got := ws[0].prefix(); got != want.Prefix() {
 		t.Fatalf("%s: prefix %s, library %s", a, got, want.Prefix())
 	}
 }
