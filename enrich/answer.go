@@ -47,9 +47,9 @@ func (mask field) names() []string {
 // and shared read-only by every lookup that lands on it (so pointer fields
 // here are never written after decoding).
 type answer struct {
-	// What most lookups read comes first, on the line LookupBatch
-	// touches when it reads off: the mask, the country, the ASN and its
-	// organisation.
+	// What most lookups read comes first, next to off (which LookupBatch
+	// reads to fetch the record): the mask, the country, the ASN and its
+	// organisation, the registered country.
 	off               uintptr // data section offset of the record
 	mask              field
 	level             uint8 // geo specificity: 3 city, 2 subdivision, 1 country

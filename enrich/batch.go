@@ -86,8 +86,9 @@ func (e *Enricher) lookupLanes(b *Batch, ips []netip.Addr, at []time.Time, base,
 		}
 		na = j
 	}
-	// Touch the decoded records the searches found, all lanes before any
-	// is read, so that those misses overlap too.
+	// Fetch the decoded records the searches found, all lanes before any
+	// is read, so that those misses overlap too; answer takes them from
+	// the probe instead of hashing the offset again.
 	for k := range ips {
 		if !b.live[k] {
 			continue

@@ -3,7 +3,8 @@
 # measured in rounds, each round with its own baseline (the bare
 # maxminddb-golang loops), because this machine's speed moves by up to 2x
 # within minutes. Prints one line per round and a summary: how many rounds
-# met each target, and each figure's range.
+# met each target, and each figure's range; then the same targets as
+# ratios to each round's bare loop.
 #
 #   mk/targets.sh [ROUNDS]          (make bench-targets, ROUNDS=3)
 #
