@@ -465,3 +465,37 @@ func TestIPRowJSONMatchesMarshal(t *testing.T) {
 		}
 	}
 }
+
+// TestCellMemoMatchesCell: the memo renders every value as cell does,
+// on repeats, on values too short, too long or not arrays, and after
+// their slots have been taken by others.
+func TestCellMemoMatchesCell(t *testing.T) {
+	vals := []string{
+		`"short"`, `12`, `null`, `["a","b"]`,
+		`[{"z":1,"a":"<b>&amp;","m":[3,2]},{"db":"x.mmdb","fields":["country"],"network":"1.0.0.0/24"}]`,
+		`[{"db":"dbip-country.mmdb","sha256":"4e7f53dd9c6ebe0e7244d5dd4cc03639","fields":["country"],"network":"1.2.3.0/24"}]`,
+		`["` + strings.Repeat(`\u00e9\"x`, 40) + `","=cmd|' /C calc'!A0"]`,
+	}
+	var m cellMemo
+	check := func(raw string) {
+		t.Helper()
+		want := cell([]byte("prefix:"), []byte(raw))
+		if got := m.cell([]byte("prefix:"), []byte(raw)); !bytes.Equal(got, want) {
+			t.Fatalf("%s: memo %q, cell %q", raw, got, want)
+		}
+	}
+	for range 3 {
+		for _, v := range vals {
+			check(v)
+		}
+	}
+	// Enough distinct arrays to replace every slot several times, and
+	// arrays past the longest kept.
+	for i := range 4 * cellMemoSlots {
+		check(fmt.Sprintf(`[{"i":%d,"pad":"%s"}]`, i, strings.Repeat("p", 200)))
+	}
+	check(`["` + strings.Repeat("x", cellMemoMax) + `"]`)
+	for _, v := range vals {
+		check(v)
+	}
+}

@@ -209,6 +209,7 @@ type CSVRows struct {
 	row    []byte
 	key    []byte
 	shapes flatShapes // layouts of recent records with their columns
+	memo   cellMemo
 }
 
 // NewCSVRows writes header to w and returns the row writer.
@@ -238,7 +239,7 @@ func (r *CSVRows) Write(v any) error {
 	if sh, ok := r.shapes.match(js); ok {
 		for k, sp := range r.shapes.spans {
 			if i := sh.cols[k]; i >= 0 {
-				r.cells[i] = cell(r.cells[i][:0], js[sp.start:sp.end])
+				r.cells[i] = r.memo.cell(r.cells[i][:0], js[sp.start:sp.end])
 				r.set[i] = true
 			}
 		}
@@ -248,7 +249,7 @@ func (r *CSVRows) Write(v any) error {
 		err = flatWalk(js, r.key[:0], func(key, raw []byte) {
 			i, ok := r.index[string(key)]
 			if ok {
-				r.cells[i] = cell(r.cells[i][:0], raw)
+				r.cells[i] = r.memo.cell(r.cells[i][:0], raw)
 				r.set[i] = true
 			} else {
 				i = -1
