@@ -357,10 +357,11 @@ type memoSlot struct {
 	cell []byte
 }
 
+// At most cellMemoSlots × 2 × cellMemoMax bytes (16 MB) are held.
 const (
 	cellMemoSlots = 1 << 12
-	cellMemoMin   = 64   // shorter arrays are rendered each time
-	cellMemoMax   = 2048 // and longer ones too (at most ~16 MB held)
+	cellMemoMin   = 64   // shorter arrays are rendered each time,
+	cellMemoMax   = 2048 // as are longer arrays; longer cells are not kept
 )
 
 // cell is cell(dst, raw), from the memo when raw is an array of a
@@ -378,7 +379,9 @@ func (c *cellMemo) cell(dst, raw []byte) []byte {
 	}
 	start := len(dst)
 	dst = cell(dst, raw)
-	sl.raw, sl.cell = string(raw), append(sl.cell[:0], dst[start:]...)
+	if len(dst)-start <= cellMemoMax { // escaping can lengthen a cell
+		sl.raw, sl.cell = string(raw), append(sl.cell[:0], dst[start:]...)
+	}
 	return dst
 }
 

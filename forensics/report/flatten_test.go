@@ -495,6 +495,10 @@ func TestCellMemoMatchesCell(t *testing.T) {
 		check(fmt.Sprintf(`[{"i":%d,"pad":"%s"}]`, i, strings.Repeat("p", 200)))
 	}
 	check(`["` + strings.Repeat("x", cellMemoMax) + `"]`)
+	// A cell longer than its array (escaped HTML characters) is not kept.
+	long := `[{"a":"` + strings.Repeat("<", cellMemoMax/2) + `"}]`
+	check(long)
+	check(long)
 	for _, v := range vals {
 		check(v)
 	}
