@@ -15,17 +15,12 @@ import (
 const batchLanes = 16
 
 // Batch is the reusable storage of LookupBatch: the records of its last
-// call and their sources. Reusing it is why a batch allocates nothing
-// (but for anonymizer flags merged from two sources, which get a copy):
-// the records' Sources (and snapshot distances) point into the batch and
-// are overwritten by the next call (a copy of a Record shares them), so
-// a caller that keeps records, not only reads or encodes them, uses
-// Lookup or LookupShared instead.
+// call, overwritten by the next. A batch allocates nothing (but for
+// anonymizer flags merged from two sources, which get a copy): a record's
+// sources are compact (see Sources), so a copy of a record may be kept.
 type Batch struct {
 	// Records[i] is the record of the i-th address of the last call.
 	Records []Record
-	src     []Source
-	dist    []int
 	probes  [batchLanes]probe
 	live    [batchLanes]bool
 }
@@ -38,22 +33,14 @@ type Batch struct {
 func (e *Enricher) LookupBatch(b *Batch, ips []netip.Addr, at []time.Time) {
 	n := len(ips)
 	b.Records = slices.Grow(b.Records[:0], n)[:n]
-	per := len(e.slots) + 1 // every database and the hosting list
-	need := n * per
-	if len(b.src) < need {
-		b.src = make([]Source, need)
-	}
-	if e.dated && len(b.dist) < need {
-		b.dist = make([]int, need)
-	}
 	for lo := 0; lo < n; lo += batchLanes {
 		hi := min(lo+batchLanes, n)
-		e.lookupLanes(b, ips[lo:hi], at[lo:hi], lo, per)
+		e.lookupLanes(b, ips[lo:hi], at[lo:hi], lo)
 	}
 }
 
 // lookupLanes resolves ips (at most batchLanes) into b.Records[base:].
-func (e *Enricher) lookupLanes(b *Batch, ips []netip.Addr, at []time.Time, base, per int) {
+func (e *Enricher) lookupLanes(b *Batch, ips []netip.Addr, at []time.Time, base int) {
 	var eras [batchLanes]int
 	var days [batchLanes]int32
 	for k, ip := range ips {
@@ -107,17 +94,10 @@ func (e *Enricher) lookupLanes(b *Batch, ips []netip.Addr, at []time.Time, base,
 		r := &b.Records[base+k]
 		if b.live[k] {
 			var hb [8]hit
-			hits, m, hostingASN := e.answer(&b.probes[k], r, hb[:0])
+			p := &b.probes[k]
+			hits, m, hostingASN := e.answer(p, r, hb[:0])
 			if m > 0 {
-				i := (base + k) * per
-				// fillSources expects fresh sources: clear the last call's.
-				clear(b.src[i : i+m])
-				src := b.src[i : i : i+m]
-				var dist []int
-				if e.dated && days[k] != noDay {
-					dist = b.dist[i : i+m]
-				}
-				e.fillSources(r, src, dist, hits, days[k], e.after[eras[k]], hostingASN)
+				e.fillSources(r, p.addr, hits, days[k], e.after[eras[k]], hostingASN)
 			}
 		}
 		r.IP = ip

@@ -221,14 +221,14 @@ func checkRecord(t *testing.T, en sourceEntry, addr netip.Addr, rec Record) {
 	}
 	// Provenance: one source, the test database, naming the network that
 	// matched (the writer may have merged neighbours with equal data).
-	if len(rec.Sources) == 0 && !reportable(d) {
+	if rec.Sources.Len() == 0 && !reportable(d) {
 		return
 	}
-	if len(rec.Sources) != 1 {
-		t.Errorf("%s: %d sources, want 1: %+v", addr, len(rec.Sources), rec.Sources)
+	if rec.Sources.Len() != 1 {
+		t.Errorf("%s: %d sources, want 1: %+v", addr, rec.Sources.Len(), rec.Sources)
 		return
 	}
-	s := rec.Sources[0]
+	s := rec.Sources.At(0)
 	if s.SHA256 == "" || s.Build == "" || s.Type == "" || !s.Network.Contains(addr) || rec.Network != s.Network {
 		t.Errorf("%s: source %+v does not fit network %s", addr, s, en.prefix)
 	}

@@ -62,6 +62,7 @@ type database struct {
 	mapping *compiledMapping
 	build   time.Time
 	day     int64 // build date in days since the Unix epoch (UTC)
+	id      int   // index in the Enricher's byID (compact source lists)
 
 	// answers caches decoded records by data offset, lock-free: entries
 	// are immutable, a slot is replaced whole.

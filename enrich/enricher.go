@@ -72,6 +72,10 @@ type Enricher struct {
 
 	cache     *cache
 	fieldSets sync.Map // field -> []string, for partial contributions
+	// byID[db.id] is the build a compact source list names; sets holds
+	// the shared source descriptions (see Sources).
+	byID []*database
+	sets setTable
 
 	trueV, falseV bool
 	hostingOnly   Anonymous
@@ -248,6 +252,12 @@ func (e *Enricher) addPath(p string, mappings []Mapping, seen map[string]bool, m
 // time, is fixed.
 func (e *Enricher) planEras() {
 	for _, s := range e.slots {
+		for _, db := range s.builds {
+			db.id = len(e.byID)
+			e.byID = append(e.byID, db)
+		}
+	}
+	for _, s := range e.slots {
 		if s.dir == "" {
 			continue
 		}
@@ -354,22 +364,22 @@ func (e *Enricher) Lookup(ip netip.Addr, at time.Time) (out Record) {
 		e.lookupInPlace(&out, ip, at)
 	} else {
 		// Copied straight into the result: a named result is not copied
-		// again on return, and 328 bytes are a third of a hit's time.
+		// again on return, and 344 bytes are a third of a hit's time.
 		out = *e.shared(ip, at)
 	}
 	out.IP = ip
 	return out
 }
 
-// lookupInPlace is Lookup without a cache: the record is built in out
-// and only its sources are allocated, not a record to publish.
+// lookupInPlace is Lookup without a cache: the record is built in out,
+// and nothing is allocated (the sources are compact, see Sources).
 func (e *Enricher) lookupInPlace(out *Record, ip netip.Addr, at time.Time) {
 	era, day := e.eraDay(at)
 	var hb [8]hit
-	hits, n, hostingASN := e.resolve(out, ip.WithZone(""), era, hb[:0])
+	var p probe
+	hits, n, hostingASN := e.resolve(&p, out, ip.WithZone(""), era, hb[:0])
 	if n > 0 {
-		src, dist := newSources(n, e.dated && day != noDay)
-		e.fillSources(out, src, dist, hits, day, e.after[era], hostingASN)
+		e.fillSources(out, p.addr, hits, day, e.after[era], hostingASN)
 	}
 }
 
@@ -414,95 +424,23 @@ type hit struct {
 	used   field
 }
 
-// head is a record with the cache key it is stored under. It starts
-// every allocation a lookup makes (blockN: the record and its sources in
-// one allocation, sized to the number of sources) and is immutable once
-// published.
+// head is a record with the cache key it is stored under: what a lookup
+// allocates (once; its sources need no memory of their own), immutable
+// once published.
 type head struct {
 	key cacheKey
 	rec Record
 }
 
-type (
-	block1 struct {
-		head
-		src [1]Source
-	}
-	block2 struct {
-		head
-		src [2]Source
-	}
-	block3 struct {
-		head
-		src [3]Source
-	}
-	block4 struct {
-		head
-		src [4]Source
-	}
-	// blockDated also holds the snapshot distances of its sources.
-	blockDated struct {
-		head
-		src  [4]Source
-		dist [4]int
-	}
-)
-
-// newHead allocates a record with room for n sources (and their
-// snapshot distances when dated) in one allocation while n fits.
-func newHead(n int, dated bool) (*head, []Source, []int) {
-	if dated {
-		if n <= 4 {
-			b := &blockDated{}
-			return &b.head, b.src[:0:n], b.dist[:n]
-		}
-		return &head{}, make([]Source, 0, n), make([]int, n)
-	}
-	switch n {
-	case 0:
-		return &head{}, nil, nil
-	case 1:
-		b := &block1{}
-		return &b.head, b.src[:0], nil
-	case 2:
-		b := &block2{}
-		return &b.head, b.src[:0], nil
-	case 3:
-		b := &block3{}
-		return &b.head, b.src[:0], nil
-	case 4:
-		b := &block4{}
-		return &b.head, b.src[:0], nil
-	}
-	return &head{}, make([]Source, 0, n), nil
-}
-
-// newSources allocates room for n sources (and their snapshot
-// distances when dated) in one allocation while n fits.
-func newSources(n int, dated bool) ([]Source, []int) {
-	if dated && n <= 4 {
-		b := &struct {
-			src  [4]Source
-			dist [4]int
-		}{}
-		return b.src[:0:n], b.dist[:n]
-	}
-	if dated {
-		return make([]Source, 0, n), make([]int, n)
-	}
-	return make([]Source, 0, n), nil
-}
-
 // lookup builds the record of ip (zone-less) with its IP set, in a new
 // allocation.
 func (e *Enricher) lookup(ip netip.Addr, era int, day int32) *head {
-	var rec Record
+	h := &head{}
 	var hb [8]hit
-	hits, n, hostingASN := e.resolve(&rec, ip, era, hb[:0])
-	h, src, dist := newHead(n, e.dated && day != noDay)
-	h.rec = rec
+	var p probe
+	hits, n, hostingASN := e.resolve(&p, &h.rec, ip, era, hb[:0])
 	if n > 0 {
-		e.fillSources(&h.rec, src, dist, hits, day, e.after[era], hostingASN)
+		e.fillSources(&h.rec, p.addr, hits, day, e.after[era], hostingASN)
 	}
 	return h
 }
@@ -510,13 +448,12 @@ func (e *Enricher) lookup(ip netip.Addr, era int, day int32) *head {
 // resolve classifies ip (zone-less), sets r's IP and merged answers, and
 // returns the databases' answers (appended to hits), how many sources
 // the record will list and whether the ASN is on the hosting list.
-func (e *Enricher) resolve(r *Record, ip netip.Addr, era int, hits []hit) ([]hit, int, bool) {
-	var p probe
-	if !e.begin(&p, r, ip, era) {
+func (e *Enricher) resolve(p *probe, r *Record, ip netip.Addr, era int, hits []hit) ([]hit, int, bool) {
+	if !e.begin(p, r, ip, era) {
 		return hits, 0, false
 	}
 	walkAll(p.ws[:p.nw])
-	return e.answer(&p, r, hits)
+	return e.answer(p, r, hits)
 }
 
 // probe is one lookup between its start and its answer: the address the
@@ -750,40 +687,52 @@ func takeGeo(r *Record, h *hit) {
 	}
 }
 
-// fillSources lists the sources that answered, in lookup order, and sets
-// Network to the narrowest matched prefix.
-// src has room for every source (len 0); dist, for dated lookups, has
-// room for their snapshot distances.
-func (e *Enricher) fillSources(r *Record, src []Source, dist []int, hits []hit, day int32, after []bool, hostingASN bool) {
+// fillSources lists the sources that answered (addr looked up), in
+// lookup order, and sets Network to the narrowest matched prefix. The
+// list is compact (see Sources) unless it is long or a network is not
+// addr's own prefix; then it is written out in a new allocation.
+func (e *Enricher) fillSources(r *Record, addr netip.Addr, hits []hit, day int32, after []bool, hostingASN bool) {
 	hostingAdds := hostingASN && (r.Anonymous == nil || !r.Anonymous.Hosting)
+	var k setKey
+	var bits [maxCompactSources]uint8
+	compact := true
 	for i := range hits {
 		h := &hits[i]
 		if h.used == 0 {
 			continue
 		}
-		info := &h.db.info
-		// Filled in place: the block is fresh, so no temporary is copied.
-		src = src[:len(src)+1]
-		s := &src[len(src)-1]
-		s.DB, s.Type, s.Build, s.SHA256, s.Network = info.Name, info.Type, info.Build, info.SHA256, h.prefix
-		if h.used == h.a.mask {
-			s.Fields = h.a.fields
-		} else {
-			s.Fields = e.fieldNames(h.used)
-		}
-		if e.slots[h.slot].dir != "" && day != noDay {
-			d := &dist[len(src)-1]
-			*d = int(int64(day) - h.db.day)
-			s.SnapshotDistanceDays = d
-			s.AfterEvent = after[h.slot]
-		}
 		if !r.Network.IsValid() || h.prefix.Bits() > r.Network.Bits() {
 			r.Network = h.prefix
 		}
+		if !compact {
+			continue
+		}
+		dated := e.slots[h.slot].dir != "" && day != noDay
+		var dist int64
+		if dated {
+			dist = int64(day) - h.db.day
+		}
+		if k.n == maxCompactSources || h.db.id >= hostingID || dist != int64(int32(dist)) {
+			compact = false
+			continue
+		}
+		if h.prefix.IsValid() {
+			if p, _ := addr.Prefix(h.prefix.Bits()); p != h.prefix {
+				compact = false
+				continue
+			}
+			bits[k.n] = uint8(h.prefix.Bits() + 1)
+		}
+		k.words[k.n] = sourceWord(uint16(h.db.id), h.used, dated, dated && after[h.slot], int32(dist))
+		k.n++
 	}
 	if hostingASN {
-		hi := &e.hosting.info
-		src = append(src, Source{DB: hi.Name, Type: hi.Type, Build: hi.Build, SHA256: hi.SHA256, Fields: e.hosting.fields})
+		if k.n == maxCompactSources {
+			compact = false
+		} else {
+			k.words[k.n] = sourceWord(hostingID, 0, false, false, 0)
+			k.n++
+		}
 		if hostingAdds {
 			if r.Anonymous == nil {
 				r.Anonymous = &e.hostingOnly
@@ -794,7 +743,38 @@ func (e *Enricher) fillSources(r *Record, src []Source, dist []int, hits []hit, 
 			}
 		}
 	}
-	r.Sources = src
+	if compact {
+		if k.n > 0 {
+			r.Sources = Sources{set: e.sourceSetOf(&k), addr: addr, bits: bits}
+		}
+		return
+	}
+	r.Sources = MakeSources(e.sourceList(hits, day, after, hostingASN))
+}
+
+// sourceList writes out the sources of a lookup that a compact list
+// cannot hold.
+func (e *Enricher) sourceList(hits []hit, day int32, after []bool, hostingASN bool) []Source {
+	var src []Source
+	for i := range hits {
+		h := &hits[i]
+		if h.used == 0 {
+			continue
+		}
+		info := &h.db.info
+		s := Source{DB: info.Name, Type: info.Type, Build: info.Build, SHA256: info.SHA256, Network: h.prefix, Fields: e.fieldNames(h.used)}
+		if e.slots[h.slot].dir != "" && day != noDay {
+			d := int(int64(day) - h.db.day)
+			s.SnapshotDistanceDays = &d
+			s.AfterEvent = after[h.slot]
+		}
+		src = append(src, s)
+	}
+	if hostingASN {
+		hi := &e.hosting.info
+		src = append(src, Source{DB: hi.Name, Type: hi.Type, Build: hi.Build, SHA256: hi.SHA256, Fields: e.hosting.fields})
+	}
+	return src
 }
 
 // fieldNames interns the name list of a partial contribution.

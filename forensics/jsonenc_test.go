@@ -154,7 +154,7 @@ var hostileStrings = []string{
 func hostileEvent(s string, n int64) Event {
 	lat := -33.5
 	geo := &enrich.Record{IP: netip.MustParseAddr("fe80::1%" + "eth0"), Class: s, City: s, Lat: &lat,
-		Sources: []enrich.Source{{DB: s, Fields: []string{s}}}}
+		Sources: enrich.MakeSources([]enrich.Source{{DB: s, Fields: []string{s}}})}
 	return Event{
 		ID: s, Time: NewTime(time.Unix(0, n).UTC()), TimeRaw: s, SourceKind: s,
 		SrcIP: netip.MustParseAddr("fe80::1").WithZone(s + "x"), SrcPort: uint16(n), ClientIP: netip.MustParseAddr("::ffff:192.0.2.1"),
@@ -191,7 +191,7 @@ func sampleRecords() (Event, Flow) {
 	lat, no := 37.5, false
 	geo := &enrich.Record{IP: netip.MustParseAddr("203.0.113.9"), Class: "public", ASN: 4134, ASOrg: "AT&T <Chinanet>", Country: "CN",
 		City: "Beijing", Lat: &lat, Lon: &lat, Foreign: &no, Network: netip.MustParsePrefix("203.0.113.0/24"),
-		Sources: []enrich.Source{{DB: "GeoLite2-City", Fields: []string{"country", "city"}}}}
+		Sources: enrich.MakeSources([]enrich.Source{{DB: "GeoLite2-City", Fields: []string{"country", "city"}}})}
 	t := NewTime(time.Date(2025, 6, 24, 0, 3, 35, 123456789, time.UTC))
 	ev := Event{
 		ID: "ev-0123456789abcdef", Time: t, TimeRaw: "24/Jun/2025:00:03:35 +0000", SourceKind: "web",

@@ -179,7 +179,7 @@ func writeIPText(out io.Writer, r *enrich.Record) error {
 	if r.Network.IsValid() {
 		line("network", r.Network.String())
 	}
-	for _, s := range r.Sources {
+	for _, s := range r.Sources.All() {
 		src := fmt.Sprintf("%s: %s (%s, build %s, sha256 %s", s.DB, strings.Join(s.Fields, ","), s.Type, s.Build, s.SHA256)
 		if s.Network.IsValid() {
 			src += ", network " + s.Network.String()

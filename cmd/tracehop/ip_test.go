@@ -61,7 +61,7 @@ func TestIPAcceptance(t *testing.T) {
 			(w.embedded != "" && r.EmbeddedIPv4.String() != w.embedded) {
 			t.Errorf("%s: %+v, want %+v", r.IP, r, w)
 		}
-		if w.asn != 0 && (r.Country == "" || len(r.Sources) < 3) {
+		if w.asn != 0 && (r.Country == "" || r.Sources.Len() < 3) {
 			t.Errorf("%s: no country or sources: %+v", r.IP, r)
 		}
 	}

@@ -112,7 +112,7 @@ func BenchmarkDecodeStored(b *testing.B) {
 	b.Run("event", func(b *testing.B) {
 		e := hostileEvents()[1]
 		geo := &enrich.Record{IP: netip.MustParseAddr("53.34.239.72"), Class: "public", Country: "DE", ASN: 31399, ASOrg: "Mercedes-Benz Group AG",
-			Sources: []enrich.Source{{DB: "dbip-country.mmdb", Type: "country ipvAll", Build: "2026-06-01T20:32:58Z", SHA256: strings.Repeat("4e", 32), Fields: []string{"country"}}}}
+			Sources: enrich.MakeSources([]enrich.Source{{DB: "dbip-country.mmdb", Type: "country ipvAll", Build: "2026-06-01T20:32:58Z", SHA256: strings.Repeat("4e", 32), Fields: []string{"country"}}})}
 		js, err := forensics.AppendRecordJSON(nil, geo)
 		if err != nil {
 			b.Fatal(err)

@@ -47,7 +47,7 @@ func TestGeoTable(t *testing.T) {
 	if ids[0] == ids[1] || ids[1] == ids[2] || len(g.recs) != 3 {
 		t.Fatalf("indexes %v, %d records", ids, len(g.recs))
 	}
-	if g.record(ids[0]).Sources[0].SHA256 != g.record(ids[1]).Sources[0].SHA256 {
+	if g.record(ids[0]).Sources.At(0).SHA256 != g.record(ids[1]).Sources.At(0).SHA256 {
 		t.Fatal("provenance differs")
 	}
 	if i, err := g.intern([]byte("null")); i != 0 || err != nil {

@@ -359,8 +359,11 @@ func (t *geoTable) share(r *enrich.Record) {
 	str(&r.Country)
 	str(&r.RegisteredCountry)
 	str(&r.CountryName)
-	for i := range r.Sources {
-		src := &r.Sources[i]
+	// A decoded record owns its list (List returns it, not a copy); one
+	// from a lookup has compact sources, whose strings are shared already.
+	list := r.Sources.List()
+	for i := range list {
+		src := &list[i]
 		str(&src.DB)
 		str(&src.Type)
 		str(&src.Build)

@@ -144,10 +144,10 @@ func randRecord(r *rand.Rand) *enrich.Record {
 		b := r.IntN(2) == 0
 		rec.Foreign = &b
 		days := r.IntN(200) - 100
-		rec.Sources = []enrich.Source{
+		rec.Sources = enrich.MakeSources([]enrich.Source{
 			{DB: randString(r), Type: randString(r), Build: randString(r), SHA256: randString(r), Fields: randList(r)},
 			{Network: netip.PrefixFrom(randAddr(r), r.IntN(129)), SnapshotDistanceDays: &days, AfterEvent: true},
-		}[:1+r.IntN(2)]
+		}[:1+r.IntN(2)])
 	}
 	return rec
 }
@@ -228,7 +228,7 @@ func TestFlowEncoderFields(t *testing.T) {
 		{forensics.DNSMeta{}, "query,omitempty qtype,omitempty rcode,omitempty answers,omitempty"},
 		{forensics.EvidenceRef{}, "file sha256 packet,omitempty line,omitempty offset"},
 		{forensics.Period{}, "start end"},
-		{enrich.Record{}, "ip class embedded_ipv4,omitzero embedding,omitempty country,omitempty country_name,omitempty registered_country,omitempty subdivision,omitempty city,omitempty lat,omitempty lon,omitempty accuracy_km,omitempty asn,omitempty as_org,omitempty isp,omitempty connection_type,omitempty domain,omitempty network,omitzero anonymous,omitempty anycast,omitempty foreign,omitempty sources,omitempty"},
+		{enrich.Record{}, "ip class embedded_ipv4,omitzero embedding,omitempty country,omitempty country_name,omitempty registered_country,omitempty subdivision,omitempty city,omitempty lat,omitempty lon,omitempty accuracy_km,omitempty asn,omitempty as_org,omitempty isp,omitempty connection_type,omitempty domain,omitempty network,omitzero anonymous,omitempty anycast,omitempty foreign,omitempty sources,omitzero"},
 		{enrich.Anonymous{}, "vpn,omitempty tor,omitempty hosting,omitempty proxy,omitempty residential_proxy,omitempty"},
 		{enrich.Source{}, "db type build sha256 network,omitzero fields,omitempty snapshot_distance_days,omitempty after_event,omitempty"},
 	} {
@@ -246,7 +246,7 @@ func TestFlowEncoderFields(t *testing.T) {
 func benchFlows() []forensics.Flow {
 	r := rand.New(rand.NewPCG(3, 4))
 	rec := &enrich.Record{IP: netip.MustParseAddr("198.51.100.10"), Class: "documentation", RegisteredCountry: "AU",
-		Sources: []enrich.Source{{DB: "geo.mmdb", Type: "country", Build: "2026-06-17T19:51:40Z", SHA256: strings.Repeat("c5", 32)}}}
+		Sources: enrich.MakeSources([]enrich.Source{{DB: "geo.mmdb", Type: "country", Build: "2026-06-17T19:51:40Z", SHA256: strings.Repeat("c5", 32)}})}
 	fs := make([]forensics.Flow, 256)
 	for i := range fs {
 		fs[i] = forensics.Flow{ID: "flow-da92f760bf5fdea3", CommunityID: "1:9C06kN8TQEz7U2i8pN0OPfa+0Eo=", Proto: "tcp",

@@ -95,7 +95,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("evidence item = %+v", sum.Evidence[0])
 	}
 	geo, err := r.Enrichment(ctx)
-	if err != nil || len(geo) == 0 || len(geo[0].Sources) == 0 {
+	if err != nil || len(geo) == 0 || geo[0].Sources.Len() == 0 {
 		t.Errorf("enrichment = %d records, err %v", len(geo), err)
 	}
 	if err := r.IntegrityCheck(ctx); err != nil {

@@ -37,7 +37,7 @@ func newTestGeo(r *rand.Rand, addrs []netip.Addr) *testGeo {
 		lat := r.Float64()*180 - 90
 		g.recs[a] = &enrich.Record{
 			IP: a, Class: "public", Country: ccs[r.IntN(len(ccs))], ASN: asns[r.IntN(len(asns))],
-			Lat: &lat, Sources: []enrich.Source{{DB: "GeoLite2-City-Test", Type: "GeoIP2-City", Build: "2025-06-01", SHA256: "ab12"}},
+			Lat: &lat, Sources: enrich.MakeSources([]enrich.Source{{DB: "GeoLite2-City-Test", Type: "GeoIP2-City", Build: "2025-06-01", SHA256: "ab12"}}),
 		}
 	}
 	return g

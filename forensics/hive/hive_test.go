@@ -25,8 +25,10 @@ import (
 var (
 	typeAddr   = reflect.TypeFor[netip.Addr]()
 	typePrefix = reflect.TypeFor[netip.Prefix]()
-	typeFTime  = reflect.TypeFor[forensics.Time]()
-	typeTime   = reflect.TypeFor[time.Time]()
+	// typeSources is written as the list it holds.
+	typeSources = reflect.TypeFor[enrich.Sources]()
+	typeFTime   = reflect.TypeFor[forensics.Time]()
+	typeTime    = reflect.TypeFor[time.Time]()
 )
 
 // fill sets every field reachable from v to a non-zero value that
@@ -42,6 +44,11 @@ func fill(v reflect.Value, path string, seed int) {
 		return
 	case typeFTime:
 		v.Set(reflect.ValueOf(forensics.NewTime(time.Date(2025, 6, 24+seed%2, 1, 2, 3, 456789000+len(path), time.UTC))))
+		return
+	case typeSources:
+		var list []enrich.Source
+		fill(reflect.ValueOf(&list).Elem(), path, seed)
+		v.Set(reflect.ValueOf(enrich.MakeSources(list)))
 		return
 	}
 	switch v.Kind() {
@@ -362,6 +369,9 @@ func names(rt reflect.Type, tag string) []string {
 	var out []string
 	var walk func(rt reflect.Type, prefix string)
 	walk = func(rt reflect.Type, prefix string) {
+		if rt == typeSources {
+			rt = reflect.TypeFor[enrich.Source]()
+		}
 		for rt.Kind() == reflect.Pointer || rt.Kind() == reflect.Slice {
 			rt = rt.Elem()
 		}
@@ -466,7 +476,7 @@ func TestInvalidUTF8(t *testing.T) {
 	e := forensics.Event{
 		ID: "ev-1", SourceKind: "web", Time: forensics.NewTime(time.Date(2025, 6, 24, 0, 0, 0, 0, time.UTC)),
 		UserAgent: "a\xffb\xc3", Path: "/ok/é", Indicators: map[string]string{"k\xfe": "v\xff", "ok": "fine"},
-		Flags: []string{"fine", "\xff\xfe"}, SrcGeo: &enrich.Record{IP: netip.MustParseAddr("192.0.2.7"), Class: "public", City: "M\xfcnchen", Sources: []enrich.Source{{DB: "d", Fields: []string{"x\xff"}}}},
+		Flags: []string{"fine", "\xff\xfe"}, SrcGeo: &enrich.Record{IP: netip.MustParseAddr("192.0.2.7"), Class: "public", City: "M\xfcnchen", Sources: enrich.MakeSources([]enrich.Source{{DB: "d", Fields: []string{"x\xff"}}})},
 	}
 	rows, _ := writeEvents(t, []forensics.Event{e})
 	got, _ := rowValue(reflect.ValueOf(rows[0]), false)

@@ -316,7 +316,7 @@ func geoOf(r *enrich.Record, memo map[*enrich.Record]*geoRow) *geoRow {
 	if a := r.Anonymous; a != nil {
 		g.Anonymous = &anonymousRow{VPN: opt(a.VPN), Tor: opt(a.Tor), Hosting: opt(a.Hosting), Proxy: opt(a.Proxy), ResidentialProxy: opt(a.ResidentialProxy)}
 	}
-	for _, s := range r.Sources {
+	for _, s := range r.Sources.All() {
 		row := sourceRow{DB: str(s.DB), Type: str(s.Type), Build: str(s.Build), SHA256: str(s.SHA256),
 			Network: optPrefix(s.Network), Fields: strs(s.Fields), AfterEvent: opt(s.AfterEvent)}
 		if d := s.SnapshotDistanceDays; d != nil {
@@ -506,6 +506,7 @@ func geoFrom(g *geoRow) *enrich.Record {
 	if a := g.Anonymous; a != nil {
 		r.Anonymous = &enrich.Anonymous{VPN: val(a.VPN), Tor: val(a.Tor), Hosting: val(a.Hosting), Proxy: val(a.Proxy), ResidentialProxy: val(a.ResidentialProxy)}
 	}
+	var list []enrich.Source
 	for _, s := range g.Sources {
 		src := enrich.Source{DB: s.DB, Type: s.Type, Build: s.Build, SHA256: s.SHA256,
 			Network: parsePrefix(s.Network), Fields: s.Fields, AfterEvent: val(s.AfterEvent)}
@@ -513,8 +514,9 @@ func geoFrom(g *geoRow) *enrich.Record {
 			v := int(*d)
 			src.SnapshotDistanceDays = &v
 		}
-		r.Sources = append(r.Sources, src)
+		list = append(list, src)
 	}
+	r.Sources = enrich.MakeSources(list)
 	return r
 }
 

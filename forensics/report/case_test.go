@@ -43,7 +43,7 @@ func ts(s string) forensics.Time {
 func geo(ip, cc string, lat, lon float64, acc uint16, asn uint32, org string) *enrich.Record {
 	src := []enrich.Source{{DB: "GeoIP2-City-Test", Type: "GeoIP2-City", Build: "2025-06-01", SHA256: "c1ty"}}
 	return &enrich.Record{IP: netip.MustParseAddr(ip), Class: "public", Country: cc, CountryName: cc,
-		Lat: f64(lat), Lon: f64(lon), AccuracyKM: acc, ASN: asn, ASOrg: org, Sources: src}
+		Lat: f64(lat), Lon: f64(lon), AccuracyKM: acc, ASN: asn, ASOrg: org, Sources: enrich.MakeSources(src)}
 }
 
 // testCase is a small hand-made case touching every section: two inputs,

@@ -442,7 +442,7 @@ func TestCSVFieldMatchesWriter(t *testing.T) {
 func TestIPRowJSONMatchesMarshal(t *testing.T) {
 	lat := 48.1
 	geo := &enrich.Record{IP: netip.MustParseAddr("192.0.2.7"), Class: "public", City: "M\xfcnchen <b>", Lat: &lat, Lon: &lat,
-		Sources: []enrich.Source{{DB: "d\"b", Fields: []string{"city"}}}}
+		Sources: enrich.MakeSources([]enrich.Source{{DB: "d\"b", Fields: []string{"city"}}})}
 	rows := []IPRow{
 		{},
 		{IP: netip.MustParseAddr("192.0.2.7"), Geo: geo, Sessions: 3, Events: -1, Flows: 1 << 40},

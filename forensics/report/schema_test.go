@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tracehop/tracehop/enrich"
 )
 
 // The JSON Schema of report.json (schema/report.schema.json) is generated
@@ -43,6 +45,10 @@ func (g *schemaGen) of(t reflect.Type, nullable bool) map[string]any {
 func (g *schemaGen) base(t reflect.Type) map[string]any {
 	if t.Kind() == reflect.Pointer {
 		return g.base(t.Elem())
+	}
+	if t == reflect.TypeFor[enrich.Sources]() {
+		// Written as the list it holds (its MarshalJSON).
+		return g.base(reflect.TypeFor[[]enrich.Source]())
 	}
 	if t.Implements(textMarshaler) || reflect.PointerTo(t).Implements(textMarshaler) {
 		s := map[string]any{"type": "string"}

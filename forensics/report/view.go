@@ -297,7 +297,7 @@ func richer(a, b *enrich.Record) *enrich.Record {
 		return a
 	}
 	score := func(r *enrich.Record) int {
-		n := len(r.Sources)
+		n := r.Sources.Len()
 		if r.Country != "" {
 			n++
 		}
