@@ -77,17 +77,8 @@ func (e *Enricher) lookupLanes(b *Batch, ips []netip.Addr, at []time.Time, base 
 	// is read, so that those misses overlap too; answer takes them from
 	// the probe instead of hashing the offset again.
 	for k := range ips {
-		if !b.live[k] {
-			continue
-		}
-		p := &b.probes[k]
-		for w := range p.ws[:p.nw] {
-			if off, found, err := p.ws[w].result(); found && err == nil {
-				si := p.wslot[w]
-				if a := e.slots[si].builds[p.row[si]].slotOf(off).Load(); a != nil && a.off == off {
-					p.ans[w] = a
-				}
-			}
+		if b.live[k] {
+			e.fetch(&b.probes[k])
 		}
 	}
 	for k, ip := range ips {

@@ -453,7 +453,23 @@ func (e *Enricher) resolve(p *probe, r *Record, ip netip.Addr, era int, hits []h
 		return hits, 0, false
 	}
 	walkAll(p.ws[:p.nw])
+	e.fetch(p)
 	return e.answer(p, r, hits)
+}
+
+// fetch takes the decoded records p's finished searches found from the
+// databases' answer caches, every search's before any is read, so that
+// their cache misses overlap; answer then takes them from the probe
+// instead of hashing the offsets again.
+func (e *Enricher) fetch(p *probe) {
+	for w := range p.ws[:p.nw] {
+		if off, found, err := p.ws[w].result(); found && err == nil {
+			si := p.wslot[w]
+			if a := e.slots[si].builds[p.row[si]].slotOf(off).Load(); a != nil && a.off == off {
+				p.ans[w] = a
+			}
+		}
+	}
 }
 
 // probe is one lookup between its start and its answer: the address the
