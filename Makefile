@@ -22,7 +22,7 @@ build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tracehop
 
 # ./... skips testdata/, so the fixture generator is named explicitly.
-PKGS      := ./... ./testdata/gen
+PKGS      := ./... ./testdata/gen/...
 
 vet:
 	$(GO) vet $(PKGS)
