@@ -63,7 +63,7 @@ fuzz-smoke::
 	@true
 
 lint: vet fmt-check
-	@if command -v staticcheck >/dev/null 2>&1; then staticcheck ./...; else echo "lint: staticcheck not installed (go install honnef.co/go/tools/cmd/staticcheck@latest)"; fi
+	@if command -v staticcheck >/dev/null 2>&1; then staticcheck $(PKGS); else echo "lint: staticcheck not installed (go install honnef.co/go/tools/cmd/staticcheck@latest)"; fi
 
 DIST_TARGETS := linux/amd64 linux/arm64 windows/amd64 darwin/arm64
 dist:

@@ -51,7 +51,6 @@ var (
 		{"126.0.0.0/8", "JP", "Japan", "Osaka", "27", 34.6937, 135.5023, 20, 17676, "SoftBank Corp.", false},
 		{"73.0.0.0/8", "US", "United States", "Seattle", "WA", 47.6062, -122.3321, 20, 7922, "Comcast Cable Communications, LLC", false},
 	}
-	resolverPool = pool{"168.126.0.0/16", "KR", "South Korea", "Seoul", "11", 37.5665, 126.978, 100, 4766, "Korea Telecom", false}
 )
 
 // host picks a deterministic host address inside p (avoiding .0 and .255).
