@@ -12,7 +12,7 @@ export CGO_ENABLED=0
 FUZZTIME  ?= 5s
 
 # Packages that run work concurrently get the race detector (needs cgo).
-RACE_PKGS ?= ./forensics/analyze/... ./forensics/capture/... ./forensics/logs/... ./forensics/casefile/... ./enrich/...
+RACE_PKGS ?= ./forensics/analyze/... ./forensics/capture/... ./forensics/logs/... ./forensics/casefile/... ./forensics/report/... ./forensics/internal/extsort/... ./enrich/...
 
 .PHONY: fixtures all build test vet fmt-check race cross-windows demo bench bench-data bench-peers fuzz-smoke lint dist clean
 

@@ -14,6 +14,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tracehop/tracehop/forensics"
@@ -119,7 +120,9 @@ type Signer struct {
 // the size and SHA-256 of each. Large tables are streamed to disk, never
 // held whole: the report of a million-line log is gigabytes.
 type bundle struct {
-	root  *os.Root
+	root *os.Root
+	// mu guards files: the CSV tables are written beside the other files.
+	mu    sync.Mutex
 	files map[string]forensics.FileHash
 }
 
@@ -185,8 +188,18 @@ func (w *bundleFile) Close() error {
 	if err := w.f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", w.name, err)
 	}
-	w.b.files[w.name] = forensics.FileHash{Path: w.name, Size: w.n, SHA256: hex.EncodeToString(w.h.Sum(nil))}
+	fh := forensics.FileHash{Path: w.name, Size: w.n, SHA256: hex.EncodeToString(w.h.Sum(nil))}
+	w.b.mu.Lock()
+	w.b.files[w.name] = fh
+	w.b.mu.Unlock()
 	return nil
+}
+
+// hashOf is the size and hash of file name as written (zero if not).
+func (b *bundle) hashOf(name string) forensics.FileHash {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.files[name]
 }
 
 // abort closes a file whose writing failed; it is not listed.
@@ -194,6 +207,8 @@ func (w *bundleFile) abort() { w.f.Close() }
 
 // hashes lists the files written so far, sorted by name.
 func (b *bundle) hashes() []forensics.FileHash {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	out := make([]forensics.FileHash, 0, len(b.files))
 	for _, fh := range b.files {
 		out = append(out, fh)
@@ -206,6 +221,8 @@ func (b *bundle) hashes() []forensics.FileHash {
 // format left out, no events, no key): verify would call it unlisted.
 // Only our own fixed names are touched.
 func (b *bundle) removeStale() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	for _, name := range bundleFiles {
 		if _, ok := b.files[name]; ok {
 			continue
@@ -260,6 +277,17 @@ func WriteBundle(ctx context.Context, c *forensics.Case, opts Options) (*Manifes
 		return nil, err
 	}
 	defer b.root.Close()
+	// The CSV tables cite no other file of the bundle: they are written
+	// beside the rest, on another core (the largest of them are most of
+	// a big case's rendering). Every file is the same whatever the
+	// timing; the deferred wait comes before the directory is closed,
+	// on every return.
+	var csvErr error
+	var csvDone sync.WaitGroup
+	if slices.Contains(formats, "csv") {
+		csvDone.Go(func() { csvErr = renderCSV(b, v) })
+	}
+	defer csvDone.Wait()
 	// report.json first: the PDF and STIX renderings cite its SHA-256.
 	// Without the json format it is hashed, not written.
 	if err := v.writeReportJSON(b, slices.Contains(formats, "json")); err != nil {
@@ -271,10 +299,8 @@ func WriteBundle(ctx context.Context, c *forensics.Case, opts Options) (*Manifes
 		}
 		var err error
 		switch f {
-		case "json":
-			// Written above.
-		case "csv":
-			err = renderCSV(b, v)
+		case "json", "csv":
+			// Written above, and beside this loop.
 		case "html":
 			err = renderHTML(b, v)
 		case "pdf":
@@ -285,6 +311,14 @@ func WriteBundle(ctx context.Context, c *forensics.Case, opts Options) (*Manifes
 		if err != nil {
 			return nil, fmt.Errorf("render %s: %w", f, err)
 		}
+	}
+
+	csvDone.Wait()
+	if csvErr != nil {
+		return nil, fmt.Errorf("render csv: %w", csvErr)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 
 	// Custody entry: this run's inputs and every output written so far.

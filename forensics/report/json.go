@@ -83,6 +83,6 @@ func (v *view) writeReportJSON(b *bundle, write bool) error {
 	if err := w.Close(); err != nil {
 		return err
 	}
-	v.digest = b.files[FileReportJSON].SHA256
+	v.digest = b.hashOf(FileReportJSON).SHA256
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"sync"
@@ -84,13 +85,21 @@ func (s *Sorter[T]) spill() error {
 }
 
 // Each calls fn with every value in order (ties in no set order: make
-// cmp total). The value is fn's only for the call. Call it after the
-// last add; calling it again reads every value again.
+// cmp total). The value is fn's only for the call, and read-only. Call it
+// after the last add; calling it again reads every value again, and
+// several calls may run at once (a report writes its tables side by
+// side): each reads the runs through its own offsets.
 func (s *Sorter[T]) Each(fn func(*T) error) error {
-	if s.err != nil {
-		return s.err
+	s.mu.Lock()
+	if s.err == nil && len(s.runs) > 0 && len(s.vals) > 0 {
+		s.err = s.spill()
 	}
-	if len(s.runs) == 0 {
+	err, runs := s.err, s.runs
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if len(runs) == 0 {
 		for _, i := range s.order() {
 			if err := fn(&s.vals[i]); err != nil {
 				return err
@@ -98,19 +107,11 @@ func (s *Sorter[T]) Each(fn func(*T) error) error {
 		}
 		return nil
 	}
-	if len(s.vals) > 0 {
-		if err := s.spill(); err != nil {
-			return err
-		}
-	}
 	open := func(f *os.File) (*fileCursor[T], error) {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, fmt.Errorf("%s spool: %w", s.What, err)
-		}
-		return &fileCursor[T]{r: bufio.NewReaderSize(f, 64<<10), s: s}, nil
+		return &fileCursor[T]{r: bufio.NewReaderSize(io.NewSectionReader(f, 0, math.MaxInt64), 64<<10), s: s}, nil
 	}
 	less := func(a, b *fileCursor[T]) bool { return s.Cmp(&a.v, &b.v) < 0 }
-	return Merge(s.runs, open, less, func(c *fileCursor[T]) error { return fn(&c.v) })
+	return Merge(runs, open, less, func(c *fileCursor[T]) error { return fn(&c.v) })
 }
 
 // Cleanup removes the runs.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -72,5 +73,37 @@ func TestSorterOrders(t *testing.T) {
 	s := intSorter(3)
 	if err := s.Each(func(*kv) error { t.Fatal("value from an empty sorter"); return nil }); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSorterEachConcurrent: calls of Each at once (a report's tables
+// written side by side) each see every value in order, including the
+// first calls, which spill the last chunk. Run under -race (make test).
+func TestSorterEachConcurrent(t *testing.T) {
+	for _, chunk := range []int{7, 1 << 20} {
+		s := intSorter(chunk)
+		var want []kv
+		for i := range 500 {
+			v := kv{k: int64((i * 7919) % 211), seq: int64(i)}
+			s.Add(v)
+			want = append(want, v)
+		}
+		slices.SortFunc(want, func(a, b kv) int { return cmp.Or(cmp.Compare(a.k, b.k), cmp.Compare(a.seq, b.seq)) })
+		got := make([][]kv, 4)
+		var wg sync.WaitGroup
+		for g := range got {
+			wg.Go(func() {
+				if err := s.Each(func(v *kv) error { got[g] = append(got[g], *v); return nil }); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		for g := range got {
+			if !slices.Equal(got[g], want) {
+				t.Errorf("chunk %d, reader %d: %d values, out of order or missing", chunk, g, len(got[g]))
+			}
+		}
+		s.Cleanup()
 	}
 }
