@@ -162,7 +162,8 @@ func benchLookups(b *testing.B, e *Enricher, addrs [][4]byte) {
 }
 
 // benchShared is benchLookups through LookupShared: the cached record
-// itself, no copy.
+// itself, no copy. A copy of benchLookups' loop, not one loop taking the
+// lookup as a func: an indirect call would be a tenth of a 17-ns hit.
 func benchShared(b *testing.B, e *Enricher, addrs [][4]byte) {
 	b.ReportAllocs()
 	i, n := 0, 0
