@@ -153,13 +153,14 @@ type setEntry struct {
 	dist [maxCompactSources]int
 }
 
-// setTableSize is the number of descriptions the table keeps: the
-// distinct combinations of builds, answered fields and snapshot
-// distances are few (the distances vary only with the event's day), and
-// one pushed out is rebuilt on its next use.
-const setTableBits = 10
-
-const setTableSize = 1 << setTableBits
+// The table keeps 1 << setTableBits descriptions: the distinct
+// combinations of builds, answered fields and snapshot distances are few
+// (the distances vary only with the event's day), and one pushed out is
+// rebuilt on its next use.
+const (
+	setTableBits = 10
+	setTableSize = 1 << setTableBits
+)
 
 // sourceSetOf returns the shared description for k, from the table
 // (lock-free: an entry is immutable and replaced whole) or newly built.
